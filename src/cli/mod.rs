@@ -1,0 +1,134 @@
+//! The command line: argument parsing, one file per command, and the only module that prints.
+//!
+//! Every command returns `Result<u8, Error>`; [`main`] prints errors in one style and turns
+//! them into exit codes through [`Error::exit_code`], so each code has one source.
+
+mod apply;
+mod output;
+mod plan;
+mod sandbox;
+mod schema;
+mod session;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+use crate::error::{Error, exit};
+
+/// Keeps the Zoom OAuth apps registered in Recall.ai equal to a YAML manifest.
+#[derive(Debug, Parser)]
+#[command(name = "recallform", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The manifest.
+    #[arg(short = 'f', long = "manifest", global = true, default_value = "recallform.yaml", value_name = "PATH")]
+    pub manifest: PathBuf,
+    /// The lockfile [default: recallform.lock.json beside the manifest].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub lockfile: Option<PathBuf>,
+    /// The Recall API base URL; overrides the manifest's base_url and region.
+    #[arg(long, global = true, env = "RECALL_API_URL", value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Set when `--api-url` was typed, not taken from the environment.
+    #[arg(skip)]
+    pub api_url_on_command_line: bool,
+}
+
+impl Global {
+    /// The lockfile's path.
+    pub fn lockfile_path(&self) -> PathBuf {
+        self.lockfile.clone().unwrap_or_else(|| {
+            let dir = self.manifest.parent().unwrap_or_else(|| std::path::Path::new(""));
+            dir.join("recallform.lock.json")
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check the manifest offline: no network, no secrets read.
+    Validate,
+    /// Print the manifest's JSON Schema.
+    Schema,
+    /// Show what apply would change.
+    Plan(plan::PlanArgs),
+    /// Change Recall to match the manifest, and record the IDs in the lockfile.
+    Apply(apply::ApplyArgs),
+    /// Run the built-in Recall emulator.
+    #[command(subcommand)]
+    Sandbox(sandbox::SandboxCommand),
+}
+
+/// Output formats for plans.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Terraform-like text.
+    #[default]
+    Text,
+    /// JSON for programs (`format_version` 1).
+    Json,
+}
+
+/// Runs recallform with the process's arguments and returns its exit code.
+pub fn main() -> ExitCode {
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => exit::SUCCESS,
+                _ => exit::USAGE,
+            });
+        }
+    };
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    cli.global.api_url_on_command_line = matches.value_source("api_url") == Some(ValueSource::CommandLine);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            output::error(&Error::Other(format!("cannot start the async runtime: {e}")));
+            return ExitCode::from(exit::ERROR);
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            output::error(&e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<u8, Error> {
+    match cli.command {
+        Command::Validate => validate::run(&cli.global),
+        Command::Schema => schema::run(),
+        Command::Plan(args) => plan::run(&cli.global, &args).await,
+        Command::Apply(args) => apply::run(&cli.global, &args).await,
+        Command::Sandbox(cmd) => sandbox::run(cmd).await,
+    }
+}

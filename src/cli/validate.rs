@@ -1,0 +1,20 @@
+//! `recallform validate`: offline checks of the manifest.
+
+use super::Global;
+use super::output;
+use crate::error::{Error, exit, plural};
+use crate::manifest;
+
+/// Loads and validates the manifest; reads no secret and sends no request.
+pub fn run(global: &Global) -> Result<u8, Error> {
+    let m = manifest::load(&global.manifest).map_err(|diagnostics| Error::Manifest {
+        file: global.manifest.display().to_string(),
+        diagnostics,
+    })?;
+    output::data(&format!(
+        "`{}` is valid ({})\n",
+        global.manifest.display(),
+        plural(m.apps.len(), "app")
+    ));
+    Ok(exit::SUCCESS)
+}

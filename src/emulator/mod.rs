@@ -1,0 +1,219 @@
+//! A local, stateful emulation of Recall's Zoom OAuth Apps API.
+//!
+//! Every test and `--sandbox` run talk to this instead of Recall, through the very client that
+//! talks to Recall, so it follows the API reference (shared/recall-api.md §1 and §3) as
+//! closely as it is known: `Token` auth, DRF-shaped errors, cursor pagination with absolute
+//! `next` links, `Idempotency-Key` replay, per-minute rate limits with `Retry-After`, the
+//! WAF's 403 for GET bodies, and Zoom's webhook URL validation. Where the reference is
+//! UNCONFIRMED (secrets in responses, duplicate client IDs) the behaviour is a [`Config`]
+//! switch so both answers can be tested.
+//!
+//! Tests can also inject faults: error statuses, delays, and dropped connections before or
+//! after the write.
+//!
+//! Not for: production. It keeps secrets in its state file (as Recall keeps them).
+
+mod server;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use state::StoredApp;
+
+/// How the emulator behaves.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The one accepted API key; `None` accepts any non-empty key.
+    pub api_key: Option<String>,
+    /// Apps per list page (Recall's is server-chosen and undocumented).
+    pub page_size: usize,
+    /// List requests per minute per workspace (Recall: 60).
+    pub list_per_minute: u32,
+    /// Other requests per minute per workspace (Recall: 300).
+    pub other_per_minute: u32,
+    /// Where to keep the workspace between runs; `None` keeps it in memory.
+    pub state_file: Option<PathBuf>,
+    /// Whether responses include `client_secret` and `webhook_secret` (the 2025 docs show
+    /// them; whether Recall still does is UNCONFIRMED).
+    pub secrets_in_responses: bool,
+    /// Whether a second app with the same `client_id` is refused (UNCONFIRMED in Recall).
+    pub reject_duplicate_client_id: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            api_key: None,
+            page_size: 10,
+            list_per_minute: 60,
+            other_per_minute: 300,
+            state_file: None,
+            secrets_in_responses: true,
+            reject_duplicate_client_id: false,
+        }
+    }
+}
+
+/// Which endpoint a fault applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /api/v2/zoom-oauth-apps/`
+    List,
+    /// `POST /api/v2/zoom-oauth-apps/`
+    Create,
+    /// `GET /api/v2/zoom-oauth-apps/{id}/`
+    Retrieve,
+    /// `PATCH /api/v2/zoom-oauth-apps/{id}/`
+    Update,
+    /// `DELETE /api/v2/zoom-oauth-apps/{id}/`
+    Delete,
+    /// Any request.
+    Any,
+}
+
+/// What an injected fault does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Answer with this status (and `Retry-After` seconds, if given) without doing anything.
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The `Retry-After` header, in seconds.
+        retry_after: Option<u64>,
+    },
+    /// Close the connection before doing anything.
+    DropBeforeWrite,
+    /// Do the work, then close the connection without answering.
+    DropAfterWrite,
+    /// Wait this long, then answer normally.
+    Delay(Duration),
+    /// Answer normally, but with list `next` links pointing at this base URL instead.
+    ForeignNext(String),
+}
+
+/// A fault for the next `times` requests to `route`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// Which requests it applies to.
+    pub route: Route,
+    /// How many of them.
+    pub times: u32,
+    /// What it does.
+    pub kind: FaultKind,
+}
+
+impl Fault {
+    /// A fault on the next `times` requests to `route`.
+    pub fn new(route: Route, times: u32, kind: FaultKind) -> Fault {
+        Fault { route, times, kind }
+    }
+}
+
+/// One request the emulator received, for tests to assert on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Logged {
+    /// The HTTP method.
+    pub method: String,
+    /// Path and query.
+    pub uri: String,
+    /// The status answered; `None` when the connection was dropped.
+    pub status: Option<u16>,
+    /// The `Idempotency-Key` header, if sent.
+    pub idempotency_key: Option<String>,
+}
+
+/// A running emulator.
+pub struct Emulator {
+    addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Emulator {
+    /// Starts listening on `listen` (port 0 picks a free port). Must be called inside a Tokio
+    /// runtime, which then serves the requests.
+    pub async fn start(listen: SocketAddr, config: Config) -> std::io::Result<Emulator> {
+        let workspace = match &config.state_file {
+            Some(path) => server::load_state(path)?,
+            None => state::Workspace::default(),
+        };
+        let listener = TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(server::Shared::new(config, workspace));
+        let (shutdown, rx) = watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, shared.clone(), rx));
+        Ok(Emulator {
+            addr,
+            shared,
+            shutdown,
+            task,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Queues a fault; faults apply in the order they were injected.
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.shared.faults).push(fault);
+    }
+
+    /// Every app, in creation order, secrets included.
+    pub fn apps(&self) -> Vec<StoredApp> {
+        let ws = lock(&self.shared.workspace);
+        ws.filtered(None, None).into_iter().cloned().collect()
+    }
+
+    /// Creates an app directly, as if made in Recall's dashboard.
+    pub fn seed(&self, kind: &str, client_id: &str) -> StoredApp {
+        let mut ws = lock(&self.shared.workspace);
+        let body = serde_json::json!({
+            "kind": kind, "client_id": client_id,
+            "client_secret": "seeded-client-secret", "webhook_secret": "seeded-webhook-secret",
+        });
+        let (_, app) = ws.create(&body, false);
+        let id = app.and_then(|a| a["id"].as_str().map(str::to_string)).expect("seeded app is valid");
+        let stored = ws.apps[&id].clone();
+        drop(ws);
+        self.shared.persist();
+        stored
+    }
+
+    /// Deletes an app directly, as if deleted in Recall's dashboard.
+    pub fn remove(&self, id: &str) -> bool {
+        let removed = lock(&self.shared.workspace).apps.remove(id).is_some();
+        self.shared.persist();
+        removed
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Logged> {
+        lock(&self.shared.log).clone()
+    }
+
+    /// Stops accepting connections and waits for the accept loop to end.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Locks a mutex, recovering from poisoning: a panicked request must not take the emulator
+/// down with it.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,299 @@
+//! The emulated workspace: its apps and the rules Recall applies to them.
+//!
+//! Plain data and functions with no HTTP in them, so the rules (validation messages,
+//! pagination, the webhook answer) can be read next to the API reference they follow.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sha2::Sha256;
+
+/// Longest string Recall accepts for `client_id` and the secrets.
+const MAX_LEN: usize = 200;
+
+/// An app as the emulated Recall stores it, secrets included (Recall needs the webhook secret
+/// to answer Zoom).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredApp {
+    /// Recall's ID (UUID v4).
+    pub id: String,
+    /// `user_level` or `account_level`.
+    pub kind: String,
+    /// The Zoom client ID.
+    pub client_id: String,
+    /// The Zoom client secret.
+    pub client_secret: String,
+    /// Zoom's Secret Token.
+    pub webhook_secret: String,
+    /// Last successful URL validation, if any.
+    pub webhook_last_validation: Option<String>,
+    /// Creation time, RFC 3339 with microseconds like Recall's.
+    pub created_at: String,
+    /// Creation order; the pagination position.
+    pub seq: u64,
+}
+
+impl StoredApp {
+    /// The app as the API returns it.
+    pub fn to_json(&self, with_secrets: bool) -> Value {
+        let mut v = json!({
+            "id": self.id,
+            "kind": self.kind,
+            "client_id": self.client_id,
+            "webhook_last_validation": self.webhook_last_validation,
+            "created_at": self.created_at,
+        });
+        if with_secrets {
+            v["client_secret"] = json!(self.client_secret);
+            v["webhook_secret"] = json!(self.webhook_secret);
+        }
+        v
+    }
+}
+
+/// The workspace's persistent content.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Workspace {
+    /// Apps by ID.
+    pub apps: BTreeMap<String, StoredApp>,
+    /// The next creation sequence number.
+    pub next_seq: u64,
+}
+
+/// A DRF-style answer: status and JSON body (`None` for 204).
+pub type Answer = (u16, Option<Value>);
+
+/// DRF's answer for an unknown ID.
+pub fn not_found() -> Answer {
+    (404, Some(json!({"detail": "Not found."})))
+}
+
+impl Workspace {
+    /// `POST /api/v2/zoom-oauth-apps/`: validates like DRF and creates.
+    pub fn create(&mut self, body: &Value, reject_duplicate_client_id: bool) -> Answer {
+        let Some(obj) = body.as_object() else {
+            return bad_request(json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}));
+        };
+        let mut errors = Map::new();
+        let kind = string_field(obj, "kind", &mut errors);
+        if let Some(k) = &kind
+            && k != "user_level"
+            && k != "account_level"
+        {
+            errors.insert("kind".into(), json!([format!("\"{k}\" is not a valid choice.")]));
+        }
+        let client_id = string_field(obj, "client_id", &mut errors);
+        let client_secret = string_field(obj, "client_secret", &mut errors);
+        let webhook_secret = string_field(obj, "webhook_secret", &mut errors);
+        if reject_duplicate_client_id
+            && let Some(cid) = &client_id
+            && self.apps.values().any(|a| &a.client_id == cid)
+        {
+            errors.insert(
+                "client_id".into(),
+                json!(["zoom o auth app with this client id already exists."]),
+            );
+        }
+        if !errors.is_empty() {
+            return bad_request(Value::Object(errors));
+        }
+        let (Some(kind), Some(client_id), Some(client_secret), Some(webhook_secret)) =
+            (kind, client_id, client_secret, webhook_secret)
+        else {
+            unreachable!("every missing field was reported");
+        };
+        let app = StoredApp {
+            id: uuid::Uuid::new_v4().to_string(),
+            kind,
+            client_id,
+            client_secret,
+            webhook_secret,
+            webhook_last_validation: None,
+            created_at: now_rfc3339(),
+            seq: self.next_seq,
+        };
+        self.next_seq += 1;
+        let answer = (201, Some(app.to_json(true)));
+        self.apps.insert(app.id.clone(), app);
+        answer
+    }
+
+    /// `PATCH /api/v2/zoom-oauth-apps/{id}/`: only the secrets can change; other fields are
+    /// ignored like DRF ignores read-only fields.
+    pub fn update(&mut self, id: &str, body: &Value) -> Answer {
+        let Some(obj) = body.as_object() else {
+            return bad_request(json!({"non_field_errors": ["Invalid data."]}));
+        };
+        let mut errors = Map::new();
+        let mut changes = Vec::new();
+        for field in ["client_secret", "webhook_secret"] {
+            if obj.contains_key(field)
+                && let Some(v) = string_field(obj, field, &mut errors)
+            {
+                changes.push((field, v));
+            }
+        }
+        if !errors.is_empty() {
+            return bad_request(Value::Object(errors));
+        }
+        let Some(app) = self.apps.get_mut(id) else {
+            return not_found();
+        };
+        for (field, v) in changes {
+            match field {
+                "client_secret" => app.client_secret = v,
+                _ => app.webhook_secret = v,
+            }
+        }
+        (200, Some(app.to_json(true)))
+    }
+
+    /// `DELETE /api/v2/zoom-oauth-apps/{id}/`.
+    pub fn delete(&mut self, id: &str) -> Answer {
+        match self.apps.remove(id) {
+            Some(_) => (204, None),
+            None => not_found(),
+        }
+    }
+
+    /// Apps matching the list filters, in creation order.
+    pub fn filtered(&self, client_id: Option<&str>, kind: Option<&str>) -> Vec<&StoredApp> {
+        let mut apps: Vec<&StoredApp> = self
+            .apps
+            .values()
+            .filter(|a| client_id.is_none_or(|c| a.client_id == c))
+            .filter(|a| kind.is_none_or(|k| a.kind == k))
+            .collect();
+        apps.sort_by_key(|a| a.seq);
+        apps
+    }
+
+    /// Zoom's `endpoint.url_validation` challenge, answered with the app's webhook secret.
+    pub fn url_validation(&mut self, id: &str, plain_token: &str) -> Answer {
+        let Some(app) = self.apps.get_mut(id) else {
+            return not_found();
+        };
+        let encrypted = hmac_hex(app.webhook_secret.as_bytes(), plain_token.as_bytes());
+        app.webhook_last_validation = Some(now_rfc3339());
+        (200, Some(json!({"plainToken": plain_token, "encryptedToken": encrypted})))
+    }
+
+    /// Checks Zoom's `x-zm-signature` for a webhook body.
+    pub fn signature_ok(&self, id: &str, timestamp: &str, body: &[u8], signature: &str) -> Option<bool> {
+        let app = self.apps.get(id)?;
+        let mut message = format!("v0:{timestamp}:").into_bytes();
+        message.extend_from_slice(body);
+        let expected = format!("v0={}", hmac_hex(app.webhook_secret.as_bytes(), &message));
+        Some(constant_time_eq(expected.as_bytes(), signature.as_bytes()))
+    }
+}
+
+/// DRF's handling of a required string field: missing, null, wrong type, blank, too long.
+fn string_field(obj: &Map<String, Value>, field: &str, errors: &mut Map<String, Value>) -> Option<String> {
+    let message = match obj.get(field) {
+        None => "This field is required.",
+        Some(Value::Null) => "This field may not be null.",
+        Some(Value::String(s)) if s.trim().is_empty() => "This field may not be blank.",
+        Some(Value::String(s)) if s.chars().count() > MAX_LEN => "Ensure this field has no more than 200 characters.",
+        Some(Value::String(s)) => return Some(s.clone()),
+        Some(_) => "Not a valid string.",
+    };
+    errors.insert(field.into(), json!([message]));
+    None
+}
+
+fn bad_request(errors: Value) -> Answer {
+    (400, Some(errors))
+}
+
+/// Lowercase hex of HMAC-SHA256, as Zoom computes `encryptedToken` and signatures.
+pub fn hmac_hex(key: &[u8], message: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(message);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The current time as RFC 3339 UTC with microseconds, e.g. `2023-08-03T03:48:58.187545Z`.
+pub fn now_rfc3339() -> String {
+    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    rfc3339(d.as_secs(), d.subsec_micros())
+}
+
+fn rfc3339(secs: u64, micros: u32) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_dates() {
+        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(rfc3339(1_691_034_538, 187_545), "2023-08-03T03:48:58.187545Z");
+        assert_eq!(rfc3339(951_782_400, 1), "2000-02-29T00:00:00.000001Z");
+    }
+
+    #[test]
+    fn validates_like_drf() {
+        let mut w = Workspace::default();
+        let (status, body) = w.create(&json!({"kind": "x", "client_id": "", "client_secret": 3}), false);
+        assert_eq!(status, 400);
+        assert_eq!(
+            body.unwrap(),
+            json!({
+                "kind": ["\"x\" is not a valid choice."],
+                "client_id": ["This field may not be blank."],
+                "client_secret": ["Not a valid string."],
+                "webhook_secret": ["This field is required."],
+            })
+        );
+        assert!(w.apps.is_empty());
+    }
+
+    #[test]
+    fn zoom_url_validation_answer() {
+        // Zoom's documented formula: hex(HMAC-SHA256(secret, plainToken)).
+        let mut w = Workspace::default();
+        let (_, body) = w.create(
+            &json!({"kind": "user_level", "client_id": "c", "client_secret": "s", "webhook_secret": "key"}),
+            false,
+        );
+        let id = body.unwrap()["id"].as_str().unwrap().to_string();
+        let (status, body) = w.url_validation(&id, "The quick brown fox jumps over the lazy dog");
+        assert_eq!(status, 200);
+        assert_eq!(
+            body.unwrap()["encryptedToken"],
+            "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+        );
+        assert!(w.apps[&id].webhook_last_validation.is_some());
+    }
+}

@@ -1,0 +1,32 @@
+//! recallform keeps the Zoom OAuth apps registered in Recall.ai equal to a YAML manifest.
+//!
+//! The crate's map, following the data:
+//!
+//! ```text
+//! recallform.yaml ─manifest::load─▶ Manifest ─credentials::resolve─▶ [DesiredApp] ─┐
+//! Recall API ─recall::Client::list_apps─▶ [RemoteApp] ───────────────────────────────┼─▶ plan::diff ─▶ Plan ─▶ apply ─▶ lockfile
+//! recallform.lock.json ─lockfile::LockStore─▶ recorded apps ─────────────────────────┘
+//! ```
+//!
+//! - [`model`]: domain types, no I/O.
+//! - [`manifest`]: the YAML manifest: serde types (also the JSON Schema), validation,
+//!   credential references.
+//! - [`recall`]: the HTTP client for Recall, with pagination, retries and idempotent creates.
+//! - [`plan`]: the pure diff and its renderings.
+//! - [`apply`]: carries out a plan and records each result in the lockfile.
+//! - [`lockfile`]: the manifest-name → Recall-ID record.
+//! - [`emulator`]: a local, stateful Recall used by the tests and by `--sandbox`.
+//! - [`cli`]: the commands; the only module that prints.
+//! - [`error`]: the error type of the commands and the one mapping to exit codes.
+
+pub mod apply;
+pub mod cli;
+pub mod diagnostic;
+pub mod emulator;
+pub mod error;
+pub mod fsutil;
+pub mod lockfile;
+pub mod manifest;
+pub mod model;
+pub mod plan;
+pub mod recall;

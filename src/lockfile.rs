@@ -1,0 +1,248 @@
+//! The lockfile: which Recall app ID belongs to which manifest name.
+//!
+//! It is committed to git next to the manifest, so it is pretty JSON with sorted keys and holds
+//! no secret. It is rewritten only when its content changes, atomically (temporary file,
+//! fsync, rename), and each write bumps `serial`; `lineage` names one lockfile's history.
+//!
+//! Not for: deciding anything. The planner reads it; `apply` records results in it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::fsutil;
+
+/// The lockfile format this recallform writes and reads.
+pub const VERSION: u32 = 1;
+
+/// The file's content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lockfile {
+    /// Format version.
+    pub version: u32,
+    /// A UUID chosen when the lockfile is first written; copies of one history share it.
+    pub lineage: String,
+    /// Grows by one with every change.
+    pub serial: u64,
+    /// The Recall deployment the IDs belong to (`sandbox` for `--sandbox`).
+    pub api_url: String,
+    /// The recorded apps, by manifest name.
+    pub zoom_oauth_apps: BTreeMap<String, LockedApp>,
+}
+
+/// One recorded app.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockedApp {
+    /// Recall's ID for the app.
+    pub id: String,
+    /// The app's kind.
+    pub kind: String,
+    /// The Zoom client ID.
+    pub client_id: String,
+    /// When Recall created it.
+    pub created_at: String,
+    /// The URL to enter in the Zoom app's event subscription.
+    pub webhook_url: String,
+}
+
+/// Why the lockfile could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Reading or writing failed.
+    #[error("cannot {action} the lockfile `{path}`: {source}")]
+    Io {
+        /// `read` or `write`.
+        action: &'static str,
+        /// The lockfile.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not a lockfile this recallform understands.
+    #[error("the lockfile `{path}` is not valid: {detail}")]
+    Invalid {
+        /// The lockfile.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The lockfile's IDs belong to another Recall.
+    #[error(
+        "the lockfile `{path}` records apps in `{recorded}`, but this run targets `{target}`; app IDs exist in one Recall only"
+    )]
+    OtherTarget {
+        /// The lockfile.
+        path: PathBuf,
+        /// Its `api_url`.
+        recorded: String,
+        /// This run's target.
+        target: String,
+    },
+}
+
+/// A lockfile on disk and its current content.
+#[derive(Debug)]
+pub struct LockStore {
+    path: PathBuf,
+    content: Lockfile,
+    /// What the file held when read or last written; `None` if there is no file yet.
+    on_disk: Option<Lockfile>,
+}
+
+impl LockStore {
+    /// Opens the lockfile at `path` for the target `api_url`; a missing file is an empty
+    /// lockfile that is not written until something is recorded.
+    pub fn open(path: &Path, api_url: &str) -> Result<LockStore, LockError> {
+        let on_disk = match std::fs::read_to_string(path) {
+            Ok(text) => Some(parse(path, &text)?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(LockError::Io {
+                    action: "read",
+                    path: path.into(),
+                    source,
+                });
+            }
+        };
+        if let Some(lock) = &on_disk
+            && lock.api_url != api_url
+        {
+            return Err(LockError::OtherTarget {
+                path: path.into(),
+                recorded: lock.api_url.clone(),
+                target: api_url.into(),
+            });
+        }
+        let content = on_disk.clone().unwrap_or_else(|| Lockfile {
+            version: VERSION,
+            lineage: uuid::Uuid::new_v4().to_string(),
+            serial: 0,
+            api_url: api_url.into(),
+            zoom_oauth_apps: BTreeMap::new(),
+        });
+        Ok(LockStore {
+            path: path.into(),
+            content,
+            on_disk,
+        })
+    }
+
+    /// The lockfile's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The current content.
+    pub fn content(&self) -> &Lockfile {
+        &self.content
+    }
+
+    /// The recorded apps.
+    pub fn apps(&self) -> &BTreeMap<String, LockedApp> {
+        &self.content.zoom_oauth_apps
+    }
+
+    /// Records `app` under `name` and writes the file if that changed anything. Returns
+    /// whether it wrote.
+    pub fn record(&mut self, name: &str, app: LockedApp) -> Result<bool, LockError> {
+        if self.content.zoom_oauth_apps.get(name) == Some(&app) {
+            return Ok(false);
+        }
+        let mut next = self.content.clone();
+        next.zoom_oauth_apps.insert(name.to_string(), app);
+        next.serial = self.content.serial + 1;
+        fsutil::write_atomically(&self.path, render(&next).as_bytes(), fsutil::Mode::Shared)
+            .map_err(|source| LockError::Io {
+                action: "write",
+                path: self.path.clone(),
+                source,
+            })?;
+        self.content = next.clone();
+        self.on_disk = Some(next);
+        Ok(true)
+    }
+
+    /// Whether a lockfile file exists on disk.
+    pub fn exists(&self) -> bool {
+        self.on_disk.is_some()
+    }
+}
+
+/// The lockfile as text: pretty JSON with sorted keys and a final newline.
+pub fn render(lock: &Lockfile) -> String {
+    // A `serde_json::Value` map is a BTreeMap, which sorts every level's keys.
+    let value = serde_json::to_value(lock).expect("a lockfile always serializes");
+    let mut text = serde_json::to_string_pretty(&value).expect("a value always serializes");
+    text.push('\n');
+    text
+}
+
+fn parse(path: &Path, text: &str) -> Result<Lockfile, LockError> {
+    let invalid = |detail: String| LockError::Invalid {
+        path: path.into(),
+        detail,
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| invalid(format!("{e}")))?;
+    let version = value.get("version").and_then(|v| v.as_u64());
+    match version {
+        Some(v) if v == u64::from(VERSION) => {}
+        Some(v) if v > u64::from(VERSION) => {
+            return Err(invalid(format!(
+                "it has format version {v}, written by a newer recallform; upgrade recallform (this one reads version {VERSION})"
+            )));
+        }
+        _ => return Err(invalid(format!("`version` must be {VERSION}"))),
+    }
+    serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(id: &str) -> LockedApp {
+        LockedApp {
+            id: id.into(),
+            kind: "user_level".into(),
+            client_id: "cid".into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            webhook_url: format!("https://x/api/v2/zoom-oauth-apps/{id}/webhook"),
+        }
+    }
+
+    #[test]
+    fn writes_only_on_change_and_bumps_serial() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("recallform.lock.json");
+        let mut store = LockStore::open(&path, "https://x").unwrap();
+        assert!(!path.exists());
+        assert!(store.record("a", app("1")).unwrap());
+        assert!(!store.record("a", app("1")).unwrap());
+        assert!(store.record("b", app("2")).unwrap());
+        let reread = LockStore::open(&path, "https://x").unwrap();
+        assert_eq!(reread.content().serial, 2);
+        assert_eq!(reread.content(), store.content());
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("{\n  \"api_url\": \"https://x\",\n  \"lineage\""));
+        assert!(text.ends_with("}\n"));
+    }
+
+    #[test]
+    fn refuses_other_targets_and_newer_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.json");
+        LockStore::open(&path, "https://a").unwrap().record("a", app("1")).unwrap();
+        assert!(matches!(
+            LockStore::open(&path, "https://b"),
+            Err(LockError::OtherTarget { .. })
+        ));
+        let text = std::fs::read_to_string(&path).unwrap().replace("\"version\": 1", "\"version\": 2");
+        std::fs::write(&path, text).unwrap();
+        let err = LockStore::open(&path, "https://a").unwrap_err().to_string();
+        assert!(err.contains("newer recallform"), "{err}");
+    }
+}

@@ -1,0 +1,203 @@
+//! The manifest exactly as serde reads it, and as the JSON Schema describes it.
+//!
+//! These types are the single source of both: `serde-saphyr` deserializes them and `schemars`
+//! derives `schema/recallform.schema.json` from them, so the editor's completion and the parser
+//! cannot disagree. Values that users commonly get wrong (names, kinds, regions) are read as
+//! located strings and checked in [`super::validate`], which lets one run report all of them
+//! instead of stopping at the first; the schema still shows the allowed values through
+//! `#[schemars(with = ...)]`.
+//!
+//! Not for: deciding what is valid beyond the shape. That is `validate`'s job.
+
+use std::fmt;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::model::{Kind, Region};
+
+/// The pattern every app name must match.
+pub const APP_NAME_PATTERN: &str = "^[a-z0-9][a-z0-9-]{0,62}$";
+
+/// A recallform manifest: the Zoom OAuth apps that should be registered with Recall.ai.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "recallform manifest")]
+pub struct RawManifest {
+    /// The manifest format version. Always `1`.
+    #[schemars(schema_with = "version_schema")]
+    pub version: Spanned<u64>,
+    /// Which Recall deployment holds the apps, and how to authenticate to it.
+    pub recall: RawRecall,
+    /// The Zoom OAuth apps to register with Recall, by name. The name is recallform's own
+    /// handle for the app (Recall does not store it): it keys the app in the lockfile.
+    #[serde(default)]
+    #[schemars(schema_with = "apps_schema")]
+    pub zoom_oauth_apps: Option<Spanned<AppMap>>,
+}
+
+fn version_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "integer",
+        "const": 1,
+        "description": "The manifest format version. Always `1`.",
+    })
+}
+
+/// Where Recall is and how to authenticate to it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecall {
+    /// The Recall region that holds the apps. App IDs exist in one region only. The API is
+    /// reached at `https://<region>.recall.ai`. Required unless `base_url` is set.
+    #[serde(default)]
+    #[schemars(with = "Option<Region>")]
+    pub region: Option<Spanned<String>>,
+    /// Overrides the region's URL, e.g. for a proxy or a local emulator. Must be `https://`,
+    /// except to a loopback address. `--api-url` and `RECALL_API_URL` override it in turn.
+    #[serde(default)]
+    #[schemars(with = "Option<String>", url)]
+    pub base_url: Option<Spanned<String>>,
+    /// The Recall API key, as a reference. Defaults to `{env: RECALL_API_KEY}`.
+    #[serde(default)]
+    #[schemars(with = "Option<Reference>")]
+    pub api_key: Option<Spanned<ValueSource>>,
+}
+
+/// One Zoom OAuth app, as registered with Recall.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawApp {
+    /// How the Zoom app is managed: `user_level` for a user-managed app (each user authorises
+    /// it), `account_level` for an admin-managed app (an admin authorises it for the account).
+    /// Recall cannot change it after creation.
+    #[schemars(with = "Kind")]
+    pub kind: Spanned<String>,
+    /// The Zoom app's Client ID (App Credentials page), at most 200 characters. A plain string
+    /// or a reference. Unique across the manifest. Recall cannot change it after creation.
+    #[schemars(with = "ValueSource")]
+    pub client_id: Spanned<ValueSource>,
+    /// The Zoom app's Client Secret (App Credentials page). Must be a reference, never the
+    /// value itself.
+    #[schemars(with = "Reference")]
+    pub client_secret: Spanned<ValueSource>,
+    /// The Zoom app's event-subscription webhook, which Zoom sends to Recall.
+    pub webhook: RawWebhook,
+}
+
+/// The Zoom app's webhook settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebhook {
+    /// Zoom's "Secret Token" (Features > Access), stored in Recall as `webhook_secret`; Recall
+    /// uses it to answer Zoom's URL validation. Must be a reference, never the value itself.
+    #[schemars(with = "Reference")]
+    pub secret: Spanned<ValueSource>,
+}
+
+/// The apps, in the order the manifest lists them, each with the location of its name.
+#[derive(Debug, Default)]
+pub struct AppMap(pub Vec<(Spanned<String>, RawApp)>);
+
+impl<'de> Deserialize<'de> for AppMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AppMapVisitor;
+        impl<'de> Visitor<'de> for AppMapVisitor {
+            type Value = AppMap;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping from app names to apps")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<AppMap, E> {
+                Ok(AppMap::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AppMap, A::Error> {
+                let mut apps = Vec::new();
+                // Duplicate names are rejected by serde-saphyr itself, with both locations.
+                while let Some(name) = map.next_key::<Spanned<String>>()? {
+                    apps.push((name, map.next_value::<RawApp>()?));
+                }
+                Ok(AppMap(apps))
+            }
+        }
+        deserializer.deserialize_map(AppMapVisitor)
+    }
+}
+
+fn apps_schema(generator: &mut SchemaGenerator) -> Schema {
+    let app = generator.subschema_for::<RawApp>();
+    json_schema!({
+        "type": "object",
+        "description": "The Zoom OAuth apps to register with Recall, by name. The name is recallform's own handle for the app (Recall does not store it): it keys the app in the lockfile. Lowercase letters, digits and '-', 1 to 63 characters.",
+        "propertyNames": { "pattern": APP_NAME_PATTERN },
+        "additionalProperties": app,
+    })
+}
+
+/// A value written inline, or a reference to where it is read from when plan or apply runs.
+#[derive(Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(untagged)]
+pub enum ValueSource {
+    /// The value itself. Allowed for `client_id` only: secrets must be references.
+    Literal(String),
+    /// Where to read the value from.
+    Reference(Reference),
+}
+
+/// Where a value is read from when plan or apply runs. Never the value itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Reference {
+    /// The name of an environment variable; it must be set and non-empty.
+    Env(String),
+    /// A file path, relative to the manifest's folder; one trailing newline is stripped and
+    /// the rest must be non-empty.
+    File(String),
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reference::Env(name) => write!(f, "{{env: {name}}}"),
+            Reference::File(path) => write!(f, "{{file: {path}}}"),
+        }
+    }
+}
+
+/// Written by hand rather than derived as `untagged`: serde's untagged errors say only "data did
+/// not match any variant", and users deserve to be told which key was wrong.
+impl<'de> Deserialize<'de> for ValueSource {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SourceVisitor;
+        impl<'de> Visitor<'de> for SourceVisitor {
+            type Value = ValueSource;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, `{env: NAME}` or `{file: PATH}`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ValueSource, E> {
+                Ok(ValueSource::Literal(v.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ValueSource, A::Error> {
+                let Some(key) = map.next_key::<String>()? else {
+                    return Err(de::Error::custom(
+                        "an empty mapping is not a reference: use `{env: NAME}` or `{file: PATH}`",
+                    ));
+                };
+                let value: String = map.next_value()?;
+                let reference = match key.as_str() {
+                    "env" => Reference::Env(value),
+                    "file" => Reference::File(value),
+                    _ => return Err(de::Error::unknown_field(&key, &["env", "file"])),
+                };
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(de::Error::custom(format!(
+                        "a reference has exactly one key, `env` or `file`; found another key `{extra}`"
+                    )));
+                }
+                Ok(ValueSource::Reference(reference))
+            }
+        }
+        deserializer.deserialize_any(SourceVisitor)
+    }
+}

@@ -1,0 +1,353 @@
+//! The offline checks that turn a [`RawManifest`] into a [`Manifest`].
+//!
+//! Every check runs and every problem is collected, so one `validate` run shows them all. No
+//! check reads a secret, an environment variable or a referenced file: those happen at plan
+//! time in [`super::credentials`].
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_saphyr::Spanned;
+
+use super::raw::{APP_NAME_PATTERN, RawApp, RawManifest, Reference, ValueSource};
+use super::{AppSpec, Located, Manifest, backticked};
+use crate::diagnostic::{self, Diagnostic, Location};
+use crate::model::{Kind, Region};
+use crate::recall::target;
+
+/// Longest client ID Recall accepts.
+const MAX_CLIENT_ID_LEN: usize = 200;
+
+struct Checker<'a> {
+    path: &'a Path,
+    problems: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn at<T>(&self, spanned: &Spanned<T>) -> Location {
+        Location::new(
+            self.path,
+            spanned.referenced.line(),
+            spanned.referenced.column(),
+        )
+    }
+
+    fn report(&mut self, d: Diagnostic) {
+        self.problems.push(d);
+    }
+}
+
+/// Checks everything that can be checked offline.
+pub(super) fn validate(path: &Path, raw: RawManifest) -> Result<Manifest, Vec<Diagnostic>> {
+    let mut c = Checker {
+        path,
+        problems: Vec::new(),
+    };
+
+    if raw.version.value != 1 {
+        let at = c.at(&raw.version);
+        c.report(
+            Diagnostic::new(
+                "unsupported-version",
+                format!("manifest version `{}` is not supported", raw.version.value),
+                Some(at),
+            )
+            .with_hint("this recallform reads `version: 1`"),
+        );
+    }
+
+    let region = raw.recall.region.as_ref().and_then(|r| {
+        let parsed = Region::parse(&r.value);
+        if parsed.is_none() {
+            let at = c.at(r);
+            let names: Vec<&str> = Region::ALL.iter().map(|r| r.as_str()).collect();
+            c.report(
+                Diagnostic::new(
+                    "invalid-region",
+                    format!("unknown region `{}`", r.value),
+                    Some(at),
+                )
+                .with_hint(format!("use one of {}", backticked(&names))),
+            );
+        }
+        parsed
+    });
+
+    let base_url = raw.recall.base_url.as_ref().and_then(|b| {
+        match target::check_api_url(&b.value) {
+            Ok(url) => Some(url),
+            Err(why) => {
+                let at = c.at(b);
+                c.report(Diagnostic::new(
+                    "invalid-base-url",
+                    format!("`base_url` {why}"),
+                    Some(at),
+                ));
+                None
+            }
+        }
+    });
+    if raw.recall.region.is_none() && raw.recall.base_url.is_none() {
+        c.report(
+            Diagnostic::new(
+                "missing-region",
+                "`recall` names neither a `region` nor a `base_url`",
+                Some(Location::new(path, 1, 1)),
+            )
+            .with_hint("add `region: us-east-1` (or us-west-2, eu-central-1, ap-northeast-1) under `recall`"),
+        );
+    }
+
+    let api_key = match &raw.recall.api_key {
+        None => Located {
+            value: Reference::Env("RECALL_API_KEY".into()),
+            location: None,
+        },
+        Some(key) => Located {
+            value: secret_reference(&mut c, key, "recall.api_key", "RECALL_API_KEY", "recall-api-key")
+                .unwrap_or(Reference::Env("RECALL_API_KEY".into())),
+            location: Some(c.at(key)),
+        },
+    };
+
+    let mut apps = Vec::new();
+    let mut client_ids: HashMap<String, Location> = HashMap::new();
+    for (name, app) in raw.zoom_oauth_apps.map(|m| m.value.0).unwrap_or_default() {
+        if let Some(spec) = check_app(&mut c, &name, app, &mut client_ids) {
+            apps.push(spec);
+        }
+    }
+
+    if c.problems.is_empty() {
+        Ok(Manifest {
+            path: path.to_path_buf(),
+            region,
+            base_url,
+            api_key,
+            apps,
+        })
+    } else {
+        diagnostic::sort(&mut c.problems);
+        Err(c.problems)
+    }
+}
+
+fn check_app(
+    c: &mut Checker,
+    name: &Spanned<String>,
+    app: RawApp,
+    client_ids: &mut HashMap<String, Location>,
+) -> Option<AppSpec> {
+    let name_at = c.at(name);
+    let mut ok = true;
+    if !is_valid_name(&name.value) {
+        ok = false;
+        let suggestion = suggest_name(&name.value);
+        let mut d = Diagnostic::new(
+            "invalid-app-name",
+            format!("invalid app name `{}`", name.value),
+            Some(name_at.clone()),
+        );
+        d = match suggestion {
+            Some(s) => d.with_hint(format!(
+                "names use lowercase letters, digits and '-', 1 to 63 characters; try `{s}`"
+            )),
+            None => d.with_hint(format!(
+                "names use lowercase letters, digits and '-', 1 to 63 characters (pattern `{APP_NAME_PATTERN}`)"
+            )),
+        };
+        c.report(d);
+    }
+
+    let kind = Kind::parse(&app.kind.value);
+    if kind.is_none() {
+        let at = c.at(&app.kind);
+        let guess = app.kind.value.trim().to_lowercase().replace(['-', ' '], "_");
+        let hint = match Kind::parse(&guess) {
+            Some(k) => format!("did you mean `{k}`?"),
+            None => "use `user_level` (user-managed Zoom app) or `account_level` (admin-managed Zoom app)".into(),
+        };
+        c.report(
+            Diagnostic::new(
+                "invalid-kind",
+                format!("unknown kind `{}`", app.kind.value),
+                Some(at),
+            )
+            .with_hint(hint),
+        );
+    }
+
+    let client_id_at = c.at(&app.client_id);
+    match &app.client_id.value {
+        ValueSource::Literal(id) => match check_client_id(id) {
+            Err(why) => {
+                ok = false;
+                c.report(Diagnostic::new(
+                    "invalid-client-id",
+                    format!("`client_id` of `{}` {why}", name.value),
+                    Some(client_id_at.clone()),
+                ));
+            }
+            Ok(()) => {
+                if let Some(first) = client_ids.get(id) {
+                    ok = false;
+                    let d = Diagnostic::new(
+                        "duplicate-client-id",
+                        format!("`{}` has the client_id `{id}` of an app listed before it", name.value),
+                        Some(client_id_at.clone()),
+                    )
+                    .with_hint(format!(
+                        "a Zoom app is registered with Recall once; the first use is at {first}"
+                    ));
+                    c.report(d);
+                } else {
+                    client_ids.insert(id.clone(), client_id_at.clone());
+                }
+            }
+        },
+        ValueSource::Reference(r) => {
+            ok &= check_reference(c, r, &client_id_at);
+        }
+    }
+
+    let upper = name.value.to_uppercase().replace('-', "_");
+    let slug = &name.value;
+    let client_secret = secret_reference(
+        c,
+        &app.client_secret,
+        "client_secret",
+        &format!("{upper}_ZOOM_CLIENT_SECRET"),
+        &format!("{slug}-zoom-client-secret"),
+    );
+    let webhook_secret = secret_reference(
+        c,
+        &app.webhook.secret,
+        "webhook.secret",
+        &format!("{upper}_ZOOM_WEBHOOK_SECRET"),
+        &format!("{slug}-zoom-webhook-secret"),
+    );
+
+    Some(AppSpec {
+        name: name.value.clone(),
+        location: name_at,
+        kind: kind?,
+        client_id: Located {
+            value: app.client_id.value,
+            location: Some(client_id_at),
+        },
+        client_secret: Located {
+            location: Some(c.at(&app.client_secret)),
+            value: client_secret?,
+        },
+        webhook_secret: Located {
+            location: Some(c.at(&app.webhook.secret)),
+            value: webhook_secret?,
+        },
+    })
+    .filter(|_| ok)
+}
+
+/// A secret must be a reference; a literal is reported with the exact fix.
+fn secret_reference(
+    c: &mut Checker,
+    source: &Spanned<ValueSource>,
+    field: &str,
+    env_suggestion: &str,
+    file_suggestion: &str,
+) -> Option<Reference> {
+    let at = c.at(source);
+    match &source.value {
+        ValueSource::Literal(_) => {
+            c.report(
+                Diagnostic::new(
+                    "literal-secret",
+                    format!("`{field}` is written in the manifest; secrets must be references"),
+                    Some(at),
+                )
+                .with_hint(format!(
+                    "move the value out of the file (and out of git history) and write `{{env: {env_suggestion}}}` or `{{file: secrets/{file_suggestion}}}`"
+                )),
+            );
+            None
+        }
+        ValueSource::Reference(r) => check_reference(c, r, &at).then(|| r.clone()),
+    }
+}
+
+fn check_reference(c: &mut Checker, r: &Reference, at: &Location) -> bool {
+    let problem = match r {
+        Reference::Env(name) if !is_env_name(name) => Some(format!(
+            "`{name}` is not an environment variable name (letters, digits and '_', not starting with a digit)"
+        )),
+        Reference::File(p) if p.trim().is_empty() => Some("`file` needs a path".to_string()),
+        _ => None,
+    };
+    match problem {
+        Some(message) => {
+            c.report(Diagnostic::new("invalid-reference", message, Some(at.clone())));
+            false
+        }
+        None => true,
+    }
+}
+
+fn check_client_id(id: &str) -> Result<(), String> {
+    if id.trim().is_empty() {
+        Err("is empty".into())
+    } else if id.chars().count() > MAX_CLIENT_ID_LEN {
+        Err(format!("is longer than {MAX_CLIENT_ID_LEN} characters"))
+    } else if id.trim() != id {
+        Err("has leading or trailing spaces".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// `^[a-z0-9][a-z0-9-]{0,62}$`, written out to avoid a regex dependency.
+pub(crate) fn is_valid_name(name: &str) -> bool {
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    (1..=63).contains(&name.len())
+        && name.chars().all(ok_char)
+        && !name.starts_with('-')
+}
+
+fn suggest_name(name: &str) -> Option<String> {
+    let s: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let s = s.trim_matches('-').to_string();
+    is_valid_name(&s).then_some(s)
+}
+
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        for good in ["a", "acme-prod", "0x", &"a".repeat(63)] {
+            assert!(is_valid_name(good), "{good}");
+        }
+        for bad in ["", "-a", "Acme", "a_b", "a.b", &"a".repeat(64)] {
+            assert!(!is_valid_name(bad), "{bad}");
+        }
+        assert_eq!(suggest_name("Acme_Prod").as_deref(), Some("acme-prod"));
+    }
+
+    #[test]
+    fn env_names() {
+        assert!(is_env_name("RECALL_API_KEY"));
+        assert!(is_env_name("_x1"));
+        assert!(!is_env_name("1X"));
+        assert!(!is_env_name("A-B"));
+        assert!(!is_env_name(""));
+    }
+}

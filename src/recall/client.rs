@@ -1,0 +1,312 @@
+//! The HTTP client for Recall's Zoom OAuth Apps API.
+//!
+//! It owns everything about talking to Recall: authentication, cursor pagination, retries with
+//! backoff and `Retry-After`, idempotent creates, and turning failures into errors that say
+//! what was being done. It never logs or returns a secret.
+//!
+//! Not for: deciding what to do (that is `plan`) or recording results (that is `apply`).
+
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::Deserialize;
+use url::Url;
+
+use super::error::RecallError;
+use super::retry::RetryPolicy;
+use super::target::same_origin;
+use crate::model::{Kind, RemoteApp, SecretString};
+
+
+const APPS_PATH: &str = "api/v2/zoom-oauth-apps/";
+/// A workspace with more pages than this is not a workspace, it is a loop.
+const MAX_PAGES: usize = 10_000;
+
+/// A page of `GET /api/v2/zoom-oauth-apps/`.
+#[derive(Deserialize)]
+struct Page {
+    next: Option<String>,
+    results: Vec<WireApp>,
+}
+
+/// A Zoom OAuth app as Recall returns it. Secret fields are deliberately absent: whether or
+/// not Recall returns them, they are never read into memory.
+#[derive(Deserialize)]
+struct WireApp {
+    id: String,
+    kind: String,
+    client_id: String,
+    created_at: String,
+    #[serde(default)]
+    webhook_last_validation: Option<String>,
+}
+
+impl From<WireApp> for RemoteApp {
+    fn from(w: WireApp) -> RemoteApp {
+        RemoteApp {
+            id: w.id,
+            kind: w.kind,
+            client_id: w.client_id,
+            created_at: w.created_at,
+            webhook_last_validation: w.webhook_last_validation,
+        }
+    }
+}
+
+/// What a create sends; the secrets leave memory only in the request body.
+pub struct NewApp<'a> {
+    /// The app's kind.
+    pub kind: Kind,
+    /// The Zoom client ID.
+    pub client_id: &'a str,
+    /// The Zoom client secret.
+    pub client_secret: &'a SecretString,
+    /// Zoom's webhook Secret Token.
+    pub webhook_secret: &'a SecretString,
+}
+
+/// The outcome of one HTTP attempt.
+enum Attempt {
+    Done(Response),
+    /// Worth trying again; `applied_maybe` is true when the request may have taken effect.
+    Retry {
+        why: String,
+        after: Option<Duration>,
+        applied_maybe: bool,
+    },
+}
+
+/// A client bound to one Recall deployment and one API key.
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    api_key: SecretString,
+    retry: RetryPolicy,
+}
+
+impl Client {
+    /// A client for the Recall at `base` (already checked by [`super::target`]).
+    pub fn new(base: Url, api_key: SecretString) -> Result<Client, RecallError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("recallform/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            // The key must only go where we send it; a redirect could carry it elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| RecallError::transport("setting up the HTTP client", &e))?;
+        let mut base = base;
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        Ok(Client {
+            http,
+            base,
+            api_key,
+            retry: RetryPolicy::default(),
+        })
+    }
+
+    /// Replaces the retry policy (tests and benchmarks use shorter waits).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Client {
+        self.retry = retry;
+        self
+    }
+
+    fn apps_url(&self) -> Url {
+        self.base.join(APPS_PATH).expect("a constant relative path")
+    }
+
+    /// Lists every app, following `next` until it is null. With `client_id`, only that one's.
+    pub async fn list_apps(&self, client_id: Option<&str>) -> Result<Vec<RemoteApp>, RecallError> {
+        let action = match client_id {
+            Some(id) => format!("listing the Zoom OAuth apps with client_id `{id}`"),
+            None => "listing the Zoom OAuth apps".to_string(),
+        };
+        let first = self.apps_url();
+        let mut url = first.clone();
+        if let Some(id) = client_id {
+            url.query_pairs_mut().append_pair("client_id", id);
+        }
+        let mut apps = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let response = self
+                .send(&action, || self.http.get(url.clone()))
+                .await?;
+            let page: Page = decode(&action, response).await?;
+            apps.extend(page.results.into_iter().map(RemoteApp::from));
+            match page.next {
+                None => return Ok(apps),
+                Some(next) => url = self.next_url(&action, &url, &next)?,
+            }
+        }
+        Err(RecallError::protocol(&action, format!("more than {MAX_PAGES} pages; stopping")))
+    }
+
+    /// Resolves a `next` value: an absolute URL on the same origin, or a bare cursor.
+    fn next_url(&self, action: &str, current: &Url, next: &str) -> Result<Url, RecallError> {
+        match Url::parse(next) {
+            Ok(url) if same_origin(&url, &self.base) => Ok(url),
+            Ok(url) => Err(RecallError::protocol(
+                action,
+                format!(
+                    "the next page is on another host (`{}`); refusing to send the API key there",
+                    url.origin().ascii_serialization()
+                ),
+            )),
+            Err(_) => {
+                let mut url = current.clone();
+                let kept: Vec<(String, String)> = url
+                    .query_pairs()
+                    .filter(|(k, _)| k != "cursor")
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+                url.query_pairs_mut()
+                    .clear()
+                    .extend_pairs(kept)
+                    .append_pair("cursor", next);
+                Ok(url)
+            }
+        }
+    }
+
+    /// Creates an app. Safe to call once per logical create: retries reuse one
+    /// `Idempotency-Key`, and before re-sending after an unknown outcome it looks the app up by
+    /// client ID, so a lost response never produces a second app.
+    pub async fn create_app(&self, new: &NewApp<'_>) -> Result<RemoteApp, RecallError> {
+        let action = format!("creating the Zoom OAuth app with client_id `{}`", new.client_id);
+        let key = uuid::Uuid::new_v4().to_string();
+        let body = serde_json::json!({
+            "kind": new.kind.as_str(),
+            "client_id": new.client_id,
+            "client_secret": new.client_secret.expose(),
+            "webhook_secret": new.webhook_secret.expose(),
+        });
+        let mut attempt = 1;
+        loop {
+            let request = self
+                .authorized(self.http.request(Method::POST, self.apps_url()))
+                .header("Idempotency-Key", &key)
+                .json(&body);
+            let outcome = self.attempt(request).await;
+            let (why, after, applied_maybe) = match outcome {
+                Attempt::Done(response) => {
+                    return match decode::<WireApp>(&action, response).await {
+                        Ok(app) => Ok(app.into()),
+                        Err(e) => Err(e.redact(&[new.client_secret, new.webhook_secret])),
+                    };
+                }
+                Attempt::Retry {
+                    why,
+                    after,
+                    applied_maybe,
+                } => (why, after, applied_maybe),
+            };
+            if attempt >= self.retry.max_attempts {
+                return Err(RecallError::gave_up(&action, attempt, &why));
+            }
+            tokio::time::sleep(self.retry.delay(attempt, after)).await;
+            attempt += 1;
+            if applied_maybe {
+                // The first request may have created the app: if it did, that is our app
+                // (plan saw no app with this client_id), and sending again could make a second.
+                let found = self.list_apps(Some(new.client_id)).await?;
+                if let [app] = found.as_slice() {
+                    return Ok(app.clone());
+                }
+            }
+        }
+    }
+
+    /// Sends a request built by `build`, retrying what is worth retrying.
+    async fn send(
+        &self,
+        action: &str,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<Response, RecallError> {
+        let mut attempt = 1;
+        loop {
+            match self.attempt(self.authorized(build())).await {
+                Attempt::Done(response) => return Ok(response),
+                Attempt::Retry { why, after, .. } => {
+                    if attempt >= self.retry.max_attempts {
+                        return Err(RecallError::gave_up(action, attempt, &why));
+                    }
+                    tokio::time::sleep(self.retry.delay(attempt, after)).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    fn authorized(&self, request: RequestBuilder) -> RequestBuilder {
+        request.header(
+            reqwest::header::AUTHORIZATION,
+            format!("Token {}", self.api_key.expose()),
+        )
+    }
+
+    /// One HTTP exchange, classified.
+    async fn attempt(&self, request: RequestBuilder) -> Attempt {
+        match request.send().await {
+            Err(e) => Attempt::Retry {
+                why: RecallError::describe_transport(&e),
+                after: None,
+                // A failed connect never reached Recall; anything later might have.
+                applied_maybe: !e.is_connect(),
+            },
+            Ok(response) => {
+                let status = response.status();
+                if is_retryable(status) {
+                    Attempt::Retry {
+                        why: format!("Recall answered {status}"),
+                        after: retry_after(&response),
+                        applied_maybe: status.is_server_error(),
+                    }
+                } else {
+                    Attempt::Done(response)
+                }
+            }
+        }
+    }
+}
+
+/// 429 (rate limited), 409 (an idempotent request still in flight) and 5xx are transient.
+fn is_retryable(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::CONFLICT
+        || status.is_server_error()
+}
+
+/// `Retry-After` in seconds, as Recall sends it.
+fn retry_after(response: &Response) -> Option<Duration> {
+    response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// Reads a success body as `T`, or turns an error status into a [`RecallError::Api`].
+async fn decode<T: for<'de> Deserialize<'de>>(action: &str, response: Response) -> Result<T, RecallError> {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| RecallError::transport(action, &e))?;
+    if status.is_success() {
+        return serde_json::from_slice(&bytes)
+            .map_err(|e| RecallError::protocol(action, format!("unexpected response body: {e}")));
+    }
+    Err(RecallError::api(action, status, is_json, &bytes))
+}

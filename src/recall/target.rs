@@ -1,0 +1,136 @@
+//! Which Recall to talk to: the URL requests go to, and the name the lockfile records.
+//!
+//! Precedence: `--api-url` > `RECALL_API_URL` > the manifest's `base_url` > its `region`
+//! (clap merges the first two). IDs exist in one Recall deployment only, so the lockfile
+//! records the target and refuses to be used against another one.
+
+use std::net::IpAddr;
+
+use url::Url;
+
+use crate::manifest::Manifest;
+use crate::model::Region;
+
+/// What the lockfile records as the target when `--sandbox` is used; the emulator's port changes
+/// on every run, so it cannot be the URL.
+pub const SANDBOX_NAME: &str = "sandbox";
+
+/// Webhook URLs of sandbox apps point here: a reserved name that can never resolve, so nobody
+/// pastes a sandbox URL into a real Zoom app by mistake.
+pub const SANDBOX_PUBLIC_BASE: &str = "https://sandbox.recallform.invalid";
+
+/// A resolved target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// Where API requests are sent.
+    pub api_url: Url,
+    /// What the lockfile records (`api_url` there).
+    pub name: String,
+    /// The base of the webhook URLs that go into the Zoom apps.
+    pub public_base: String,
+}
+
+impl Target {
+    /// A real (or user-run) Recall at `url`.
+    pub fn remote(url: Url) -> Target {
+        let base = url.as_str().trim_end_matches('/').to_string();
+        Target {
+            api_url: url,
+            name: base.clone(),
+            public_base: base,
+        }
+    }
+
+    /// The in-process sandbox, listening at `url`.
+    pub fn sandbox(url: Url) -> Target {
+        Target {
+            api_url: url,
+            name: SANDBOX_NAME.into(),
+            public_base: SANDBOX_PUBLIC_BASE.into(),
+        }
+    }
+}
+
+/// Picks the target from the command line / environment override and the manifest.
+pub fn resolve(override_url: Option<&str>, manifest: &Manifest) -> Result<Target, String> {
+    if let Some(raw) = override_url {
+        return check_api_url(raw)
+            .map(Target::remote)
+            .map_err(|why| format!("the API URL `{raw}` {why}"));
+    }
+    if let Some(url) = &manifest.base_url {
+        return Ok(Target::remote(url.clone()));
+    }
+    let region: Region = manifest
+        .region
+        .ok_or("the manifest names neither a region nor a base_url")?;
+    Ok(Target::remote(
+        Url::parse(&region.base_url()).expect("region URLs are valid"),
+    ))
+}
+
+/// Checks a Recall API base URL: `https://`, or `http://` to loopback only (the API key travels
+/// in a header, and plain HTTP would expose it on the network).
+pub fn check_api_url(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw).map_err(|e| format!("is not a valid URL ({e})"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(
+                "uses plain http://, which is allowed only to loopback (127.0.0.1, ::1, localhost); use https://".into(),
+            );
+        }
+        other => return Err(format!("has the scheme `{other}`; use https://")),
+    }
+    if url.host().is_none() {
+        return Err("has no host".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query or fragment".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not carry credentials; the API key is read from `recall.api_key`".into());
+    }
+    Ok(url)
+}
+
+/// Whether the URL's host is a loopback address.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Whether two URLs share scheme, host and port: the only place the API key may be sent.
+pub fn same_origin(a: &Url, b: &Url) -> bool {
+    a.origin() == b.origin()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_only_to_loopback() {
+        assert!(check_api_url("https://us-east-1.recall.ai").is_ok());
+        assert!(check_api_url("http://127.0.0.1:8787").is_ok());
+        assert!(check_api_url("http://[::1]:1").is_ok());
+        assert!(check_api_url("http://localhost").is_ok());
+        assert!(check_api_url("http://example.com").is_err());
+        assert!(check_api_url("ftp://example.com").is_err());
+        assert!(check_api_url("https://user:pw@example.com").is_err());
+        assert!(check_api_url("not a url").is_err());
+    }
+
+    #[test]
+    fn origins() {
+        let a = Url::parse("http://127.0.0.1:1/api/v2/x/").unwrap();
+        assert!(same_origin(&a, &Url::parse("http://127.0.0.1:1/other?cursor=1").unwrap()));
+        assert!(!same_origin(&a, &Url::parse("http://127.0.0.1:2/").unwrap()));
+        assert!(!same_origin(&a, &Url::parse("https://evil.example/").unwrap()));
+    }
+}
