@@ -40,7 +40,8 @@ pub async fn apply(
     parallelism: usize,
     mut on_done: impl FnMut(&Outcome),
 ) -> Vec<Outcome> {
-    let by_name: HashMap<&str, &DesiredApp> = desired.iter().map(|d| (d.name.as_str(), d)).collect();
+    let by_name: HashMap<&str, &DesiredApp> =
+        desired.iter().map(|d| (d.name.as_str(), d)).collect();
     let limit = Arc::new(Semaphore::new(parallelism.max(1)));
     let mut tasks = JoinSet::new();
     let mut outcomes = Vec::new();
@@ -53,7 +54,13 @@ pub async fn apply(
         match change.action {
             Action::Adopt => {
                 let remote = adopted(change);
-                let outcome = record(lock, public_base, change.name.clone(), Action::Adopt, Ok(remote));
+                let outcome = record(
+                    lock,
+                    public_base,
+                    change.name.clone(),
+                    Action::Adopt,
+                    Ok(remote),
+                );
                 finish(outcome, &mut outcomes);
             }
             Action::Create => {
@@ -70,7 +77,10 @@ pub async fn apply(
                 let client = client.clone();
                 let limit = limit.clone();
                 tasks.spawn(async move {
-                    let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
+                    let _permit = limit
+                        .acquire_owned()
+                        .await
+                        .expect("the semaphore is never closed");
                     let result = create(&client, &app).await;
                     (app.name, result)
                 });
@@ -82,7 +92,10 @@ pub async fn apply(
     while let Some(joined) = tasks.join_next().await {
         let (name, result) = match joined {
             Ok(r) => r,
-            Err(e) => (String::from("(unknown)"), Err(format!("the operation panicked: {e}"))),
+            Err(e) => (
+                String::from("(unknown)"),
+                Err(format!("the operation panicked: {e}")),
+            ),
         };
         let outcome = record(lock, public_base, name, Action::Create, result);
         finish(outcome, &mut outcomes);
@@ -91,7 +104,8 @@ pub async fn apply(
 }
 
 async fn create(client: &Client, app: &DesiredApp) -> Result<RemoteApp, String> {
-    let (Some(client_secret), Some(webhook_secret)) = (&app.client_secret, &app.webhook_secret) else {
+    let (Some(client_secret), Some(webhook_secret)) = (&app.client_secret, &app.webhook_secret)
+    else {
         return Err("its secrets were not resolved".into());
     };
     client
@@ -140,5 +154,9 @@ fn record(
             )),
         }
     });
-    Outcome { name, action, result }
+    Outcome {
+        name,
+        action,
+        result,
+    }
 }

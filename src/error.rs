@@ -40,7 +40,9 @@ pub enum Error {
     #[error("{0}")]
     NotConfirmed(String),
     /// Some operations of an apply failed; the others were recorded.
-    #[error("{failed} of {total} operations failed; the successful ones are recorded in the lockfile")]
+    #[error(
+        "{failed} of {total} operations failed; the successful ones are recorded in the lockfile"
+    )]
     ApplyFailed {
         /// How many failed.
         failed: usize,

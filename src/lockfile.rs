@@ -235,12 +235,17 @@ mod tests {
     fn refuses_other_targets_and_newer_versions() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("l.json");
-        LockStore::open(&path, "https://a").unwrap().record("a", app("1")).unwrap();
+        LockStore::open(&path, "https://a")
+            .unwrap()
+            .record("a", app("1"))
+            .unwrap();
         assert!(matches!(
             LockStore::open(&path, "https://b"),
             Err(LockError::OtherTarget { .. })
         ));
-        let text = std::fs::read_to_string(&path).unwrap().replace("\"version\": 1", "\"version\": 2");
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("\"version\": 1", "\"version\": 2");
         std::fs::write(&path, text).unwrap();
         let err = LockStore::open(&path, "https://a").unwrap_err().to_string();
         assert!(err.contains("newer recallform"), "{err}");

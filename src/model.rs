@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 ///
 /// A user-managed Zoom app maps to `user_level`, an admin-managed (account-wide) one to
 /// `account_level`. Recall never lets it change after creation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A user-managed Zoom app: each user authorises it for their own meetings.
@@ -186,6 +188,9 @@ mod tests {
         for r in Region::ALL {
             assert_eq!(Region::parse(r.as_str()), Some(r));
         }
-        assert_eq!(Region::EuCentral1.base_url(), "https://eu-central-1.recall.ai");
+        assert_eq!(
+            Region::EuCentral1.base_url(),
+            "https://eu-central-1.recall.ai"
+        );
     }
 }

@@ -51,7 +51,12 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
     .await;
 
     let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
-    let count = |a| outcomes.iter().filter(|o| o.action == a && o.result.is_ok()).count();
+    let count = |a| {
+        outcomes
+            .iter()
+            .filter(|o| o.action == a && o.result.is_ok())
+            .count()
+    };
     output::data(&format!(
         "\nApply complete: {} created, {} adopted, {} failed.\n",
         count(Action::Create),
@@ -101,7 +106,9 @@ fn confirm() -> Result<(), Error> {
             "refusing to apply without confirmation: stdin is not a terminal\n  = hint: review the plan and pass `--auto-approve` to apply it non-interactively".into(),
         ));
     }
-    output::message("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n");
+    output::message(
+        "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n",
+    );
     output::prompt("  Enter a value: ");
     let mut line = String::new();
     stdin
@@ -111,6 +118,8 @@ fn confirm() -> Result<(), Error> {
     if line.trim() == "yes" {
         Ok(())
     } else {
-        Err(Error::NotConfirmed("apply cancelled; nothing was changed".into()))
+        Err(Error::NotConfirmed(
+            "apply cancelled; nothing was changed".into(),
+        ))
     }
 }

@@ -33,7 +33,13 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// The manifest.
-    #[arg(short = 'f', long = "manifest", global = true, default_value = "recallform.yaml", value_name = "PATH")]
+    #[arg(
+        short = 'f',
+        long = "manifest",
+        global = true,
+        default_value = "recallform.yaml",
+        value_name = "PATH"
+    )]
     pub manifest: PathBuf,
     /// The lockfile [default: recallform.lock.json beside the manifest].
     #[arg(long, global = true, value_name = "PATH")]
@@ -50,7 +56,10 @@ impl Global {
     /// The lockfile's path.
     pub fn lockfile_path(&self) -> PathBuf {
         self.lockfile.clone().unwrap_or_else(|| {
-            let dir = self.manifest.parent().unwrap_or_else(|| std::path::Path::new(""));
+            let dir = self
+                .manifest
+                .parent()
+                .unwrap_or_else(|| std::path::Path::new(""));
             dir.join("recallform.lock.json")
         })
     }
@@ -88,7 +97,9 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => exit::SUCCESS,
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    exit::SUCCESS
+                }
                 _ => exit::USAGE,
             });
         }
@@ -100,7 +111,8 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    cli.global.api_url_on_command_line = matches.value_source("api_url") == Some(ValueSource::CommandLine);
+    cli.global.api_url_on_command_line =
+        matches.value_source("api_url") == Some(ValueSource::CommandLine);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -109,7 +121,9 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            output::error(&Error::Other(format!("cannot start the async runtime: {e}")));
+            output::error(&Error::Other(format!(
+                "cannot start the async runtime: {e}"
+            )));
             return ExitCode::from(exit::ERROR);
         }
     };

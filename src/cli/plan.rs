@@ -28,7 +28,8 @@ pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8, Error> {
     match args.format {
         Format::Text => output::data(&render::text(plan, output::stdout_style())),
         Format::Json => {
-            let mut text = serde_json::to_string_pretty(&render::json(plan)).expect("a plan serializes");
+            let mut text =
+                serde_json::to_string_pretty(&render::json(plan)).expect("a plan serializes");
             text.push('\n');
             output::data(&text);
         }

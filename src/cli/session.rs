@@ -12,8 +12,8 @@ use crate::lockfile::LockStore;
 use crate::manifest::{self, Manifest, credentials};
 use crate::model::{DesiredApp, SecretString};
 use crate::plan::{self, Plan};
-use crate::recall::target::{self, Target};
 use crate::recall::Client;
+use crate::recall::target::{self, Target};
 
 /// The API key the in-process sandbox requires; not a secret.
 const SANDBOX_KEY: &str = "sandbox";
@@ -48,7 +48,11 @@ impl Session {
                 "`--sandbox` and `--api-url` name two different targets; use one".into(),
             ));
         }
-        let override_url = if use_sandbox { None } else { global.api_url.as_deref() };
+        let override_url = if use_sandbox {
+            None
+        } else {
+            global.api_url.as_deref()
+        };
         let env = credentials::process_env;
 
         // Resolve every credential first, so one run reports every missing one.

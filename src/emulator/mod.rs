@@ -186,7 +186,9 @@ impl Emulator {
             "client_secret": "seeded-client-secret", "webhook_secret": "seeded-webhook-secret",
         });
         let (_, app) = ws.create(&body, false);
-        let id = app.and_then(|a| a["id"].as_str().map(str::to_string)).expect("seeded app is valid");
+        let id = app
+            .and_then(|a| a["id"].as_str().map(str::to_string))
+            .expect("seeded app is valid");
         let stored = ws.apps[&id].clone();
         drop(ws);
         self.shared.persist();

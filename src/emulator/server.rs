@@ -149,7 +149,11 @@ pub(super) fn load_state(path: &Path) -> std::io::Result<Workspace> {
 }
 
 /// Accepts connections until `shutdown` turns true.
-pub(super) async fn serve(listener: TcpListener, shared: std::sync::Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+pub(super) async fn serve(
+    listener: TcpListener,
+    shared: std::sync::Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -174,7 +178,10 @@ async fn handle(shared: std::sync::Arc<Shared>, req: Request<Incoming>) -> Resul
     let idempotency_key = header(&req, "idempotency-key");
     let mut entry = Logged {
         method: method.to_string(),
-        uri: uri.path_and_query().map(|p| p.to_string()).unwrap_or_default(),
+        uri: uri
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
         status: None,
         idempotency_key: idempotency_key.clone(),
     };
@@ -191,10 +198,18 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Result<Reply, Dropp
     let host = header(&req, "host").unwrap_or_else(|| "127.0.0.1".into());
     let auth = header(&req, "authorization");
     let idempotency_key = header(&req, "idempotency-key");
-    let zoom_signature = (header(&req, "x-zm-request-timestamp"), header(&req, "x-zm-signature"));
+    let zoom_signature = (
+        header(&req, "x-zm-request-timestamp"),
+        header(&req, "x-zm-signature"),
+    );
     let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => return Ok(json_reply((413, Some(json!({"detail": "Request body too large."}))))),
+        Err(_) => {
+            return Ok(json_reply((
+                413,
+                Some(json!({"detail": "Request body too large."})),
+            )));
+        }
     };
 
     let Some((route, id, webhook)) = route(&method, &path) else {
@@ -209,10 +224,15 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Result<Reply, Dropp
 
     let fault = shared.take_fault(route);
     match &fault {
-        Some(FaultKind::Status { status, retry_after }) => {
+        Some(FaultKind::Status {
+            status,
+            retry_after,
+        }) => {
             let mut reply = json_reply((*status, Some(json!({"detail": "Injected fault."}))));
             if let Some(s) = retry_after {
-                reply.headers_mut().insert("retry-after", s.to_string().parse().expect("digits"));
+                reply
+                    .headers_mut()
+                    .insert("retry-after", s.to_string().parse().expect("digits"));
             }
             return Ok(reply);
         }
@@ -221,7 +241,12 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Result<Reply, Dropp
     }
 
     if webhook {
-        return Ok(webhook_reply(shared, id.unwrap_or_default(), &body, zoom_signature));
+        return Ok(webhook_reply(
+            shared,
+            id.unwrap_or_default(),
+            &body,
+            zoom_signature,
+        ));
     }
 
     // Recall's WAF blocks a body on GET, and `localhost` anywhere in a payload.
@@ -235,13 +260,21 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Result<Reply, Dropp
         Err(detail) => return Ok(json_reply((401, Some(json!({"detail": detail}))))),
     };
 
-    let bucket = if route == Route::List { Bucket::List } else { Bucket::Other };
+    let bucket = if route == Route::List {
+        Bucket::List
+    } else {
+        Bucket::Other
+    };
     if let Some(wait) = shared.throttle(&api_key, bucket) {
         let mut reply = json_reply((
             429,
-            Some(json!({"detail": format!("Request was throttled. Expected available in {wait} seconds.")})),
+            Some(
+                json!({"detail": format!("Request was throttled. Expected available in {wait} seconds.")}),
+            ),
         ));
-        reply.headers_mut().insert("retry-after", wait.to_string().parse().expect("digits"));
+        reply
+            .headers_mut()
+            .insert("retry-after", wait.to_string().parse().expect("digits"));
         return Ok(reply);
     }
 
@@ -260,7 +293,9 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Result<Reply, Dropp
             Some(Idempotent::InFlight) => {
                 return Ok(json_reply((
                     409,
-                    Some(json!({"detail": "A request with this idempotency key is already being processed."})),
+                    Some(
+                        json!({"detail": "A request with this idempotency key is already being processed."}),
+                    ),
                 )));
             }
             Some(Idempotent::Done { at, answer }) if at.elapsed() < IDEMPOTENCY_TTL => {
@@ -348,7 +383,12 @@ fn execute(
     fault: &Option<FaultKind>,
 ) -> Answer {
     let parsed = || -> Result<Value, Answer> {
-        serde_json::from_slice(body).map_err(|e| (400, Some(json!({"detail": format!("JSON parse error - {e}")}))))
+        serde_json::from_slice(body).map_err(|e| {
+            (
+                400,
+                Some(json!({"detail": format!("JSON parse error - {e}")})),
+            )
+        })
     };
     let with_secrets = shared.config.secrets_in_responses;
     let id = id.unwrap_or_default();
@@ -391,9 +431,22 @@ fn execute(
 
 /// One page of a cursor-paginated list, with absolute `next`/`previous` links that keep the
 /// filters, like DRF's `CursorPagination`.
-fn list(shared: &Shared, ws: &Workspace, query: &str, host: &str, fault: &Option<FaultKind>) -> Answer {
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+fn list(
+    shared: &Shared,
+    ws: &Workspace,
+    query: &str,
+    host: &str,
+    fault: &Option<FaultKind>,
+) -> Answer {
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     let all = ws.filtered(param("client_id"), param("kind"));
     let size = shared.config.page_size.max(1);
 
@@ -411,9 +464,15 @@ fn list(shared: &Shared, ws: &Workspace, query: &str, host: &str, fault: &Option
         _ => format!("http://{host}"),
     };
     let link = |forward: bool, pos: u64| {
-        let mut kept: Vec<(String, String)> = params.iter().filter(|(k, _)| k != "cursor").cloned().collect();
+        let mut kept: Vec<(String, String)> = params
+            .iter()
+            .filter(|(k, _)| k != "cursor")
+            .cloned()
+            .collect();
         kept.push(("cursor".into(), encode_cursor(forward, pos)));
-        let q = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish();
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(kept)
+            .finish();
         format!("{base}{APPS}?{q}")
     };
     let next = page
@@ -426,7 +485,10 @@ fn list(shared: &Shared, ws: &Workspace, query: &str, host: &str, fault: &Option
         .map(|first| link(false, first.seq));
     let with_secrets = shared.config.secrets_in_responses;
     let results: Vec<Value> = page.iter().map(|a| a.to_json(with_secrets)).collect();
-    (200, Some(json!({"next": next, "previous": previous, "results": results})))
+    (
+        200,
+        Some(json!({"next": next, "previous": previous, "results": results})),
+    )
 }
 
 /// Cursors are opaque to clients; here they are hex of `p=<seq>` (after) or `r=<seq>` (before).
@@ -454,7 +516,12 @@ fn decode_cursor(cursor: &str) -> Option<(bool, u64)> {
 }
 
 /// Zoom's calls to the app's webhook: the URL-validation challenge, or a signed event.
-fn webhook_reply(shared: &Shared, id: String, body: &Bytes, signature: (Option<String>, Option<String>)) -> Reply {
+fn webhook_reply(
+    shared: &Shared,
+    id: String,
+    body: &Bytes,
+    signature: (Option<String>, Option<String>),
+) -> Reply {
     let mut ws = lock(&shared.workspace);
     if !ws.apps.contains_key(&id) {
         return json_reply(not_found());
@@ -519,12 +586,18 @@ mod tests {
 
     #[test]
     fn routes() {
-        assert_eq!(route(&Method::GET, APPS), Some((Some(Route::List), None, false)));
+        assert_eq!(
+            route(&Method::GET, APPS),
+            Some((Some(Route::List), None, false))
+        );
         assert_eq!(
             route(&Method::DELETE, "/api/v2/zoom-oauth-apps/abc/"),
             Some((Some(Route::Delete), Some("abc".into()), false))
         );
-        assert_eq!(route(&Method::PUT, "/api/v2/zoom-oauth-apps/abc/"), Some((None, Some("abc".into()), false)));
+        assert_eq!(
+            route(&Method::PUT, "/api/v2/zoom-oauth-apps/abc/"),
+            Some((None, Some("abc".into()), false))
+        );
         assert_eq!(route(&Method::GET, "/api/v2/zoom-oauth-apps/abc"), None);
         assert_eq!(
             route(&Method::POST, "/api/v2/zoom-oauth-apps/abc/webhook"),

@@ -75,7 +75,9 @@ impl Workspace {
     /// `POST /api/v2/zoom-oauth-apps/`: validates like DRF and creates.
     pub fn create(&mut self, body: &Value, reject_duplicate_client_id: bool) -> Answer {
         let Some(obj) = body.as_object() else {
-            return bad_request(json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}));
+            return bad_request(
+                json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}),
+            );
         };
         let mut errors = Map::new();
         let kind = string_field(obj, "kind", &mut errors);
@@ -83,7 +85,10 @@ impl Workspace {
             && k != "user_level"
             && k != "account_level"
         {
-            errors.insert("kind".into(), json!([format!("\"{k}\" is not a valid choice.")]));
+            errors.insert(
+                "kind".into(),
+                json!([format!("\"{k}\" is not a valid choice.")]),
+            );
         }
         let client_id = string_field(obj, "client_id", &mut errors);
         let client_secret = string_field(obj, "client_secret", &mut errors);
@@ -178,11 +183,20 @@ impl Workspace {
         };
         let encrypted = hmac_hex(app.webhook_secret.as_bytes(), plain_token.as_bytes());
         app.webhook_last_validation = Some(now_rfc3339());
-        (200, Some(json!({"plainToken": plain_token, "encryptedToken": encrypted})))
+        (
+            200,
+            Some(json!({"plainToken": plain_token, "encryptedToken": encrypted})),
+        )
     }
 
     /// Checks Zoom's `x-zm-signature` for a webhook body.
-    pub fn signature_ok(&self, id: &str, timestamp: &str, body: &[u8], signature: &str) -> Option<bool> {
+    pub fn signature_ok(
+        &self,
+        id: &str,
+        timestamp: &str,
+        body: &[u8],
+        signature: &str,
+    ) -> Option<bool> {
         let app = self.apps.get(id)?;
         let mut message = format!("v0:{timestamp}:").into_bytes();
         message.extend_from_slice(body);
@@ -192,12 +206,18 @@ impl Workspace {
 }
 
 /// DRF's handling of a required string field: missing, null, wrong type, blank, too long.
-fn string_field(obj: &Map<String, Value>, field: &str, errors: &mut Map<String, Value>) -> Option<String> {
+fn string_field(
+    obj: &Map<String, Value>,
+    field: &str,
+    errors: &mut Map<String, Value>,
+) -> Option<String> {
     let message = match obj.get(field) {
         None => "This field is required.",
         Some(Value::Null) => "This field may not be null.",
         Some(Value::String(s)) if s.trim().is_empty() => "This field may not be blank.",
-        Some(Value::String(s)) if s.chars().count() > MAX_LEN => "Ensure this field has no more than 200 characters.",
+        Some(Value::String(s)) if s.chars().count() > MAX_LEN => {
+            "Ensure this field has no more than 200 characters."
+        }
         Some(Value::String(s)) => return Some(s.clone()),
         Some(_) => "Not a valid string.",
     };
@@ -226,7 +246,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// The current time as RFC 3339 UTC with microseconds, e.g. `2023-08-03T03:48:58.187545Z`.
 pub fn now_rfc3339() -> String {
-    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     rfc3339(d.as_secs(), d.subsec_micros())
 }
 
@@ -258,14 +280,20 @@ mod tests {
     #[test]
     fn formats_dates() {
         assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(rfc3339(1_691_034_538, 187_545), "2023-08-03T03:48:58.187545Z");
+        assert_eq!(
+            rfc3339(1_691_034_538, 187_545),
+            "2023-08-03T03:48:58.187545Z"
+        );
         assert_eq!(rfc3339(951_782_400, 1), "2000-02-29T00:00:00.000001Z");
     }
 
     #[test]
     fn validates_like_drf() {
         let mut w = Workspace::default();
-        let (status, body) = w.create(&json!({"kind": "x", "client_id": "", "client_secret": 3}), false);
+        let (status, body) = w.create(
+            &json!({"kind": "x", "client_id": "", "client_secret": 3}),
+            false,
+        );
         assert_eq!(status, 400);
         assert_eq!(
             body.unwrap(),

@@ -94,7 +94,9 @@ fn read(
                     format!("the environment variable `{name}` is not set"),
                     at.clone(),
                 )
-                .with_hint(format!("export `{name}` before running recallform (it is read by `{reference}`)")));
+                .with_hint(format!(
+                    "export `{name}` before running recallform (it is read by `{reference}`)"
+                )));
             }
             Some(v) => v,
         },
@@ -162,7 +164,10 @@ zoom_oauth_apps:
         let env = |n: &str| (n == "A_SECRET").then(|| "s3cret-value".to_string());
         let problems = resolve(&m, &env).unwrap_err();
         let codes: Vec<_> = problems.iter().map(|d| d.code).collect();
-        assert_eq!(codes, ["unset-env", "unreadable-file", "unset-env", "unset-env"]);
+        assert_eq!(
+            codes,
+            ["unset-env", "unreadable-file", "unset-env", "unset-env"]
+        );
         for p in &problems {
             assert!(!p.to_string().contains("s3cret-value"));
         }
@@ -174,7 +179,13 @@ zoom_oauth_apps:
         let path = dir.path().join("recallform.yaml");
         std::fs::write(dir.path().join("hook"), "tok\r\n").unwrap();
         let m = parse(&path, MANIFEST).unwrap();
-        let env = |n: &str| Some(if n == "A_ID" { "same".to_string() } else { format!("v-{n}") });
+        let env = |n: &str| {
+            Some(if n == "A_ID" {
+                "same".to_string()
+            } else {
+                format!("v-{n}")
+            })
+        };
         let problems = resolve(&m, &env).unwrap_err();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].code, "duplicate-client-id");

@@ -86,7 +86,8 @@ pub fn load(path: &Path) -> Result<Manifest, Vec<Diagnostic>> {
 
 /// Parses and validates manifest text; `path` is used for locations and relative files.
 pub fn parse(path: &Path, text: &str) -> Result<Manifest, Vec<Diagnostic>> {
-    let raw: raw::RawManifest = serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(path, &e)])?;
+    let raw: raw::RawManifest =
+        serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(path, &e)])?;
     validate::validate(path, raw)
 }
 
@@ -96,51 +97,52 @@ fn yaml_error(path: &Path, error: &serde_saphyr::Error) -> Diagnostic {
     let location = error
         .location()
         .map(|l| Location::new(path, l.line(), l.column()));
-    let (code, message, hint): (&'static str, String, Option<String>) = match error.without_snippet() {
-        E::DuplicateMappingKey { key, .. } => (
-            "duplicate-key",
-            match key {
-                Some(k) => format!("the key `{k}` appears twice in one mapping"),
-                None => "a key appears twice in one mapping".into(),
-            },
-            Some("each app name, and each setting, may appear only once".into()),
-        ),
-        E::SerdeUnknownField {
-            field, expected, ..
-        } => (
-            "unknown-key",
-            format!("unknown key `{field}`"),
-            Some(format!("expected one of {}", backticked(expected))),
-        ),
-        E::SerdeMissingField { field, .. } => (
-            "missing-key",
-            format!("the required key `{field}` is missing"),
-            None,
-        ),
-        E::SerdeInvalidType {
-            unexpected,
-            expected,
-            ..
-        }
-        | E::SerdeInvalidValue {
-            unexpected,
-            expected,
-            ..
-        } => (
-            "invalid-type",
-            format!("expected {expected}, found {unexpected}"),
-            None,
-        ),
-        E::SerdeUnknownVariant {
-            variant, expected, ..
-        } => (
-            "invalid-type",
-            format!("unknown value `{variant}`"),
-            Some(format!("expected one of {}", backticked(expected))),
-        ),
-        E::Message { msg, .. } => ("invalid-type", msg.clone(), None),
-        other => ("yaml-syntax", plain_message(other), None),
-    };
+    let (code, message, hint): (&'static str, String, Option<String>) =
+        match error.without_snippet() {
+            E::DuplicateMappingKey { key, .. } => (
+                "duplicate-key",
+                match key {
+                    Some(k) => format!("the key `{k}` appears twice in one mapping"),
+                    None => "a key appears twice in one mapping".into(),
+                },
+                Some("each app name, and each setting, may appear only once".into()),
+            ),
+            E::SerdeUnknownField {
+                field, expected, ..
+            } => (
+                "unknown-key",
+                format!("unknown key `{field}`"),
+                Some(format!("expected one of {}", backticked(expected))),
+            ),
+            E::SerdeMissingField { field, .. } => (
+                "missing-key",
+                format!("the required key `{field}` is missing"),
+                None,
+            ),
+            E::SerdeInvalidType {
+                unexpected,
+                expected,
+                ..
+            }
+            | E::SerdeInvalidValue {
+                unexpected,
+                expected,
+                ..
+            } => (
+                "invalid-type",
+                format!("expected {expected}, found {unexpected}"),
+                None,
+            ),
+            E::SerdeUnknownVariant {
+                variant, expected, ..
+            } => (
+                "invalid-type",
+                format!("unknown value `{variant}`"),
+                Some(format!("expected one of {}", backticked(expected))),
+            ),
+            E::Message { msg, .. } => ("invalid-type", msg.clone(), None),
+            other => ("yaml-syntax", plain_message(other), None),
+        };
     let mut d = Diagnostic::new(code, message, location);
     d.hint = hint;
     d

@@ -30,7 +30,8 @@ pub struct RawManifest {
     #[schemars(schema_with = "version_schema")]
     pub version: Spanned<u64>,
     /// Which Recall deployment holds the apps, and how to authenticate to it.
-    pub recall: RawRecall,
+    #[schemars(with = "RawRecall")]
+    pub recall: Spanned<RawRecall>,
     /// The Zoom OAuth apps to register with Recall, by name. The name is recallform's own
     /// handle for the app (Recall does not store it): it keys the app in the lockfile.
     #[serde(default)]
@@ -49,6 +50,7 @@ fn version_schema(_: &mut SchemaGenerator) -> Schema {
 /// Where Recall is and how to authenticate to it.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Recall")]
 pub struct RawRecall {
     /// The Recall region that holds the apps. App IDs exist in one region only. The API is
     /// reached at `https://<region>.recall.ai`. Required unless `base_url` is set.
@@ -69,6 +71,7 @@ pub struct RawRecall {
 /// One Zoom OAuth app, as registered with Recall.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "App")]
 pub struct RawApp {
     /// How the Zoom app is managed: `user_level` for a user-managed app (each user authorises
     /// it), `account_level` for an admin-managed app (an admin authorises it for the account).
@@ -90,6 +93,7 @@ pub struct RawApp {
 /// The Zoom app's webhook settings.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Webhook")]
 pub struct RawWebhook {
     /// Zoom's "Secret Token" (Features > Access), stored in Recall as `webhook_secret`; Recall
     /// uses it to answer Zoom's URL validation. Must be a reference, never the value itself.
@@ -178,6 +182,19 @@ impl<'de> Deserialize<'de> for ValueSource {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<ValueSource, E> {
                 Ok(ValueSource::Literal(v.to_owned()))
             }
+            // YAML reads `0123` or `1e5` as numbers and changes them; values are text.
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ValueSource, E> {
+                Err(quote_it(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ValueSource, E> {
+                Err(quote_it(v))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ValueSource, E> {
+                Err(quote_it(v))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ValueSource, E> {
+                Err(quote_it(v))
+            }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ValueSource, A::Error> {
                 let Some(key) = map.next_key::<String>()? else {
                     return Err(de::Error::custom(
@@ -200,4 +217,10 @@ impl<'de> Deserialize<'de> for ValueSource {
         }
         deserializer.deserialize_any(SourceVisitor)
     }
+}
+
+fn quote_it<E: de::Error>(v: impl fmt::Display) -> E {
+    E::custom(format!(
+        "YAML reads `{v}` as a number or boolean, not text; quote it: `\"{v}\"`"
+    ))
 }

@@ -56,7 +56,7 @@ pub(super) fn validate(path: &Path, raw: RawManifest) -> Result<Manifest, Vec<Di
         );
     }
 
-    let region = raw.recall.region.as_ref().and_then(|r| {
+    let region = raw.recall.value.region.as_ref().and_then(|r| {
         let parsed = Region::parse(&r.value);
         if parsed.is_none() {
             let at = c.at(r);
@@ -73,39 +73,48 @@ pub(super) fn validate(path: &Path, raw: RawManifest) -> Result<Manifest, Vec<Di
         parsed
     });
 
-    let base_url = raw.recall.base_url.as_ref().and_then(|b| {
-        match target::check_api_url(&b.value) {
-            Ok(url) => Some(url),
-            Err(why) => {
-                let at = c.at(b);
-                c.report(Diagnostic::new(
-                    "invalid-base-url",
-                    format!("`base_url` {why}"),
-                    Some(at),
-                ));
-                None
-            }
-        }
-    });
-    if raw.recall.region.is_none() && raw.recall.base_url.is_none() {
+    let base_url =
+        raw.recall
+            .value
+            .base_url
+            .as_ref()
+            .and_then(|b| match target::check_api_url(&b.value) {
+                Ok(url) => Some(url),
+                Err(why) => {
+                    let at = c.at(b);
+                    c.report(Diagnostic::new(
+                        "invalid-base-url",
+                        format!("`base_url` {why}"),
+                        Some(at),
+                    ));
+                    None
+                }
+            });
+    if raw.recall.value.region.is_none() && raw.recall.value.base_url.is_none() {
         c.report(
             Diagnostic::new(
                 "missing-region",
                 "`recall` names neither a `region` nor a `base_url`",
-                Some(Location::new(path, 1, 1)),
+                Some(c.at(&raw.recall)),
             )
             .with_hint("add `region: us-east-1` (or us-west-2, eu-central-1, ap-northeast-1) under `recall`"),
         );
     }
 
-    let api_key = match &raw.recall.api_key {
+    let api_key = match &raw.recall.value.api_key {
         None => Located {
             value: Reference::Env("RECALL_API_KEY".into()),
             location: None,
         },
         Some(key) => Located {
-            value: secret_reference(&mut c, key, "recall.api_key", "RECALL_API_KEY", "recall-api-key")
-                .unwrap_or(Reference::Env("RECALL_API_KEY".into())),
+            value: secret_reference(
+                &mut c,
+                key,
+                "recall.api_key",
+                "RECALL_API_KEY",
+                "recall-api-key",
+            )
+            .unwrap_or(Reference::Env("RECALL_API_KEY".into())),
             location: Some(c.at(key)),
         },
     };
@@ -162,7 +171,12 @@ fn check_app(
     let kind = Kind::parse(&app.kind.value);
     if kind.is_none() {
         let at = c.at(&app.kind);
-        let guess = app.kind.value.trim().to_lowercase().replace(['-', ' '], "_");
+        let guess = app
+            .kind
+            .value
+            .trim()
+            .to_lowercase()
+            .replace(['-', ' '], "_");
         let hint = match Kind::parse(&guess) {
             Some(k) => format!("did you mean `{k}`?"),
             None => "use `user_level` (user-managed Zoom app) or `account_level` (admin-managed Zoom app)".into(),
@@ -193,7 +207,10 @@ fn check_app(
                     ok = false;
                     let d = Diagnostic::new(
                         "duplicate-client-id",
-                        format!("`{}` has the client_id `{id}` of an app listed before it", name.value),
+                        format!(
+                            "`{}` has the client_id `{id}` of an app listed before it",
+                            name.value
+                        ),
                         Some(client_id_at.clone()),
                     )
                     .with_hint(format!(
@@ -211,7 +228,7 @@ fn check_app(
     }
 
     let upper = name.value.to_uppercase().replace('-', "_");
-    let slug = &name.value;
+    let slug = suggest_name(&name.value).unwrap_or_else(|| name.value.clone());
     let client_secret = secret_reference(
         c,
         &app.client_secret,
@@ -284,7 +301,11 @@ fn check_reference(c: &mut Checker, r: &Reference, at: &Location) -> bool {
     };
     match problem {
         Some(message) => {
-            c.report(Diagnostic::new("invalid-reference", message, Some(at.clone())));
+            c.report(Diagnostic::new(
+                "invalid-reference",
+                message,
+                Some(at.clone()),
+            ));
             false
         }
         None => true,
@@ -306,9 +327,7 @@ fn check_client_id(id: &str) -> Result<(), String> {
 /// `^[a-z0-9][a-z0-9-]{0,62}$`, written out to avoid a regex dependency.
 pub(crate) fn is_valid_name(name: &str) -> bool {
     let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
-    (1..=63).contains(&name.len())
-        && name.chars().all(ok_char)
-        && !name.starts_with('-')
+    (1..=63).contains(&name.len()) && name.chars().all(ok_char) && !name.starts_with('-')
 }
 
 fn suggest_name(name: &str) -> Option<String> {

@@ -123,14 +123,24 @@ impl Plan {
 
 /// Computes the plan. `desired` is the manifest's apps, `locked` the lockfile's, `remote`
 /// every app Recall has.
-pub fn diff(desired: &[DesiredApp], locked: &BTreeMap<String, LockedApp>, remote: &[RemoteApp]) -> Plan {
+pub fn diff(
+    desired: &[DesiredApp],
+    locked: &BTreeMap<String, LockedApp>,
+    remote: &[RemoteApp],
+) -> Plan {
     let by_id: HashMap<&str, &RemoteApp> = remote.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut by_client_id: HashMap<&str, Vec<&RemoteApp>> = HashMap::new();
     for r in remote {
-        by_client_id.entry(r.client_id.as_str()).or_default().push(r);
+        by_client_id
+            .entry(r.client_id.as_str())
+            .or_default()
+            .push(r);
     }
     // IDs some manifest or lockfile entry accounts for; the rest are unmanaged.
-    let locked_as: HashMap<&str, &str> = locked.iter().map(|(n, l)| (l.id.as_str(), n.as_str())).collect();
+    let locked_as: HashMap<&str, &str> = locked
+        .iter()
+        .map(|(n, l)| (l.id.as_str(), n.as_str()))
+        .collect();
     let mut claimed: HashSet<&str> = locked_as.keys().copied().collect();
     let mut plan = Plan::default();
 
@@ -169,12 +179,22 @@ pub fn diff(desired: &[DesiredApp], locked: &BTreeMap<String, LockedApp>, remote
         }
 
         // Not recorded, or recorded but gone from Recall: look for it by client ID.
-        let gone = lock.map(|l| format!("the recorded app `{}` was deleted outside recallform", l.id));
-        let candidates = by_client_id.get(app.client_id.as_str()).map(Vec::as_slice).unwrap_or_default();
-        if let Some((other, id)) = candidates.iter().find_map(|r| locked_as.get(r.id.as_str()).map(|n| (*n, r.id.as_str()))) {
+        let gone =
+            lock.map(|l| format!("the recorded app `{}` was deleted outside recallform", l.id));
+        let candidates = by_client_id
+            .get(app.client_id.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if let Some((other, id)) = candidates
+            .iter()
+            .find_map(|r| locked_as.get(r.id.as_str()).map(|n| (*n, r.id.as_str())))
+        {
             plan.unhandled.push(unhandled(
                 Some(id),
-                format!("Recall's app with client_id `{}` is recorded in the lockfile as `{other}`", app.client_id),
+                format!(
+                    "Recall's app with client_id `{}` is recorded in the lockfile as `{other}`",
+                    app.client_id
+                ),
             ));
             continue;
         }
@@ -209,7 +229,8 @@ pub fn diff(desired: &[DesiredApp], locked: &BTreeMap<String, LockedApp>, remote
                         app.client_id
                     ),
                 );
-                c.drift = gone.map(|g| format!("{g}; Recall has the client_id under `{}`", found.id));
+                c.drift =
+                    gone.map(|g| format!("{g}; Recall has the client_id under `{}`", found.id));
                 plan.changes.push(c);
             }
             several => {
@@ -241,11 +262,16 @@ pub fn diff(desired: &[DesiredApp], locked: &BTreeMap<String, LockedApp>, remote
         plan.unhandled.push(Unhandled {
             name: name.clone(),
             id: Some(lock.id.clone()),
-            reason: format!("removed from the manifest; deleting is not supported yet, so {where_}"),
+            reason: format!(
+                "removed from the manifest; deleting is not supported yet, so {where_}"
+            ),
         });
     }
 
-    let mut unmanaged: Vec<&RemoteApp> = remote.iter().filter(|r| !claimed.contains(r.id.as_str())).collect();
+    let mut unmanaged: Vec<&RemoteApp> = remote
+        .iter()
+        .filter(|r| !claimed.contains(r.id.as_str()))
+        .collect();
     unmanaged.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
     plan.unmanaged = unmanaged
         .into_iter()
@@ -263,7 +289,10 @@ pub fn diff(desired: &[DesiredApp], locked: &BTreeMap<String, LockedApp>, remote
 /// Kind and client ID are fixed at creation; a difference can only be fixed by replacing.
 fn immutable_difference(app: &DesiredApp, live: &RemoteApp) -> Option<String> {
     if live.kind != app.kind.as_str() {
-        Some(format!("kind changed from `{}` to `{}`", live.kind, app.kind))
+        Some(format!(
+            "kind changed from `{}` to `{}`",
+            live.kind, app.kind
+        ))
     } else if live.client_id != app.client_id {
         Some(format!(
             "client_id changed from `{}` to `{}`",

@@ -77,11 +77,22 @@ pub fn text(plan: &Plan, style: Style) -> String {
         let _ = writeln!(
             out,
             "{}\n",
-            style.yellow("Not handled by this version of recallform (nothing will be done about these):")
+            style.yellow(
+                "Not handled by this version of recallform (nothing will be done about these):"
+            )
         );
         for u in &plan.unhandled {
-            let id = u.id.as_deref().map(|id| format!(" ({id})")).unwrap_or_default();
-            let _ = writeln!(out, "  {} zoom_oauth_app.{}{id}: {}", style.yellow("!"), u.name, u.reason);
+            let id =
+                u.id.as_deref()
+                    .map(|id| format!(" ({id})"))
+                    .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {} zoom_oauth_app.{}{id}: {}",
+                style.yellow("!"),
+                u.name,
+                u.reason
+            );
         }
         out.push('\n');
     }
@@ -89,7 +100,11 @@ pub fn text(plan: &Plan, style: Style) -> String {
     if !plan.unmanaged.is_empty() {
         out.push_str("Unmanaged apps in Recall (in neither the manifest nor the lockfile; never touched):\n\n");
         for u in &plan.unmanaged {
-            let _ = writeln!(out, "  ? {}  {}  client_id = \"{}\"", u.id, u.kind, u.client_id);
+            let _ = writeln!(
+                out,
+                "  ? {}  {}  client_id = \"{}\"",
+                u.id, u.kind, u.client_id
+            );
         }
         out.push('\n');
     }
@@ -132,7 +147,12 @@ fn render_change(out: &mut String, c: &Change, style: Style) {
                 None => "exists in Recall with the same client_id and will be adopted".into(),
             };
             let _ = writeln!(out, "  # zoom_oauth_app.{} {why}", c.name);
-            let _ = writeln!(out, "  {} zoom_oauth_app \"{}\" {{", style.cyan("="), c.name);
+            let _ = writeln!(
+                out,
+                "  {} zoom_oauth_app \"{}\" {{",
+                style.cyan("="),
+                c.name
+            );
             let fields = [
                 ("id", c.id.clone().unwrap_or_default()),
                 ("kind", c.kind.to_string()),

@@ -1,0 +1,307 @@
+//! Scenarios for the pure diff, built with one builder; what people read is snapshotted.
+
+use std::collections::BTreeMap;
+
+use super::render::{self, Style};
+use super::*;
+use crate::lockfile::LockedApp;
+use crate::model::{DesiredApp, Kind, RemoteApp};
+
+#[derive(Default)]
+struct World {
+    desired: Vec<DesiredApp>,
+    locked: BTreeMap<String, LockedApp>,
+    remote: Vec<RemoteApp>,
+}
+
+impl World {
+    fn want(mut self, name: &str, kind: Kind, client_id: &str) -> Self {
+        self.desired.push(DesiredApp {
+            name: name.into(),
+            kind,
+            client_id: client_id.into(),
+            client_secret: None,
+            webhook_secret: None,
+        });
+        self
+    }
+
+    fn locked(mut self, name: &str, id: &str, kind: Kind, client_id: &str) -> Self {
+        self.locked.insert(
+            name.into(),
+            LockedApp {
+                id: id.into(),
+                kind: kind.as_str().into(),
+                client_id: client_id.into(),
+                created_at: "2026-01-01T00:00:00.000000Z".into(),
+                webhook_url: format!("https://r/api/v2/zoom-oauth-apps/{id}/webhook"),
+            },
+        );
+        self
+    }
+
+    fn remote(mut self, id: &str, kind: Kind, client_id: &str) -> Self {
+        let n = self.remote.len();
+        self.remote.push(RemoteApp {
+            id: id.into(),
+            kind: kind.as_str().into(),
+            client_id: client_id.into(),
+            created_at: format!("2026-01-0{}T00:00:00.000000Z", 9 - n),
+            webhook_last_validation: None,
+        });
+        self
+    }
+
+    fn plan(&self) -> Plan {
+        diff(&self.desired, &self.locked, &self.remote)
+    }
+}
+
+use Kind::{AccountLevel as Account, UserLevel as User};
+
+fn actions(plan: &Plan) -> Vec<(&str, Action, Option<&str>)> {
+    plan.changes
+        .iter()
+        .map(|c| (c.name.as_str(), c.action, c.id.as_deref()))
+        .collect()
+}
+
+#[test]
+fn nothing_is_nothing() {
+    let plan = World::default().plan();
+    assert_eq!(plan, Plan::default());
+    assert!(!plan.has_changes());
+}
+
+#[test]
+fn creates_what_recall_lacks() {
+    let plan = World::default()
+        .want("b", User, "cb")
+        .want("a", Account, "ca")
+        .plan();
+    assert_eq!(
+        actions(&plan),
+        [("a", Action::Create, None), ("b", Action::Create, None)]
+    );
+    assert!(plan.has_changes());
+    assert_eq!(plan.summary().create, 2);
+}
+
+#[test]
+fn recorded_and_present_is_a_no_op() {
+    let plan = World::default()
+        .want("a", User, "ca")
+        .locked("a", "id-a", User, "ca")
+        .remote("id-a", User, "ca")
+        .plan();
+    assert_eq!(actions(&plan), [("a", Action::NoOp, Some("id-a"))]);
+    assert!(!plan.has_changes());
+    assert!(plan.unmanaged.is_empty());
+}
+
+#[test]
+fn adopts_by_client_id() {
+    let plan = World::default()
+        .want("a", User, "ca")
+        .remote("id-x", User, "ca")
+        .plan();
+    assert_eq!(actions(&plan), [("a", Action::Adopt, Some("id-x"))]);
+    assert_eq!(plan.changes[0].drift, None);
+    assert!(plan.unmanaged.is_empty());
+}
+
+#[test]
+fn recorded_but_deleted_is_created_again_as_drift() {
+    let plan = World::default()
+        .want("a", User, "ca")
+        .locked("a", "id-gone", User, "ca")
+        .plan();
+    assert_eq!(actions(&plan), [("a", Action::Create, None)]);
+    assert_eq!(
+        plan.changes[0].drift.as_deref(),
+        Some("the recorded app `id-gone` was deleted outside recallform")
+    );
+}
+
+#[test]
+fn recorded_but_moved_is_adopted_under_the_new_id() {
+    let plan = World::default()
+        .want("a", User, "ca")
+        .locked("a", "id-gone", User, "ca")
+        .remote("id-new", User, "ca")
+        .plan();
+    assert_eq!(actions(&plan), [("a", Action::Adopt, Some("id-new"))]);
+    assert!(plan.changes[0].drift.as_deref().unwrap().contains("id-new"));
+}
+
+#[test]
+fn immutable_changes_are_not_handled_but_shown() {
+    let plan = World::default()
+        .want("a", Account, "ca")
+        .locked("a", "id-a", User, "ca")
+        .remote("id-a", User, "ca")
+        .want("b", User, "cb-prod")
+        .locked("b", "id-b", User, "cb-dev")
+        .remote("id-b", User, "cb-dev")
+        .plan();
+    assert!(plan.changes.is_empty());
+    let reasons: Vec<_> = plan
+        .unhandled
+        .iter()
+        .map(|u| (u.name.as_str(), u.reason.as_str()))
+        .collect();
+    assert_eq!(reasons.len(), 2);
+    assert!(
+        reasons[0]
+            .1
+            .starts_with("kind changed from `user_level` to `account_level`")
+    );
+    assert!(
+        reasons[1]
+            .1
+            .starts_with("client_id changed from `cb-dev` to `cb-prod`")
+    );
+    assert!(
+        plan.has_changes(),
+        "a difference that cannot be applied is still a difference"
+    );
+    assert!(plan.unmanaged.is_empty());
+}
+
+#[test]
+fn removed_from_the_manifest_is_not_handled_but_shown() {
+    let plan = World::default()
+        .locked("old", "id-old", User, "c")
+        .remote("id-old", User, "c")
+        .plan();
+    assert_eq!(plan.unhandled.len(), 1);
+    assert_eq!(plan.unhandled[0].id.as_deref(), Some("id-old"));
+    assert!(
+        plan.unhandled[0]
+            .reason
+            .contains("deleting is not supported yet")
+    );
+    assert!(
+        plan.unmanaged.is_empty(),
+        "a recorded app is managed, not unmanaged"
+    );
+}
+
+#[test]
+fn adoption_with_another_kind_is_not_handled() {
+    let plan = World::default()
+        .want("a", User, "ca")
+        .remote("id-x", Account, "ca")
+        .plan();
+    assert!(plan.changes.is_empty());
+    assert!(
+        plan.unhandled[0]
+            .reason
+            .contains("with kind `account_level`")
+    );
+}
+
+#[test]
+fn ambiguous_client_ids_are_not_guessed() {
+    let plan = World::default()
+        .want("a", User, "ca")
+        .remote("id-1", User, "ca")
+        .remote("id-2", User, "ca")
+        .plan();
+    assert!(plan.changes.is_empty());
+    assert!(
+        plan.unhandled[0]
+            .reason
+            .contains("2 apps with client_id `ca` (id-1, id-2)")
+    );
+    assert!(plan.unmanaged.is_empty());
+}
+
+#[test]
+fn never_adopts_an_app_recorded_under_another_name() {
+    let plan = World::default()
+        .want("a", User, "new")
+        .locked("a", "id-a", User, "old")
+        .remote("id-a", User, "old")
+        .want("b", User, "old")
+        .plan();
+    let b = plan.unhandled.iter().find(|u| u.name == "b").unwrap();
+    assert!(
+        b.reason.contains("recorded in the lockfile as `a`"),
+        "{}",
+        b.reason
+    );
+    assert!(plan.changes.iter().all(|c| c.action != Action::Adopt));
+}
+
+#[test]
+fn unmanaged_apps_are_listed_oldest_first() {
+    let plan = World::default()
+        .remote("id-newer", User, "x")
+        .remote("id-older", Account, "y")
+        .plan();
+    let ids: Vec<_> = plan.unmanaged.iter().map(|u| u.id.as_str()).collect();
+    assert_eq!(ids, ["id-older", "id-newer"]);
+    assert!(!plan.has_changes(), "unmanaged apps are never changes");
+}
+
+fn mixed() -> Plan {
+    World::default()
+        .want("acme-prod", User, "AbC123xyz")
+        .want("acme-eu", Account, "XyZ789")
+        .remote("32721c6e-3acf-4511-851c-55772cfb34b7", Account, "XyZ789")
+        .want("acme-dev", User, "Dev456")
+        .locked(
+            "acme-dev",
+            "0b5f6a63-9d7e-4c55-a0bb-1a2b3c4d5e6f",
+            User,
+            "Dev456",
+        )
+        .want("acme-ok", User, "Ok1")
+        .locked(
+            "acme-ok",
+            "9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f",
+            User,
+            "Ok1",
+        )
+        .remote("9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f", User, "Ok1")
+        .locked(
+            "retired",
+            "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+            User,
+            "Old1",
+        )
+        .remote("5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b", User, "Old1")
+        .remote("e1e2e3e4-f5f6-4a7a-8b9b-c0c1c2c3c4c5", Account, "HandMade")
+        .plan()
+}
+
+#[test]
+fn text_plan() {
+    insta::assert_snapshot!("text_plan_mixed", render::text(&mixed(), Style::new(false)));
+}
+
+#[test]
+fn text_plan_without_changes() {
+    let plan = World::default()
+        .want("a", User, "ca")
+        .locked("a", "id-a", User, "ca")
+        .remote("id-a", User, "ca")
+        .plan();
+    insta::assert_snapshot!(
+        "text_plan_no_changes",
+        render::text(&plan, Style::new(false))
+    );
+}
+
+#[test]
+fn json_plan() {
+    insta::assert_json_snapshot!("json_plan_mixed", render::json(&mixed()));
+}
+
+#[test]
+fn colour_only_when_asked() {
+    let plan = World::default().want("a", User, "ca").plan();
+    assert!(!render::text(&plan, Style::new(false)).contains('\x1b'));
+    assert!(render::text(&plan, Style::new(true)).contains("\x1b[32m+\x1b[0m"));
+}

@@ -17,7 +17,6 @@ use super::retry::RetryPolicy;
 use super::target::same_origin;
 use crate::model::{Kind, RemoteApp, SecretString};
 
-
 const APPS_PATH: &str = "api/v2/zoom-oauth-apps/";
 /// A workspace with more pages than this is not a workspace, it is a loop.
 const MAX_PAGES: usize = 10_000;
@@ -131,9 +130,7 @@ impl Client {
         }
         let mut apps = Vec::new();
         for _ in 0..MAX_PAGES {
-            let response = self
-                .send(&action, || self.http.get(url.clone()))
-                .await?;
+            let response = self.send(&action, || self.http.get(url.clone())).await?;
             let page: Page = decode(&action, response).await?;
             apps.extend(page.results.into_iter().map(RemoteApp::from));
             match page.next {
@@ -141,7 +138,10 @@ impl Client {
                 Some(next) => url = self.next_url(&action, &url, &next)?,
             }
         }
-        Err(RecallError::protocol(&action, format!("more than {MAX_PAGES} pages; stopping")))
+        Err(RecallError::protocol(
+            &action,
+            format!("more than {MAX_PAGES} pages; stopping"),
+        ))
     }
 
     /// Resolves a `next` value: an absolute URL on the same origin, or a bare cursor.
@@ -175,7 +175,10 @@ impl Client {
     /// `Idempotency-Key`, and before re-sending after an unknown outcome it looks the app up by
     /// client ID, so a lost response never produces a second app.
     pub async fn create_app(&self, new: &NewApp<'_>) -> Result<RemoteApp, RecallError> {
-        let action = format!("creating the Zoom OAuth app with client_id `{}`", new.client_id);
+        let action = format!(
+            "creating the Zoom OAuth app with client_id `{}`",
+            new.client_id
+        );
         let key = uuid::Uuid::new_v4().to_string();
         let body = serde_json::json!({
             "kind": new.kind.as_str(),
@@ -293,7 +296,10 @@ fn retry_after(response: &Response) -> Option<Duration> {
 }
 
 /// Reads a success body as `T`, or turns an error status into a [`RecallError::Api`].
-async fn decode<T: for<'de> Deserialize<'de>>(action: &str, response: Response) -> Result<T, RecallError> {
+async fn decode<T: for<'de> Deserialize<'de>>(
+    action: &str,
+    response: Response,
+) -> Result<T, RecallError> {
     let status = response.status();
     let is_json = response
         .headers()

@@ -81,7 +81,9 @@ impl RecallError {
             snippet(body)
         };
         let message = match status {
-            StatusCode::UNAUTHORIZED => format!("{message} (check the API key and that it belongs to this region)"),
+            StatusCode::UNAUTHORIZED => {
+                format!("{message} (check the API key and that it belongs to this region)")
+            }
             _ => message,
         };
         RecallError::Api {
@@ -157,10 +159,17 @@ fn drf_message(v: &serde_json::Value) -> String {
                 let text = match msgs {
                     serde_json::Value::Array(items) => items
                         .iter()
-                        .map(|m| m.as_str().map(str::to_string).unwrap_or_else(|| m.to_string()))
+                        .map(|m| {
+                            m.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| m.to_string())
+                        })
                         .collect::<Vec<_>>()
                         .join(" "),
-                    other => other.as_str().map(str::to_string).unwrap_or_else(|| other.to_string()),
+                    other => other
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| other.to_string()),
                 };
                 format!("{field}: {text}")
             })
@@ -194,17 +203,32 @@ mod tests {
             e.to_string(),
             r#"x: Recall answered 400: client_id: This field is required.; kind: "a" is not a valid choice."#
         );
-        let e = RecallError::api("x", StatusCode::NOT_FOUND, true, br#"{"detail": "Not found."}"#);
+        let e = RecallError::api(
+            "x",
+            StatusCode::NOT_FOUND,
+            true,
+            br#"{"detail": "Not found."}"#,
+        );
         assert_eq!(e.to_string(), "x: Recall answered 404: Not found.");
-        let e = RecallError::api("x", StatusCode::FORBIDDEN, false, b"<html>Request blocked</html>");
+        let e = RecallError::api(
+            "x",
+            StatusCode::FORBIDDEN,
+            false,
+            b"<html>Request blocked</html>",
+        );
         assert!(e.to_string().contains("firewall"));
     }
 
     #[test]
     fn redacts_echoed_secrets() {
         let secret = SecretString::new("topsecret".into());
-        let e = RecallError::api("x", StatusCode::BAD_REQUEST, true, br#"{"client_secret": ["topsecret is bad"]}"#)
-            .redact(&[&secret]);
+        let e = RecallError::api(
+            "x",
+            StatusCode::BAD_REQUEST,
+            true,
+            br#"{"client_secret": ["topsecret is bad"]}"#,
+        )
+        .redact(&[&secret]);
         assert!(!e.to_string().contains("topsecret"));
     }
 }

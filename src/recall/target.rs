@@ -129,8 +129,17 @@ mod tests {
     #[test]
     fn origins() {
         let a = Url::parse("http://127.0.0.1:1/api/v2/x/").unwrap();
-        assert!(same_origin(&a, &Url::parse("http://127.0.0.1:1/other?cursor=1").unwrap()));
-        assert!(!same_origin(&a, &Url::parse("http://127.0.0.1:2/").unwrap()));
-        assert!(!same_origin(&a, &Url::parse("https://evil.example/").unwrap()));
+        assert!(same_origin(
+            &a,
+            &Url::parse("http://127.0.0.1:1/other?cursor=1").unwrap()
+        ));
+        assert!(!same_origin(
+            &a,
+            &Url::parse("http://127.0.0.1:2/").unwrap()
+        ));
+        assert!(!same_origin(
+            &a,
+            &Url::parse("https://evil.example/").unwrap()
+        ));
     }
 }
