@@ -151,6 +151,13 @@ impl LockStore {
         if self.content.zoom_oauth_apps.get(name) == Some(&app) {
             return Ok(false);
         }
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| LockError::Io {
+                action: "write",
+                path: self.path.clone(),
+                source,
+            })?;
+        }
         let mut next = self.content.clone();
         next.zoom_oauth_apps.insert(name.to_string(), app);
         next.serial = self.content.serial + 1;

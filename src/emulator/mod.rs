@@ -126,6 +126,10 @@ pub struct Logged {
     pub status: Option<u16>,
     /// The `Idempotency-Key` header, if sent.
     pub idempotency_key: Option<String>,
+    /// The `Authorization` header, if sent (tests check where the key went).
+    pub authorization: Option<String>,
+    /// When the request arrived.
+    pub at: std::time::Instant,
 }
 
 /// A running emulator.

@@ -183,7 +183,9 @@ async fn handle(shared: std::sync::Arc<Shared>, req: Request<Incoming>) -> Resul
             .map(|p| p.to_string())
             .unwrap_or_default(),
         status: None,
-        idempotency_key: idempotency_key.clone(),
+        idempotency_key,
+        authorization: header(&req, "authorization"),
+        at: Instant::now(),
     };
     let result = respond(&shared, req).await;
     entry.status = result.as_ref().ok().map(|r| r.status().as_u16());
@@ -498,7 +500,7 @@ fn encode_cursor(forward: bool, pos: u64) -> String {
 }
 
 fn decode_cursor(cursor: &str) -> Option<(bool, u64)> {
-    if cursor.len() % 2 != 0 {
+    if !cursor.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..cursor.len())

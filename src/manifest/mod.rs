@@ -141,6 +141,9 @@ fn yaml_error(path: &Path, error: &serde_saphyr::Error) -> Diagnostic {
                 Some(format!("expected one of {}", backticked(expected))),
             ),
             E::Message { msg, .. } => ("invalid-type", msg.clone(), None),
+            E::Unexpected { expected, .. } => {
+                ("invalid-type", format!("expected {expected} here"), None)
+            }
             other => ("yaml-syntax", plain_message(other), None),
         };
     let mut d = Diagnostic::new(code, message, location);

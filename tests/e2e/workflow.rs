@@ -1,0 +1,239 @@
+//! The command line as pipelines use it: confirmation, exit codes, targets, the sandbox.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command as StdCommand, Stdio};
+
+use crate::common::*;
+
+#[test]
+fn apply_without_a_terminal_or_auto_approve_changes_nothing() {
+    let h = Harness::new();
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+    let out = h.run(&["apply"]).expect(1);
+    assert!(
+        out.stderr
+            .contains("refusing to apply without confirmation: stdin is not a terminal")
+    );
+    assert!(out.stderr.contains("--auto-approve"));
+    assert!(
+        out.stdout.contains("Plan: 1 to create"),
+        "the plan is still shown"
+    );
+    assert!(h.writes().is_empty());
+    assert!(h.emulator.apps().is_empty());
+    assert!(h.lockfile_text().is_none());
+}
+
+#[test]
+fn detailed_exitcode() {
+    let h = Harness::new();
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+    h.run(&["plan"]).expect(0);
+    h.run(&["plan", "--detailed-exitcode"]).expect(2);
+    h.run(&["plan", "--detailed-exitcode", "--format", "json"])
+        .expect(2);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    h.run(&["plan", "--detailed-exitcode"]).expect(0);
+    // An error is 1, never mistaken for "changes".
+    let mut cmd = h.cmd(&["plan", "--detailed-exitcode"]);
+    cmd.env("RECALL_API_KEY", "nope");
+    Outcome::of(cmd).expect(1);
+}
+
+#[test]
+fn usage_errors_exit_64() {
+    let h = Harness::new();
+    h.manifest(&[]);
+    for args in [
+        &["plan", "--format", "yaml"][..],
+        &["frobnicate"],
+        &["apply", "--parallelism", "0"],
+        &[],
+    ] {
+        let out = Outcome::of(h.bare(args));
+        assert_eq!(out.code, 64, "{args:?}: {}", out.stderr);
+    }
+    Outcome::of(h.bare(&["--help"])).expect(0);
+    Outcome::of(h.bare(&["--version"])).expect(0);
+    let out = h.run(&["plan", "--sandbox"]).expect(64);
+    assert!(
+        out.stderr
+            .contains("`--sandbox` and `--api-url` name two different targets")
+    );
+    let out = Outcome::of(h.bare(&["plan", "--api-url", "http://recall.example"])).expect(64);
+    assert!(
+        out.stderr.contains("allowed only to loopback"),
+        "{}",
+        out.stderr
+    );
+    assert!(h.requests().is_empty());
+}
+
+#[test]
+fn target_precedence_flag_then_env_then_manifest() {
+    let h = Harness::new();
+    // The manifest points at a closed port; the environment at the emulator.
+    h.write(
+        "recallform.yaml",
+        "version: 1\nrecall:\n  base_url: http://127.0.0.1:9\n",
+    );
+    let mut cmd = h.bare(&["plan"]);
+    cmd.env("RECALL_API_URL", h.emulator.url());
+    Outcome::of(cmd).expect(0);
+    assert_eq!(h.requests().len(), 1);
+    // The flag beats the environment.
+    let mut cmd = h.bare(&["plan", "--api-url", &h.emulator.url()]);
+    cmd.env("RECALL_API_URL", "http://127.0.0.1:9");
+    Outcome::of(cmd).expect(0);
+    assert_eq!(h.requests().len(), 2);
+}
+
+#[test]
+fn a_lockfile_for_another_recall_is_refused() {
+    let h = Harness::new();
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    let text = h
+        .lockfile_text()
+        .unwrap()
+        .replace(&h.emulator.url(), "https://eu-central-1.recall.ai");
+    h.write("recallform.lock.json", &text);
+    let seen = h.requests().len();
+    let out = h.run(&["apply", "--auto-approve"]).expect(1);
+    assert!(
+        out.stderr
+            .contains("records apps in `https://eu-central-1.recall.ai`, but this run targets"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(h.emulator.apps().len(), 1);
+    assert_eq!(h.requests().len(), seen, "refused before any request");
+}
+
+#[test]
+fn lockfile_path_can_be_chosen() {
+    let h = Harness::new();
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+    h.run(&[
+        "apply",
+        "--auto-approve",
+        "--lockfile",
+        "state/custom.lock.json",
+    ])
+    .expect(0);
+    let text = std::fs::read_to_string(h.path("state/custom.lock.json")).unwrap();
+    assert!(text.contains(&h.emulator.apps()[0].id));
+    assert!(
+        h.lockfile_text().is_none(),
+        "the default path is not written"
+    );
+    h.run(&[
+        "plan",
+        "--detailed-exitcode",
+        "--lockfile",
+        "state/custom.lock.json",
+    ])
+    .expect(0);
+}
+
+#[test]
+fn quickstart_on_the_sandbox_twice() {
+    let h = Harness::new();
+    let src = repo_root().join("examples/quickstart");
+    for rel in [
+        "recallform.yaml",
+        "secrets/zoom-client-secret",
+        "secrets/zoom-webhook-secret",
+    ] {
+        h.write(
+            &format!("quickstart/{rel}"),
+            &std::fs::read_to_string(src.join(rel)).unwrap(),
+        );
+    }
+    let run = || {
+        let mut cmd = h.bare(&[
+            "apply",
+            "--sandbox",
+            "--auto-approve",
+            "-f",
+            "quickstart/recallform.yaml",
+        ]);
+        cmd.env_remove("RECALL_API_KEY");
+        Outcome::of(cmd)
+    };
+    let first = run().expect(0);
+    assert!(
+        first
+            .stdout
+            .contains("Apply complete: 2 created, 0 adopted, 0 failed."),
+        "{}",
+        first.stdout
+    );
+    let second = run().expect(0);
+    assert!(
+        second.stdout.starts_with("No changes."),
+        "{}",
+        second.stdout
+    );
+    let lock: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(h.path("quickstart/recallform.lock.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(lock["api_url"], "sandbox");
+    assert_eq!(lock["serial"], 2);
+    let id = lock["zoom_oauth_apps"]["acme-dev"]["id"].as_str().unwrap();
+    assert_eq!(
+        lock["zoom_oauth_apps"]["acme-dev"]["webhook_url"],
+        format!("https://sandbox.recallform.invalid/api/v2/zoom-oauth-apps/{id}/webhook")
+    );
+    assert!(h.path("quickstart/.recallform/sandbox.json").exists());
+    assert!(
+        h.requests().is_empty(),
+        "the sandbox is in-process, not the harness's emulator"
+    );
+}
+
+#[test]
+fn sandbox_serve_is_a_local_recall() {
+    let h = Harness::new();
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("recallform"))
+        .args([
+            "sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key",
+            "local-key",
+            "--state",
+        ])
+        .arg(h.path("state.json"))
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first.split_whitespace().last().unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+    let apply = |key: &str| {
+        let mut cmd = h.bare(&["apply", "--auto-approve", "--api-url", &url]);
+        cmd.env("RECALL_API_KEY", key);
+        Outcome::of(cmd)
+    };
+    let denied = apply("wrong");
+    let created = apply("local-key");
+    let again = apply("local-key");
+    child.kill().unwrap();
+    let _ = child.wait();
+
+    assert_eq!(denied.code, 1);
+    assert!(denied.stderr.contains("401"), "{}", denied.stderr);
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    assert!(again.stdout.starts_with("No changes."));
+    let state = std::fs::read_to_string(h.path("state.json")).unwrap();
+    assert!(state.contains("AbC123xyz"), "the workspace was saved");
+}
