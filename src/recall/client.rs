@@ -316,3 +316,58 @@ async fn decode<T: for<'de> Deserialize<'de>>(
     }
     Err(RecallError::api(action, status, is_json, &bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> Client {
+        Client::new(
+            Url::parse("https://us-east-1.recall.ai").unwrap(),
+            SecretString::new("k".into()),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn next_links_absolute_on_the_same_origin_or_bare_cursors() {
+        let c = client();
+        let current = Url::parse(
+            "https://us-east-1.recall.ai/api/v2/zoom-oauth-apps/?client_id=a&cursor=old",
+        )
+        .unwrap();
+        let abs = "https://us-east-1.recall.ai/api/v2/zoom-oauth-apps/?cursor=xyz";
+        assert_eq!(c.next_url("x", &current, abs).unwrap().as_str(), abs);
+        assert_eq!(
+            c.next_url("x", &current, "cD0x").unwrap().as_str(),
+            "https://us-east-1.recall.ai/api/v2/zoom-oauth-apps/?client_id=a&cursor=cD0x"
+        );
+        let err = c
+            .next_url(
+                "listing",
+                &current,
+                "https://evil.example/api/v2/zoom-oauth-apps/?cursor=1",
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("refusing to send the API key there"), "{err}");
+        assert!(
+            c.next_url("x", &current, "http://us-east-1.recall.ai/?cursor=1")
+                .is_err(),
+            "a downgrade to http is another origin"
+        );
+    }
+
+    #[test]
+    fn a_base_url_with_a_path_keeps_it() {
+        let c = Client::new(
+            Url::parse("https://proxy.example/recall").unwrap(),
+            SecretString::new("k".into()),
+        )
+        .unwrap();
+        assert_eq!(
+            c.apps_url().as_str(),
+            "https://proxy.example/recall/api/v2/zoom-oauth-apps/"
+        );
+    }
+}

@@ -1,0 +1,321 @@
+//! The emulator against the API reference (shared/recall-api.md §1, §3, §4), over plain HTTP:
+//! if it drifts from Recall, every other test proves less.
+
+use std::time::Duration;
+
+use recallform::emulator::state::hmac_hex;
+use recallform::emulator::{Fault, FaultKind, Route};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const APPS: &str = "/api/v2/zoom-oauth-apps/";
+
+struct Http<'a> {
+    h: &'a Harness,
+    client: reqwest::Client,
+}
+
+impl<'a> Http<'a> {
+    fn new(h: &'a Harness) -> Self {
+        Http {
+            h,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    fn send(&self, req: reqwest::RequestBuilder) -> (u16, String, Value) {
+        self.h.runtime.block_on(async {
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let ctype = resp
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            let text = resp.text().await.unwrap();
+            let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+            (status, ctype, body)
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.h.emulator.url())
+    }
+
+    fn authed(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .header("Authorization", format!("Token {API_KEY}"))
+    }
+}
+
+fn new_app(client_id: &str) -> Value {
+    json!({"kind": "user_level", "client_id": client_id, "client_secret": "cs", "webhook_secret": "ws"})
+}
+
+#[test]
+fn authentication() {
+    let h = Harness::new();
+    let http = Http::new(&h);
+    let (status, _, body) = http.send(http.client.get(http.url(APPS)));
+    assert_eq!(
+        (status, body),
+        (
+            401,
+            json!({"detail": "Authentication credentials were not provided."})
+        )
+    );
+    let (status, _, body) = http.send(
+        http.client
+            .get(http.url(APPS))
+            .header("Authorization", "Token nope"),
+    );
+    assert_eq!((status, body), (401, json!({"detail": "Invalid token."})));
+    // The 2026 docs accept the key without the `Token ` prefix.
+    let (status, _, _) = http.send(
+        http.client
+            .get(http.url(APPS))
+            .header("Authorization", API_KEY),
+    );
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn create_retrieve_update_delete() {
+    let h = Harness::new();
+    let http = Http::new(&h);
+    let (status, ctype, created) = http.send(
+        http.authed(reqwest::Method::POST, APPS)
+            .json(&new_app("c1")),
+    );
+    assert_eq!((status, ctype.as_str()), (201, "application/json"));
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["webhook_last_validation"], Value::Null);
+    assert!(created["created_at"].as_str().unwrap().ends_with('Z'));
+
+    let item = format!("{APPS}{id}/");
+    let (status, _, got) = http.send(http.authed(reqwest::Method::GET, &item));
+    assert_eq!((status, &got["client_id"]), (200, &json!("c1")));
+
+    // Only the secrets can change; kind and client_id are read-only after creation.
+    let (status, _, patched) = http.send(
+        http.authed(reqwest::Method::PATCH, &item)
+            .json(&json!({"client_secret": "new", "kind": "account_level", "client_id": "zzz"})),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        (&patched["kind"], &patched["client_id"]),
+        (&json!("user_level"), &json!("c1"))
+    );
+    assert_eq!(h.emulator.apps()[0].client_secret, "new");
+
+    let (status, _, _) = http.send(
+        http.authed(reqwest::Method::PUT, &item)
+            .json(&new_app("c1")),
+    );
+    assert_eq!(status, 405, "no PUT on this resource");
+    let (status, _, body) = http.send(http.authed(reqwest::Method::DELETE, &item));
+    assert_eq!((status, body), (204, Value::String(String::new())));
+    let (status, _, body) = http.send(http.authed(reqwest::Method::DELETE, &item));
+    assert_eq!((status, body), (404, json!({"detail": "Not found."})));
+}
+
+#[test]
+fn drf_validation_errors() {
+    let h = Harness::new();
+    let http = Http::new(&h);
+    let (status, _, body) =
+        http.send(http.authed(reqwest::Method::POST, APPS).json(
+            &json!({"kind": "team_level", "client_id": "x".repeat(201), "client_secret": ""}),
+        ));
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        json!({
+            "kind": ["\"team_level\" is not a valid choice."],
+            "client_id": ["Ensure this field has no more than 200 characters."],
+            "client_secret": ["This field may not be blank."],
+            "webhook_secret": ["This field is required."],
+        })
+    );
+    assert!(h.emulator.apps().is_empty());
+}
+
+#[test]
+fn the_waf_blocks_get_bodies_and_localhost() {
+    let h = Harness::new();
+    let http = Http::new(&h);
+    let (status, ctype, _) = http.send(http.authed(reqwest::Method::GET, APPS).body("null"));
+    assert_eq!((status, ctype.as_str()), (403, "text/html"));
+    let mut body = new_app("c1");
+    body["client_secret"] = json!("http://localhost/x");
+    let (status, _, _) = http.send(http.authed(reqwest::Method::POST, APPS).json(&body));
+    assert_eq!(status, 403);
+    assert!(h.emulator.apps().is_empty());
+}
+
+#[test]
+fn idempotency_key_replays_and_reports_in_flight() {
+    let h = Harness::new();
+    let http = Http::new(&h);
+    let post = |key: &str, client_id: &str| {
+        http.authed(reqwest::Method::POST, APPS)
+            .header("Idempotency-Key", key)
+            .json(&new_app(client_id))
+    };
+    let (s1, _, first) = http.send(post("k1", "c1"));
+    // Same key within the hour: the cached answer, even for a different body.
+    let (s2, _, second) = http.send(post("k1", "c2"));
+    assert_eq!((s1, s2), (201, 201));
+    assert_eq!(first, second);
+    assert_eq!(h.emulator.apps().len(), 1);
+
+    // A duplicate while the first is still being processed: 409.
+    h.emulator.inject(Fault::new(
+        Route::Create,
+        1,
+        FaultKind::Delay(Duration::from_millis(400)),
+    ));
+    let (slow, fast) = h.runtime.block_on(async {
+        let slow = tokio::spawn(post("k2", "c3").send());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let fast = post("k2", "c3").send().await.unwrap().status().as_u16();
+        (slow.await.unwrap().unwrap().status().as_u16(), fast)
+    });
+    assert_eq!((slow, fast), (201, 409));
+    assert_eq!(h.emulator.apps().len(), 2);
+}
+
+#[test]
+fn cursor_pagination_with_absolute_links_that_keep_filters() {
+    let h = Harness::with_config(recallform::emulator::Config {
+        page_size: 2,
+        ..Default::default()
+    });
+    for i in 0..5 {
+        h.emulator.seed(
+            if i % 2 == 0 {
+                "user_level"
+            } else {
+                "account_level"
+            },
+            &format!("c{i}"),
+        );
+    }
+    let http = Http::new(&h);
+    let (_, _, page1) =
+        http.send(http.authed(reqwest::Method::GET, &format!("{APPS}?kind=user_level")));
+    assert_eq!(page1["previous"], Value::Null);
+    assert_eq!(page1["results"].as_array().unwrap().len(), 2);
+    let next = page1["next"].as_str().unwrap();
+    assert!(
+        next.starts_with(&format!(
+            "{}{APPS}?kind=user_level&cursor=",
+            h.emulator.url()
+        )),
+        "{next}"
+    );
+    let (_, _, page2) = http.send(
+        http.client
+            .get(next)
+            .header("Authorization", format!("Token {API_KEY}")),
+    );
+    let ids: Vec<_> = page2["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["client_id"].clone())
+        .collect();
+    assert_eq!(ids, [json!("c4")]);
+    assert_eq!(page2["next"], Value::Null);
+    let prev = page2["previous"].as_str().unwrap();
+    let (_, _, back) = http.send(
+        http.client
+            .get(prev)
+            .header("Authorization", format!("Token {API_KEY}")),
+    );
+    assert_eq!(back["results"], page1["results"]);
+    let (status, _, body) =
+        http.send(http.authed(reqwest::Method::GET, &format!("{APPS}?cursor=bogus")));
+    assert_eq!((status, body), (404, json!({"detail": "Invalid cursor"})));
+}
+
+#[test]
+fn zoom_webhook_url_validation_and_signatures() {
+    let h = Harness::new();
+    let app = h.emulator.seed("user_level", "c1");
+    let http = Http::new(&h);
+    let hook = format!("{APPS}{}/webhook", app.id);
+    // Zoom calls without Recall's API key.
+    let challenge = json!({"event": "endpoint.url_validation", "payload": {"plainToken": "qgg8vlvZRS6UYooatFL8Aw"}, "event_ts": 1654503849680u64});
+    let (status, _, body) = http.send(http.client.post(http.url(&hook)).json(&challenge));
+    assert_eq!(status, 200);
+    assert_eq!(body["plainToken"], "qgg8vlvZRS6UYooatFL8Aw");
+    assert_eq!(
+        body["encryptedToken"],
+        hmac_hex(app.webhook_secret.as_bytes(), b"qgg8vlvZRS6UYooatFL8Aw")
+    );
+    assert!(h.emulator.apps()[0].webhook_last_validation.is_some());
+
+    let event = br#"{"event":"meeting.created","payload":{}}"#;
+    let sign = |secret: &str| {
+        format!(
+            "v0={}",
+            hmac_hex(
+                secret.as_bytes(),
+                &[b"v0:1700000000:".as_slice(), event].concat()
+            )
+        )
+    };
+    let signed = |sig: String| {
+        http.client
+            .post(http.url(&hook))
+            .header("x-zm-request-timestamp", "1700000000")
+            .header("x-zm-signature", sig)
+            .body(event.to_vec())
+    };
+    assert_eq!(http.send(signed(sign(&app.webhook_secret))).0, 200);
+    assert_eq!(http.send(signed(sign("wrong-secret"))).0, 401);
+    let (status, _, _) = http.send(
+        http.client
+            .post(http.url(&format!("{APPS}nope/webhook")))
+            .json(&challenge),
+    );
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn rate_limit_answers_429_with_retry_after() {
+    let h = Harness::with_config(recallform::emulator::Config {
+        other_per_minute: 2,
+        ..Default::default()
+    });
+    let http = Http::new(&h);
+    for i in 0..2 {
+        assert_eq!(
+            http.send(
+                http.authed(reqwest::Method::POST, APPS)
+                    .json(&new_app(&format!("c{i}")))
+            )
+            .0,
+            201
+        );
+    }
+    let resp = h
+        .runtime
+        .block_on(
+            http.authed(reqwest::Method::POST, APPS)
+                .json(&new_app("c9"))
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 429);
+    let after: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&after), "{after}");
+    assert_eq!(h.emulator.apps().len(), 2);
+}
