@@ -47,6 +47,9 @@ pub struct Global {
     /// The Recall API base URL; overrides the manifest's base_url and region.
     #[arg(long, global = true, env = "RECALL_API_URL", value_name = "URL")]
     pub api_url: Option<String>,
+    /// Seconds to wait for each answer from Recall before treating the request as lost.
+    #[arg(long, global = true, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
     /// Set when `--api-url` was typed, not taken from the environment.
     #[arg(skip)]
     pub api_url_on_command_line: bool,

@@ -81,7 +81,11 @@ impl Session {
         };
 
         let lock = LockStore::open(&global.lockfile_path(), &target.name)?;
-        let client = Arc::new(Client::new(target.api_url.clone(), api_key)?);
+        let client = Arc::new(Client::new(
+            target.api_url.clone(),
+            api_key,
+            std::time::Duration::from_secs(global.timeout),
+        )?);
         let remote = client.list_apps(None).await?;
         let plan = plan::diff(&desired, lock.apps(), &remote);
         Ok(Session {

@@ -173,24 +173,28 @@ pub(super) async fn serve(
 type Reply = Response<Full<Bytes>>;
 
 async fn handle(shared: std::sync::Arc<Shared>, req: Request<Incoming>) -> Result<Reply, Dropped> {
-    let method = req.method().clone();
-    let uri = req.uri().clone();
-    let idempotency_key = header(&req, "idempotency-key");
-    let mut entry = Logged {
-        method: method.to_string(),
-        uri: uri
-            .path_and_query()
-            .map(|p| p.to_string())
-            .unwrap_or_default(),
-        status: None,
-        idempotency_key,
-        authorization: header(&req, "authorization"),
-        at: Instant::now(),
-    };
-    let result = respond(&shared, req).await;
-    entry.status = result.as_ref().ok().map(|r| r.status().as_u16());
-    lock(&shared.log).push(entry);
-    result
+    // Recall keeps processing a request whose client has gone away (a timeout, say); so does
+    // the emulator, by running it apart from the connection, whose futures hyper drops with it.
+    tokio::spawn(async move {
+        let mut entry = Logged {
+            method: req.method().to_string(),
+            uri: req
+                .uri()
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            status: None,
+            idempotency_key: header(&req, "idempotency-key"),
+            authorization: header(&req, "authorization"),
+            at: Instant::now(),
+        };
+        let result = respond(&shared, req).await;
+        entry.status = result.as_ref().ok().map(|r| r.status().as_u16());
+        lock(&shared.log).push(entry);
+        result
+    })
+    .await
+    .unwrap_or(Err(Dropped))
 }
 
 async fn respond(shared: &Shared, req: Request<Incoming>) -> Result<Reply, Dropped> {

@@ -84,12 +84,13 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client for the Recall at `base` (already checked by [`super::target`]).
-    pub fn new(base: Url, api_key: SecretString) -> Result<Client, RecallError> {
+    /// A client for the Recall at `base` (already checked by [`super::target`]); `timeout`
+    /// bounds each request, after which its outcome counts as unknown.
+    pub fn new(base: Url, api_key: SecretString, timeout: Duration) -> Result<Client, RecallError> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("recallform/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .timeout(timeout)
             // The key must only go where we send it; a redirect could carry it elsewhere.
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -325,6 +326,7 @@ mod tests {
         Client::new(
             Url::parse("https://us-east-1.recall.ai").unwrap(),
             SecretString::new("k".into()),
+            Duration::from_secs(1),
         )
         .unwrap()
     }
@@ -363,6 +365,7 @@ mod tests {
         let c = Client::new(
             Url::parse("https://proxy.example/recall").unwrap(),
             SecretString::new("k".into()),
+            Duration::from_secs(1),
         )
         .unwrap();
         assert_eq!(

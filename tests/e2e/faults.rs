@@ -253,3 +253,37 @@ fn a_wrong_api_key_is_a_clear_error() {
     );
     assert!(!out.stderr.contains("wrong-key"));
 }
+
+#[test]
+fn a_create_that_times_out_is_not_sent_twice() {
+    // Recall is still working on the create when the client gives up: the lookup finds
+    // nothing yet, the retry with the same Idempotency-Key is told it is in flight (409), and
+    // a later retry gets the first request's answer replayed.
+    let h = Harness::new();
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+    h.emulator.inject(Fault::new(
+        Route::Create,
+        1,
+        FaultKind::Delay(Duration::from_millis(2500)),
+    ));
+    h.run(&["apply", "--auto-approve", "--timeout", "1"])
+        .expect(0);
+    let apps = h.emulator.apps();
+    assert_eq!(apps.len(), 1, "exactly one app");
+    assert_eq!(
+        h.lockfile()["zoom_oauth_apps"]["acme-prod"]["id"],
+        apps[0].id.as_str()
+    );
+    let posts: Vec<_> = h
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert!(posts.len() >= 2, "the timed-out create was retried");
+    assert!(
+        posts
+            .iter()
+            .all(|p| p.idempotency_key == posts[0].idempotency_key)
+    );
+    assert!(posts.iter().any(|p| p.status == Some(409)), "{posts:?}");
+}
