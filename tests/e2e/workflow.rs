@@ -237,3 +237,70 @@ fn sandbox_serve_is_a_local_recall() {
     let state = std::fs::read_to_string(h.path("state.json")).unwrap();
     assert!(state.contains("AbC123xyz"), "the workspace was saved");
 }
+
+/// Runs recallform on a pseudo-terminal (util-linux `script`, part of every Debian system),
+/// typing `answer` at the prompt.
+fn on_a_terminal(h: &Harness, args: &str, answer: &str, no_color: bool) -> Outcome {
+    use std::io::Write;
+    let bin = assert_cmd::cargo::cargo_bin("recallform");
+    let line = format!("{} {args} --api-url {}", bin.display(), h.emulator.url());
+    let mut cmd = StdCommand::new("script");
+    cmd.args(["-qec", &line, "/dev/null"])
+        .current_dir(h.dir.path())
+        .env("RECALL_API_KEY", API_KEY)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    }
+    for n in NAMES {
+        let var = n.to_uppercase().replace('-', "_");
+        cmd.env(format!("{var}_CLIENT_SECRET"), client_secret(n));
+        cmd.env(format!("{var}_WEBHOOK_SECRET"), webhook_secret(n));
+    }
+    let mut child = cmd.spawn().unwrap();
+    // Typed before the prompt appears, as a fast typist would; the terminal buffers it.
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{answer}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn apply_on_a_terminal_asks_and_only_yes_applies() {
+    let h = Harness::new();
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+
+    let refused = on_a_terminal(&h, "apply", "no", false).expect(1);
+    assert!(
+        refused.stdout.contains("Only 'yes' will be accepted"),
+        "{}",
+        refused.stdout
+    );
+    assert!(
+        refused
+            .stdout
+            .contains("apply cancelled; nothing was changed")
+    );
+    assert!(
+        refused.stdout.contains("\x1b[32m+\x1b[0m"),
+        "colour on a terminal"
+    );
+    assert!(h.emulator.apps().is_empty());
+    assert!(h.lockfile_text().is_none());
+
+    let accepted = on_a_terminal(&h, "apply", "yes", true).expect(0);
+    assert!(!accepted.stdout.contains('\x1b'), "no colour with NO_COLOR");
+    assert!(accepted.stdout.contains("Apply complete: 1 created"));
+    assert_eq!(h.emulator.apps().len(), 1);
+}
