@@ -104,16 +104,12 @@ pub async fn apply(
 }
 
 async fn create(client: &Client, app: &DesiredApp) -> Result<RemoteApp, String> {
-    let (Some(client_secret), Some(webhook_secret)) = (&app.client_secret, &app.webhook_secret)
-    else {
-        return Err("its secrets were not resolved".into());
-    };
     client
         .create_app(&NewApp {
             kind: app.kind,
             client_id: &app.client_id,
-            client_secret,
-            webhook_secret,
+            client_secret: &app.client_secret,
+            webhook_secret: &app.webhook_secret,
         })
         .await
         .map_err(|e| e.to_string())

@@ -129,10 +129,10 @@ pub struct DesiredApp {
     pub kind: Kind,
     /// The Zoom app's client ID (not a secret: it appears in Zoom install URLs).
     pub client_id: String,
-    /// The Zoom app's client secret, once resolved; `None` while only validating.
-    pub client_secret: Option<SecretString>,
-    /// Zoom's "Secret Token" for the app's webhooks, once resolved.
-    pub webhook_secret: Option<SecretString>,
+    /// The Zoom app's client secret.
+    pub client_secret: SecretString,
+    /// Zoom's "Secret Token" for the app's webhooks.
+    pub webhook_secret: SecretString,
 }
 
 /// An app as Recall holds it: the fields recallform reads back. Secrets are never kept, even

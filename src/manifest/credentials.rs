@@ -56,8 +56,8 @@ pub fn resolve(manifest: &Manifest, env: EnvLookup) -> Result<Vec<DesiredApp>, V
                     name: spec.name.clone(),
                     kind: spec.kind,
                     client_id,
-                    client_secret: Some(client_secret),
-                    webhook_secret: Some(webhook_secret),
+                    client_secret,
+                    webhook_secret,
                 });
             }
             (a, b, c) => problems.extend(a.err().into_iter().chain(b.err()).chain(c.err())),
@@ -193,7 +193,7 @@ zoom_oauth_apps:
         let env = |n: &str| Some(format!("v-{n}"));
         let apps = resolve(&m, &env).unwrap();
         assert_eq!(apps[0].client_id, "v-A_ID");
-        assert_eq!(apps[0].webhook_secret.as_ref().unwrap().expose(), "tok");
+        assert_eq!(apps[0].webhook_secret.expose(), "tok");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::render::{self, Style};
 use super::*;
 use crate::lockfile::LockedApp;
-use crate::model::{DesiredApp, Kind, RemoteApp};
+use crate::model::{DesiredApp, Kind, RemoteApp, SecretString};
 
 #[derive(Default)]
 struct World {
@@ -20,8 +20,8 @@ impl World {
             name: name.into(),
             kind,
             client_id: client_id.into(),
-            client_secret: None,
-            webhook_secret: None,
+            client_secret: SecretString::new("cs".into()),
+            webhook_secret: SecretString::new("ws".into()),
         });
         self
     }
