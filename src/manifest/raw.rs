@@ -154,10 +154,22 @@ pub enum ValueSource {
 #[serde(rename_all = "lowercase")]
 pub enum Reference {
     /// The name of an environment variable; it must be set and non-empty.
-    Env(String),
+    Env(
+        #[schemars(
+            description = "The name of an environment variable holding the value, e.g. `ACME_ZOOM_CLIENT_SECRET`; it must be set and non-empty when plan or apply runs.",
+            regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$")
+        )]
+        String,
+    ),
     /// A file path, relative to the manifest's folder; one trailing newline is stripped and
     /// the rest must be non-empty.
-    File(String),
+    File(
+        #[schemars(
+            description = "A file holding the value, relative to the manifest's folder, e.g. `secrets/acme-webhook-token`; one trailing newline is stripped and the rest must be non-empty.",
+            length(min = 1)
+        )]
+        String,
+    ),
 }
 
 impl fmt::Display for Reference {
