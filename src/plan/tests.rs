@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::markdown;
 use super::render::{self, Style};
 use super::*;
 use crate::lockfile::LockedApp;
@@ -46,7 +47,8 @@ impl World {
             id: id.into(),
             kind: kind.as_str().into(),
             client_id: client_id.into(),
-            created_at: format!("2026-01-0{}T00:00:00.000000Z", 9 - n),
+            // Later calls are older, so ordering by creation time is really tested.
+            created_at: format!("2026-01-01T00:00:00.{:06}Z", 999_999 - n),
             webhook_last_validation: None,
         });
         self
@@ -304,4 +306,119 @@ fn colour_only_when_asked() {
     let plan = World::default().want("a", User, "ca").plan();
     assert!(!render::text(&plan, Style::new(false)).contains('\x1b'));
     assert!(render::text(&plan, Style::new(true)).contains("\x1b[32m+\x1b[0m"));
+}
+
+#[test]
+fn markdown_plan() {
+    insta::assert_snapshot!(
+        "markdown_plan_mixed",
+        markdown::markdown(&mixed(), markdown::GITHUB_COMMENT_LIMIT, Some("plan.json"))
+    );
+}
+
+#[test]
+fn markdown_plan_without_changes() {
+    let plan = World::default()
+        .want("a", User, "ca")
+        .locked("a", "id-a", User, "ca")
+        .remote("id-a", User, "ca")
+        .plan();
+    let md = markdown::markdown(&plan, markdown::GITHUB_COMMENT_LIMIT, None);
+    assert_eq!(
+        md,
+        "<!-- recallform:plan -->\n### recallform plan: no changes\n\nRecall matches the manifest (1 app).\n"
+    );
+}
+
+#[test]
+fn markdown_warns_only_when_an_app_would_be_replaced() {
+    assert!(!markdown::markdown(&mixed(), 65_536, None).contains("[!WARNING]"));
+    let mut plan = World::default().want("a", User, "ca").plan();
+    plan.changes[0].fields[0].forces_replacement = true;
+    let md = markdown::markdown(&plan, 65_536, None);
+    assert!(
+        md.contains("> [!WARNING]\n> This plan replaces 1 app: <code>a</code>."),
+        "{md}"
+    );
+}
+
+#[test]
+fn markdown_stays_under_githubs_limit_with_500_apps() {
+    let mut world = World::default();
+    for i in 0..500 {
+        world = world.want(
+            &format!("app-{i:03}"),
+            User,
+            &format!("client-id-{i:03}-{}", "x".repeat(40)),
+        );
+    }
+    for i in 0..300 {
+        world = world.remote(
+            &format!("unmanaged-{i:03}"),
+            Account,
+            &format!("other-{i:03}"),
+        );
+    }
+    let md = markdown::markdown(
+        &world.plan(),
+        markdown::GITHUB_COMMENT_LIMIT,
+        Some("plan.json"),
+    );
+    assert!(
+        md.chars().count() <= markdown::GITHUB_COMMENT_LIMIT,
+        "{} characters",
+        md.chars().count()
+    );
+    assert!(md.starts_with(
+        "<!-- recallform:plan -->\n### recallform plan: 500 to create, 0 to adopt, 0 unchanged\n"
+    ));
+    let shown = md.matches("<details>").count();
+    assert!(shown < 500, "{shown} details shown");
+    let rows = md.matches("| create | ").count();
+    assert!(rows >= 250, "the table keeps most rows: {rows}");
+    assert_eq!(rows, 500, "all 500 rows fit; {} characters", md.len());
+    assert!(
+        md.contains(&format!("_{} of 500 app details left out to stay under GitHub's comment limit; `recallform show plan.json` shows the full plan._", 500 - shown)),
+        "{}",
+        &md[md.len() - 3000..]
+    );
+    assert!(
+        md.contains("### Unmanaged apps in Recall"),
+        "unmanaged apps come last, still"
+    );
+}
+
+#[test]
+fn markdown_escapes_values_from_recall() {
+    let plan = World::default()
+        .remote("id-1", User, "evil</code>| <img src=x> ``` **x**")
+        .plan();
+    let md = markdown::markdown(&plan, 65_536, None);
+    assert!(md.contains("<code>evil&lt;/code&gt;&#124; &lt;img src=x&gt; &#96;&#96;&#96; &#42;&#42;x&#42;&#42;</code>"), "{md}");
+}
+
+#[test]
+fn plans_round_trip_through_json() {
+    let plan = mixed();
+    let text = serde_json::to_string(&plan).unwrap();
+    assert_eq!(serde_json::from_str::<Plan>(&text).unwrap(), plan);
+}
+
+#[test]
+fn markdown_cuts_the_table_itself_when_it_must() {
+    let mut world = World::default();
+    for i in 0..2_000 {
+        world = world.want(&format!("app-{i:04}"), User, &format!("client-{i:04}"));
+    }
+    let md = markdown::markdown(&world.plan(), markdown::GITHUB_COMMENT_LIMIT, None);
+    assert!(md.chars().count() <= markdown::GITHUB_COMMENT_LIMIT);
+    let rows = md.matches("| create | ").count();
+    assert!(rows < 2_000);
+    assert!(
+        md.contains(&format!("| _{} more left out_ | | | |\n", 2_000 - rows)),
+        "{}",
+        &md[md.len() - 500..]
+    );
+    let shown = md.matches("<details>").count();
+    assert!(md.contains(&format!("_{} of 2000 app details left out", 2_000 - shown)));
 }
