@@ -1,10 +1,12 @@
 //! The error type of the commands, and the one place errors become exit codes.
 
+use crate::apply_lock::LockBusy;
 use crate::diagnostic::Diagnostic;
 use crate::lockfile::LockError;
 use crate::recall::RecallError;
+use crate::saved::SavedPlanError;
 
-/// Exit codes: a contract with scripts and CI pipelines (documented in the README).
+/// Exit codes: a contract with scripts and CI pipelines (the table in the README).
 pub mod exit {
     /// Success; with `--detailed-exitcode`, success and no changes.
     pub const SUCCESS: u8 = 0;
@@ -12,8 +14,16 @@ pub mod exit {
     pub const ERROR: u8 = 1;
     /// With `--detailed-exitcode`: success, and there are changes.
     pub const CHANGES: u8 = 2;
+    /// A safety guard refused to go on; this run changed nothing.
+    pub const BLOCKED: u8 = 3;
+    /// The saved plan is stale, or another apply holds the lock: plan again, or wait.
+    pub const STALE_OR_BUSY: u8 = 4;
+    /// Some operations failed; the others were carried out and recorded.
+    pub const PARTIAL: u8 = 5;
     /// The command line itself is wrong (EX_USAGE from sysexits.h).
     pub const USAGE: u8 = 64;
+    /// Interrupted (Ctrl-C): operations in flight finished and were recorded, no others began.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// Why a command failed.
@@ -33,6 +43,25 @@ pub enum Error {
     /// The lockfile could not be used.
     #[error(transparent)]
     Lock(#[from] LockError),
+    /// Another apply holds the apply lock.
+    #[error(
+        "{0}\n  = hint: wait for it to finish, or pass `--lock-timeout SECONDS` to wait for it"
+    )]
+    Busy(#[from] LockBusy),
+    /// A plan file could not be read or written.
+    #[error(transparent)]
+    SavedPlan(#[from] SavedPlanError),
+    /// The saved plan no longer matches the world it was computed from.
+    #[error(
+        "the plan `{file}` is stale, so nothing was applied:\n{}\n  = hint: run `recallform plan --out {file}` again, review it, and apply the new plan",
+        bullets(.causes)
+    )]
+    Stale {
+        /// The plan file.
+        file: String,
+        /// Each reason, one sentence each.
+        causes: Vec<String>,
+    },
     /// The command line or environment is inconsistent (bad target, conflicting options).
     #[error("{0}")]
     Usage(String),
@@ -49,24 +78,54 @@ pub enum Error {
         /// How many were attempted.
         total: usize,
     },
+    /// Ctrl-C stopped an apply.
+    #[error(
+        "interrupted: {finished} operations finished and were recorded, {skipped} were not started\n  = hint: run apply again to carry out the rest"
+    )]
+    Interrupted {
+        /// Operations that finished, successfully or not.
+        finished: usize,
+        /// Operations never started.
+        skipped: usize,
+    },
     /// Anything else, with context.
     #[error("{0}")]
     Other(String),
 }
 
 impl Error {
-    /// The process exit code for this error.
+    /// The process exit code for this error: the one mapping, documented in the README.
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) => exit::USAGE,
+            // Another lockfile took this one's place: a person has to look.
+            Error::Lock(LockError::Conflict {
+                other_lineage: true,
+                ..
+            }) => exit::BLOCKED,
+            Error::Lock(LockError::Conflict { .. })
+            | Error::Stale { .. }
+            | Error::Busy(LockBusy::Held { .. }) => exit::STALE_OR_BUSY,
+            Error::ApplyFailed { failed, total } if failed < total => exit::PARTIAL,
+            Error::Interrupted { .. } => exit::INTERRUPTED,
             Error::Manifest { .. }
             | Error::Recall(_)
             | Error::Lock(_)
+            | Error::Busy(_)
+            | Error::SavedPlan(_)
             | Error::NotConfirmed(_)
             | Error::ApplyFailed { .. }
             | Error::Other(_) => exit::ERROR,
         }
     }
+}
+
+fn bullets(lines: &[String]) -> String {
+    lines
+        .iter()
+        .map(|l| format!("  - {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `1 problem`, `2 problems`.

@@ -20,8 +20,10 @@
 //! - [`error`]: the error type of the commands and the one mapping to exit codes.
 
 pub mod apply;
+pub mod apply_lock;
 pub mod cli;
 pub mod diagnostic;
+pub mod digest;
 pub mod emulator;
 pub mod error;
 pub mod fsutil;
@@ -30,3 +32,5 @@ pub mod manifest;
 pub mod model;
 pub mod plan;
 pub mod recall;
+pub mod saved;
+pub mod time;

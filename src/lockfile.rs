@@ -69,6 +69,17 @@ pub enum LockError {
         /// What is wrong with it.
         detail: String,
     },
+    /// Someone else wrote the lockfile since it was read; overwriting would lose their work.
+    #[error("the lockfile `{path}` {detail}; refusing to overwrite it")]
+    Conflict {
+        /// The lockfile.
+        path: PathBuf,
+        /// What changed.
+        detail: String,
+        /// Whether it is another lockfile altogether (another lineage) rather than a newer
+        /// version of this one.
+        other_lineage: bool,
+    },
     /// The lockfile's IDs belong to another Recall.
     #[error(
         "the lockfile `{path}` records apps in `{recorded}`, but this run targets `{target}`; app IDs exist in one Recall only"
@@ -158,6 +169,7 @@ impl LockStore {
                 source,
             })?;
         }
+        self.check_unchanged_on_disk()?;
         let mut next = self.content.clone();
         next.zoom_oauth_apps.insert(name.to_string(), app);
         next.serial = self.content.serial + 1;
@@ -170,6 +182,53 @@ impl LockStore {
         self.content = next.clone();
         self.on_disk = Some(next);
         Ok(true)
+    }
+
+    /// Re-reads the file and refuses if anyone else wrote, created or removed it since it was
+    /// read: with the apply lock this cannot happen, so it means a writer that ignored the
+    /// lock, or a hand edit, whose work must not be lost.
+    fn check_unchanged_on_disk(&self) -> Result<(), LockError> {
+        let now = match std::fs::read_to_string(&self.path) {
+            Ok(text) => Some(parse(&self.path, &text)?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(LockError::Io {
+                    action: "read",
+                    path: self.path.clone(),
+                    source,
+                });
+            }
+        };
+        let conflict = |detail: String, other_lineage| LockError::Conflict {
+            path: self.path.clone(),
+            detail,
+            other_lineage,
+        };
+        match (&self.on_disk, &now) {
+            (None, None) => Ok(()),
+            (Some(_), None) => Err(conflict("was deleted by someone else".into(), false)),
+            (None, Some(_)) => Err(conflict("was created by someone else".into(), true)),
+            (Some(mine), Some(theirs)) if mine.lineage != theirs.lineage => Err(conflict(
+                format!(
+                    "now has another lineage (`{}`, was `{}`): it is another lockfile",
+                    theirs.lineage, mine.lineage
+                ),
+                true,
+            )),
+            (Some(mine), Some(theirs)) if theirs != mine => Err(conflict(
+                format!(
+                    "was changed by someone else (serial {} on disk, {} when read)",
+                    theirs.serial, mine.serial
+                ),
+                false,
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Where this lockfile stands: its lineage and serial, if it exists on disk.
+    pub fn position(&self) -> Option<(String, u64)> {
+        self.on_disk.as_ref().map(|l| (l.lineage.clone(), l.serial))
     }
 
     /// Whether a lockfile file exists on disk.
@@ -236,6 +295,51 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("{\n  \"api_url\": \"https://x\",\n  \"lineage\""));
         assert!(text.ends_with("}\n"));
+    }
+
+    #[test]
+    fn refuses_to_overwrite_what_someone_else_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.json");
+        let mut mine = LockStore::open(&path, "https://a").unwrap();
+        mine.record("a", app("1")).unwrap();
+        let mut theirs = LockStore::open(&path, "https://a").unwrap();
+        theirs.record("b", app("2")).unwrap();
+        let err = mine.record("c", app("3")).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LockError::Conflict {
+                    other_lineage: false,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("serial 2 on disk, 1 when read"),
+            "{err}"
+        );
+        let on_disk = LockStore::open(&path, "https://a").unwrap();
+        assert_eq!(on_disk.content(), theirs.content(), "their write survived");
+
+        std::fs::remove_file(&path).unwrap();
+        let mut fresh = LockStore::open(&path, "https://a").unwrap();
+        LockStore::open(&path, "https://a")
+            .unwrap()
+            .record("x", app("9"))
+            .unwrap();
+        let err = fresh.record("y", app("8")).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LockError::Conflict {
+                    other_lineage: true,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub struct Manifest {
     pub api_key: Located<Reference>,
     /// The apps, in manifest order.
     pub apps: Vec<AppSpec>,
+    /// SHA-256 of the manifest's text, so a saved plan can tell that it changed.
+    pub sha256: String,
 }
 
 /// One app of a valid manifest; credentials are still references.
@@ -88,7 +90,9 @@ pub fn load(path: &Path) -> Result<Manifest, Vec<Diagnostic>> {
 pub fn parse(path: &Path, text: &str) -> Result<Manifest, Vec<Diagnostic>> {
     let raw: raw::RawManifest =
         serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(path, &e)])?;
-    validate::validate(path, raw)
+    let mut manifest = validate::validate(path, raw)?;
+    manifest.sha256 = crate::digest::sha256_hex(text.as_bytes());
+    Ok(manifest)
 }
 
 /// Turns the YAML crate's error into a diagnostic with a stable code.

@@ -134,6 +134,7 @@ pub(super) fn validate(path: &Path, raw: RawManifest) -> Result<Manifest, Vec<Di
             base_url,
             api_key,
             apps,
+            sha256: String::new(),
         })
     } else {
         diagnostic::sort(&mut c.problems);

@@ -1,0 +1,389 @@
+//! Saved plans: `plan --out FILE` writes one, `apply FILE` carries it out exactly, `show FILE`
+//! renders it.
+//!
+//! A saved plan records what it was computed from (its [`Basis`]): the manifest's digest, an
+//! HMAC of every resolved credential input, the lockfile's lineage and serial, and a
+//! fingerprint of every Recall app it saw. `apply FILE` recomputes the basis and refuses a
+//! plan whose world has moved on, naming each cause, because a reviewed plan is only safe to
+//! apply against the state it was reviewed against.
+//!
+//! Secrets never enter the file: each input is an HMAC-SHA256 keyed with a random salt kept in
+//! the file, so equal values can be recognised without storing them (or a bare hash of them).
+//!
+//! Not for: computing plans (that is `plan`) or carrying them out (that is `apply`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::digest::{hmac_sha256_hex, sha256_hex};
+use crate::model::{DesiredApp, RemoteApp, SecretString};
+use crate::plan::Plan;
+
+/// The saved-plan format this recallform writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What marks a file as a recallform plan.
+const KIND: &str = "recallform-plan";
+
+/// A plan file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedPlan {
+    /// Always `recallform-plan`.
+    pub kind: String,
+    /// The file format's version.
+    pub format_version: u32,
+    /// The recallform that wrote it.
+    pub recallform_version: String,
+    /// When it was written.
+    pub created_at: String,
+    /// Whether it was planned against `--sandbox`.
+    pub sandbox: bool,
+    /// The target the lockfile records (`api_url` there).
+    pub target: String,
+    /// The manifest's path, as given when planning.
+    pub manifest: String,
+    /// The lockfile's path, as given when planning.
+    pub lockfile: String,
+    /// What the plan was computed from.
+    pub basis: Basis,
+    /// The plan itself.
+    pub plan: Plan,
+}
+
+/// What a plan was computed from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Basis {
+    /// SHA-256 of the manifest's text.
+    pub manifest_sha256: String,
+    /// The salt of the input HMACs (random, hex).
+    pub inputs_salt: String,
+    /// HMAC-SHA256 of each resolved input (API key, client IDs, secrets), by label.
+    pub inputs: BTreeMap<String, String>,
+    /// The lockfile's lineage and serial, or `None` when there was none.
+    pub lockfile: Option<LockPosition>,
+    /// A fingerprint of each Recall app seen, by ID.
+    pub remote: BTreeMap<String, String>,
+}
+
+/// Where a lockfile's history stood.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockPosition {
+    /// The lockfile's lineage.
+    pub lineage: String,
+    /// Its serial.
+    pub serial: u64,
+}
+
+/// The credential inputs of a plan, labelled: what, if it changed, changes what apply sends.
+pub fn inputs<'a>(
+    desired: &'a [DesiredApp],
+    api_key: Option<&'a SecretString>,
+) -> Vec<(String, &'a str)> {
+    let mut all: Vec<(String, &str)> = Vec::new();
+    if let Some(key) = api_key {
+        all.push(("recall.api_key".into(), key.expose()));
+    }
+    for app in desired {
+        all.push((format!("{}.client_id", app.name), &app.client_id));
+        all.push((
+            format!("{}.client_secret", app.name),
+            app.client_secret.expose(),
+        ));
+        all.push((
+            format!("{}.webhook_secret", app.name),
+            app.webhook_secret.expose(),
+        ));
+    }
+    all
+}
+
+/// A fresh random salt for a new plan.
+pub fn new_salt() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Computes a basis with the given salt.
+pub fn basis(
+    manifest_sha256: &str,
+    salt: &str,
+    inputs: &[(String, &str)],
+    lockfile: Option<LockPosition>,
+    remote: &[RemoteApp],
+) -> Basis {
+    Basis {
+        manifest_sha256: manifest_sha256.to_string(),
+        inputs_salt: salt.to_string(),
+        inputs: inputs
+            .iter()
+            .map(|(label, value)| {
+                (
+                    label.clone(),
+                    hmac_sha256_hex(salt.as_bytes(), value.as_bytes()),
+                )
+            })
+            .collect(),
+        lockfile,
+        remote: remote
+            .iter()
+            .map(|r| (r.id.clone(), fingerprint(r)))
+            .collect(),
+    }
+}
+
+/// What identifies a Recall app's state. `webhook_last_validation` is left out on purpose:
+/// Zoom refreshes it every few days on its own, and it changes nothing apply would do.
+fn fingerprint(app: &RemoteApp) -> String {
+    sha256_hex(
+        format!(
+            "{}\0{}\0{}\0{}",
+            app.id, app.kind, app.client_id, app.created_at
+        )
+        .as_bytes(),
+    )
+}
+
+/// Why a saved plan no longer matches the world, one sentence per cause; empty when it still
+/// does.
+pub fn stale_causes(saved: &SavedPlan, target: &str, now: &Basis) -> Vec<String> {
+    let was = &saved.basis;
+    let mut causes = Vec::new();
+    if saved.target != target {
+        causes.push(format!(
+            "the plan was made for `{}`, but this run targets `{target}`",
+            saved.target
+        ));
+    }
+    if was.manifest_sha256 != now.manifest_sha256 {
+        causes.push(format!("the manifest `{}` changed", saved.manifest));
+    }
+    for (label, old) in &was.inputs {
+        match now.inputs.get(label) {
+            None => causes.push(format!("`{label}` is no longer an input")),
+            Some(new) if new != old => causes.push(format!("the value of `{label}` changed")),
+            Some(_) => {}
+        }
+    }
+    for label in now.inputs.keys().filter(|l| !was.inputs.contains_key(*l)) {
+        causes.push(format!("`{label}` is a new input"));
+    }
+    match (&was.lockfile, &now.lockfile) {
+        (None, None) => {}
+        (None, Some(_)) => causes.push(format!("the lockfile `{}` was created", saved.lockfile)),
+        (Some(_), None) => causes.push(format!("the lockfile `{}` was deleted", saved.lockfile)),
+        (Some(a), Some(b)) if a.lineage != b.lineage => causes.push(format!(
+            "the lockfile `{}` was replaced by another one (lineage `{}`, was `{}`)",
+            saved.lockfile, b.lineage, a.lineage
+        )),
+        (Some(a), Some(b)) if a.serial != b.serial => causes.push(format!(
+            "the lockfile `{}` changed (serial {}, was {})",
+            saved.lockfile, b.serial, a.serial
+        )),
+        _ => {}
+    }
+    for (id, old) in &was.remote {
+        match now.remote.get(id) {
+            None => causes.push(format!("Recall's app `{id}` was deleted")),
+            Some(new) if new != old => causes.push(format!("Recall's app `{id}` changed")),
+            Some(_) => {}
+        }
+    }
+    for id in now.remote.keys().filter(|id| !was.remote.contains_key(*id)) {
+        causes.push(format!("Recall has a new app `{id}`"));
+    }
+    causes
+}
+
+/// Why a plan file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SavedPlanError {
+    /// The file could not be read or written.
+    #[error("cannot {action} the plan file `{path}`: {source}")]
+    Io {
+        /// `read` or `write`.
+        action: &'static str,
+        /// The file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not a plan this recallform can apply.
+    #[error("`{path}` is not a recallform plan this version can use: {detail}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+}
+
+impl SavedPlan {
+    /// Reads a plan file, refusing other files and newer formats.
+    pub fn read(path: &Path) -> Result<SavedPlan, SavedPlanError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| SavedPlanError::Io {
+            action: "read",
+            path: shown.clone(),
+            source,
+        })?;
+        let invalid = |detail: String| SavedPlanError::Invalid {
+            path: shown.clone(),
+            detail,
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| invalid(format!("not JSON ({e})")))?;
+        if value.get("kind").and_then(|k| k.as_str()) != Some(KIND) {
+            return Err(invalid(
+                "it has no `\"kind\": \"recallform-plan\"`; write one with `recallform plan --out FILE`".into(),
+            ));
+        }
+        match value.get("format_version").and_then(|v| v.as_u64()) {
+            Some(v) if v == u64::from(FORMAT_VERSION) => {}
+            Some(v) => {
+                return Err(invalid(format!(
+                    "its format version is {v}; this recallform reads {FORMAT_VERSION}"
+                )));
+            }
+            None => return Err(invalid("it has no `format_version`".into())),
+        }
+        serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
+    }
+
+    /// A new plan file's content.
+    pub fn new(
+        plan: Plan,
+        basis: Basis,
+        sandbox: bool,
+        target: &str,
+        manifest: &Path,
+        lockfile: &Path,
+    ) -> SavedPlan {
+        SavedPlan {
+            kind: KIND.into(),
+            format_version: FORMAT_VERSION,
+            recallform_version: env!("CARGO_PKG_VERSION").into(),
+            created_at: crate::time::now_rfc3339(),
+            sandbox,
+            target: target.into(),
+            manifest: manifest.display().to_string(),
+            lockfile: lockfile.display().to_string(),
+            basis,
+            plan,
+        }
+    }
+
+    /// Writes the plan file atomically.
+    pub fn write(&self, path: &Path) -> Result<(), SavedPlanError> {
+        let mut text = serde_json::to_string_pretty(self).expect("a plan serializes");
+        text.push('\n');
+        crate::fsutil::write_atomically(path, text.as_bytes(), crate::fsutil::Mode::Shared).map_err(
+            |source| SavedPlanError::Io {
+                action: "write",
+                path: path.display().to_string(),
+                source,
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote(id: &str, validated: Option<&str>) -> RemoteApp {
+        RemoteApp {
+            id: id.into(),
+            kind: "user_level".into(),
+            client_id: "c".into(),
+            created_at: "t".into(),
+            webhook_last_validation: validated.map(Into::into),
+        }
+    }
+
+    fn saved(basis: Basis) -> SavedPlan {
+        SavedPlan::new(
+            Plan::default(),
+            basis,
+            false,
+            "https://r",
+            Path::new("recallform.yaml"),
+            Path::new("recallform.lock.json"),
+        )
+    }
+
+    #[test]
+    fn each_cause_is_named_and_validation_refreshes_are_not_one() {
+        let pos = |serial| {
+            Some(LockPosition {
+                lineage: "l".into(),
+                serial,
+            })
+        };
+        let inputs = |v: &'static str| vec![("a.client_secret".to_string(), v)];
+        let then = basis("m1", "salt", &inputs("s1"), pos(1), &[remote("x", None)]);
+        let plan = saved(then.clone());
+
+        let same = basis(
+            "m1",
+            "salt",
+            &inputs("s1"),
+            pos(1),
+            &[remote("x", Some("2026-01-01"))],
+        );
+        assert!(stale_causes(&plan, "https://r", &same).is_empty());
+
+        let moved = basis("m2", "salt", &inputs("s2"), pos(2), &[remote("y", None)]);
+        assert_eq!(
+            stale_causes(&plan, "https://other", &moved),
+            [
+                "the plan was made for `https://r`, but this run targets `https://other`",
+                "the manifest `recallform.yaml` changed",
+                "the value of `a.client_secret` changed",
+                "the lockfile `recallform.lock.json` changed (serial 2, was 1)",
+                "Recall's app `x` was deleted",
+                "Recall has a new app `y`",
+            ]
+        );
+    }
+
+    #[test]
+    fn inputs_are_salted_hmacs_never_values() {
+        let b = basis("m", "salt-1", &[("k".into(), "hunter2")], None, &[]);
+        let text = serde_json::to_string(&b).unwrap();
+        assert!(!text.contains("hunter2"));
+        assert!(
+            !text.contains(&sha256_hex(b"hunter2")),
+            "not a bare hash either"
+        );
+        let other_salt = basis("m", "salt-2", &[("k".into(), "hunter2")], None, &[]);
+        assert_ne!(b.inputs["k"], other_salt.inputs["k"]);
+    }
+
+    #[test]
+    fn reads_only_plan_files_of_its_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        let plan = saved(basis("m", "s", &[], None, &[]));
+        plan.write(&path).unwrap();
+        assert_eq!(SavedPlan::read(&path).unwrap(), plan);
+
+        std::fs::write(&path, r#"{"version": 1}"#).unwrap();
+        assert!(
+            SavedPlan::read(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("recallform plan --out")
+        );
+        let newer = serde_json::to_string(&plan)
+            .unwrap()
+            .replace("\"format_version\":1", "\"format_version\":2");
+        std::fs::write(&path, newer).unwrap();
+        assert!(
+            SavedPlan::read(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("format version is 2")
+        );
+    }
+}
