@@ -4,6 +4,7 @@
 //! them into exit codes through [`Error::exit_code`], so each code has one source.
 
 mod apply;
+mod init;
 mod output;
 mod plan;
 mod sandbox;
@@ -81,6 +82,8 @@ enum Command {
     /// Run the built-in Recall emulator.
     #[command(subcommand)]
     Sandbox(sandbox::SandboxCommand),
+    /// Write a commented starter manifest, its JSON Schema and a .gitignore entry.
+    Init(init::InitArgs),
 }
 
 /// Output formats for plans.
@@ -147,5 +150,6 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Plan(args) => plan::run(&cli.global, &args).await,
         Command::Apply(args) => apply::run(&cli.global, &args).await,
         Command::Sandbox(cmd) => sandbox::run(cmd).await,
+        Command::Init(args) => init::run(&cli.global, &args),
     }
 }
