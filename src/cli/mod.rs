@@ -4,6 +4,9 @@
 //! them into exit codes through [`Error::exit_code`], so each code has one source.
 
 mod apply;
+mod completions;
+mod init;
+mod man;
 mod output;
 mod plan;
 mod sandbox;
@@ -81,6 +84,15 @@ enum Command {
     /// Run the built-in Recall emulator.
     #[command(subcommand)]
     Sandbox(sandbox::SandboxCommand),
+    /// Write a commented starter manifest, its JSON Schema and a .gitignore entry.
+    Init(init::InitArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command with --out.
+    Man(man::ManArgs),
 }
 
 /// Output formats for plans.
@@ -147,5 +159,8 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Plan(args) => plan::run(&cli.global, &args).await,
         Command::Apply(args) => apply::run(&cli.global, &args).await,
         Command::Sandbox(cmd) => sandbox::run(cmd).await,
+        Command::Init(args) => init::run(&cli.global, &args),
+        Command::Completions { shell } => completions::run(shell),
+        Command::Man(args) => man::run(&args),
     }
 }

@@ -5,4 +5,5 @@ mod emulator;
 mod faults;
 mod input;
 mod reconcile;
+mod tools;
 mod workflow;
