@@ -2,13 +2,15 @@
 //! written to the lockfile the moment it is known.
 //!
 //! Results are recorded one at a time by the task that collects them, so the lockfile has a
-//! single writer and an interrupted apply loses at most the operations still in flight.
+//! single writer, and an interrupted apply loses at most the operations still in flight (whose
+//! apps the next plan finds again by client ID).
 //!
 //! Not for: deciding what to do (that is `plan`) or printing (the caller gets each result
 //! through a callback).
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -18,71 +20,94 @@ use crate::model::{self, DesiredApp, RemoteApp};
 use crate::plan::{Action, Change, Plan};
 use crate::recall::{Client, NewApp};
 
+/// How one operation ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Done, and recorded in the lockfile as this.
+    Done(LockedApp),
+    /// Failed, for this reason.
+    Failed(String),
+    /// Never started, because the apply was interrupted.
+    Skipped,
+}
+
 /// The result of one operation.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Outcome {
     /// The app's manifest name.
     pub name: String,
     /// What was attempted.
     pub action: Action,
-    /// What was recorded, or why it failed.
-    pub result: Result<LockedApp, String>,
+    /// How it ended.
+    pub status: Status,
 }
 
-/// Carries out `plan` with at most `parallelism` requests in flight, calling `on_done` as each
-/// operation finishes. `desired` supplies the secrets that creates send.
+/// How to run an apply.
+pub struct Options<'a> {
+    /// The base of the webhook URLs recorded for each app.
+    pub public_base: &'a str,
+    /// At most this many requests in flight.
+    pub parallelism: usize,
+    /// Once set, no operation starts; those in flight finish and are recorded.
+    pub stop: Arc<AtomicBool>,
+}
+
+/// What an operation produced, before it is recorded: `Err(None)` means it never started.
+type Produced = Result<RemoteApp, Option<String>>;
+
+/// Carries out `plan`, calling `on_done` as each operation finishes. `desired` supplies the
+/// secrets that creates send.
 pub async fn apply(
     plan: &Plan,
     desired: &[DesiredApp],
     client: Arc<Client>,
     lock: &mut LockStore,
-    public_base: &str,
-    parallelism: usize,
+    options: &Options<'_>,
     mut on_done: impl FnMut(&Outcome),
 ) -> Vec<Outcome> {
     let by_name: HashMap<&str, &DesiredApp> =
         desired.iter().map(|d| (d.name.as_str(), d)).collect();
-    let limit = Arc::new(Semaphore::new(parallelism.max(1)));
+    let limit = Arc::new(Semaphore::new(options.parallelism.max(1)));
     let mut tasks = JoinSet::new();
     let mut outcomes = Vec::new();
-    let mut finish = |outcome: Outcome, outcomes: &mut Vec<Outcome>| {
+    let mut finish = |name: String, action, produced: Produced, lock: &mut LockStore| {
+        let outcome = record(lock, options.public_base, name, action, produced);
         on_done(&outcome);
         outcomes.push(outcome);
     };
 
     for change in plan.actionable() {
+        let stopped = || options.stop.load(Ordering::SeqCst);
         match change.action {
             Action::Adopt => {
-                let remote = adopted(change);
-                let outcome = record(
-                    lock,
-                    public_base,
-                    change.name.clone(),
-                    Action::Adopt,
-                    Ok(remote),
-                );
-                finish(outcome, &mut outcomes);
+                let produced = if stopped() {
+                    Err(None)
+                } else {
+                    Ok(adopted(change))
+                };
+                finish(change.name.clone(), Action::Adopt, produced, lock);
             }
             Action::Create => {
                 let Some(app) = by_name.get(change.name.as_str()) else {
-                    let outcome = Outcome {
-                        name: change.name.clone(),
-                        action: Action::Create,
-                        result: Err("the app is not in the manifest".into()),
-                    };
-                    finish(outcome, &mut outcomes);
+                    let why = "the app is not in the manifest".to_string();
+                    finish(change.name.clone(), Action::Create, Err(Some(why)), lock);
                     continue;
                 };
                 let app = (*app).clone();
                 let client = client.clone();
                 let limit = limit.clone();
+                let stop = options.stop.clone();
                 tasks.spawn(async move {
                     let _permit = limit
                         .acquire_owned()
                         .await
                         .expect("the semaphore is never closed");
-                    let result = create(&client, &app).await;
-                    (app.name, result)
+                    // Checked after waiting for a slot: an interrupt while queued starts nothing.
+                    if stop.load(Ordering::SeqCst) {
+                        return (app.name, Err(None));
+                    }
+                    let produced = create(&client, &app).await.map_err(Some);
+                    (app.name, produced)
                 });
             }
             Action::NoOp => {}
@@ -90,15 +115,11 @@ pub async fn apply(
     }
 
     while let Some(joined) = tasks.join_next().await {
-        let (name, result) = match joined {
-            Ok(r) => r,
-            Err(e) => (
-                String::from("(unknown)"),
-                Err(format!("the operation panicked: {e}")),
-            ),
-        };
-        let outcome = record(lock, public_base, name, Action::Create, result);
-        finish(outcome, &mut outcomes);
+        let (name, produced) = joined.unwrap_or_else(|e| {
+            let why = format!("the operation panicked: {e}");
+            ("(unknown)".to_string(), Err(Some(why)))
+        });
+        finish(name, Action::Create, produced, lock);
     }
     outcomes
 }
@@ -131,28 +152,32 @@ fn record(
     public_base: &str,
     name: String,
     action: Action,
-    result: Result<RemoteApp, String>,
+    produced: Produced,
 ) -> Outcome {
-    let result = result.and_then(|remote| {
-        let locked = LockedApp {
-            webhook_url: model::webhook_url(public_base, &remote.id),
-            id: remote.id,
-            kind: remote.kind,
-            client_id: remote.client_id,
-            created_at: remote.created_at,
-        };
-        match lock.record(&name, locked.clone()) {
-            Ok(_) => Ok(locked),
-            // The app exists in Recall now; say its ID so it is not lost with the lockfile.
-            Err(e) => Err(format!(
-                "Recall has the app as `{}`, but recording it failed: {e}; the next plan will adopt it by client_id",
-                locked.id
-            )),
+    let status = match produced {
+        Err(None) => Status::Skipped,
+        Err(Some(why)) => Status::Failed(why),
+        Ok(remote) => {
+            let locked = LockedApp {
+                webhook_url: model::webhook_url(public_base, &remote.id),
+                id: remote.id,
+                kind: remote.kind,
+                client_id: remote.client_id,
+                created_at: remote.created_at,
+            };
+            match lock.record(&name, locked.clone()) {
+                Ok(_) => Status::Done(locked),
+                // The app exists in Recall now; say its ID so it is not lost with the lockfile.
+                Err(e) => Status::Failed(format!(
+                    "Recall has the app as `{}`, but recording it failed: {e}; the next plan will adopt it by client_id",
+                    locked.id
+                )),
+            }
         }
-    });
+    };
     Outcome {
         name,
         action,
-        result,
+        status,
     }
 }

@@ -1,18 +1,42 @@
-//! `recallform apply`: plan, confirm, carry out, record.
+//! `recallform apply [FILE]`: lock, plan (or check a saved plan), confirm, carry out, record.
 
 use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
+use serde_json::json;
 
-use super::session::Session;
+use super::session::{Session, Where};
 use super::{Global, output};
-use crate::apply::{self, Outcome};
+use crate::apply::{self, Outcome, Status};
+use crate::apply_lock::ApplyLock;
 use crate::error::{Error, exit, plural};
-use crate::plan::{Action, render};
+use crate::plan::{Action, Plan, render};
+use crate::saved::{self, SavedPlan};
+
+/// Above this many operations, a terminal gets a progress bar.
+const PROGRESS_THRESHOLD: usize = 5;
+
+/// Output formats for apply's results.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ResultFormat {
+    /// The plan, each result as it happens, and a summary.
+    #[default]
+    Text,
+    /// One JSON document with the plan and every result (`format_version` 1).
+    Json,
+}
 
 /// Options of `apply`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// A plan saved with `recallform plan --out`: apply exactly it, without asking (it was
+    /// reviewed), or refuse with exit 4 if anything changed since it was made.
+    #[arg(value_name = "PLAN_FILE")]
+    pub plan_file: Option<PathBuf>,
     /// Apply to the built-in Recall emulator (state in `.recallform/` beside the manifest).
     #[arg(long)]
     pub sandbox: bool,
@@ -22,64 +46,196 @@ pub struct ApplyArgs {
     /// How many operations run at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
+    /// How long to wait for another apply to release the lock (0: fail at once).
+    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    pub lock_timeout: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ResultFormat::Text)]
+    pub format: ResultFormat,
+    /// Exit 0 when there was nothing to do, 2 when changes were applied, other codes on errors.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
 }
 
-/// Plans, asks, applies and reports.
+/// Locks, plans or checks the saved plan, asks, applies and reports.
 pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
-    let mut session = Session::open(global, args.sandbox).await?;
-    let style = output::stdout_style();
-    output::data(&render::text(&session.plan, style));
+    let saved = args.plan_file.as_deref().map(SavedPlan::read).transpose()?;
+    let at = match &saved {
+        Some(s) => saved_where(global, args, s)?,
+        None => Where::from_global(global, args.sandbox),
+    };
+    let _lock = ApplyLock::acquire(
+        &at.lockfile,
+        Duration::from_secs(args.lock_timeout),
+        &command_line(),
+    )?;
+    let mut session = Session::open(global, at).await?;
 
-    if session.plan.actionable().next().is_none() {
+    let plan = match (&saved, &args.plan_file) {
+        (Some(s), Some(file)) => {
+            let causes = saved::stale_causes(
+                s,
+                &session.target.name,
+                &session.basis(&s.basis.inputs_salt),
+            );
+            if !causes.is_empty() {
+                session.close().await;
+                return Err(Error::Stale {
+                    file: file.display().to_string(),
+                    causes,
+                });
+            }
+            s.plan.clone()
+        }
+        _ => session.plan.clone(),
+    };
+    let text = args.format == ResultFormat::Text && !global.quiet;
+    if text {
+        output::data(&render::text(&plan, output::stdout_style()));
+    }
+
+    let total = plan.actionable().count();
+    if total == 0 {
+        if args.format == ResultFormat::Json {
+            output::data(&results_json(&plan, &[], args.plan_file.as_deref()));
+        }
         session.close().await;
         return Ok(exit::SUCCESS);
     }
-    if !args.auto_approve {
+    if saved.is_none() && !args.auto_approve {
         confirm()?;
     }
 
+    let stop = Arc::new(AtomicBool::new(false));
+    let interrupts = tokio::spawn(watch_interrupts(stop.clone()));
+    let progress = (text && total > PROGRESS_THRESHOLD && std::io::stderr().is_terminal())
+        .then(|| progress_bar(total));
     let public_base = session.target.public_base.clone();
+    let options = apply::Options {
+        public_base: &public_base,
+        parallelism: usize::from(args.parallelism),
+        stop: stop.clone(),
+    };
     let outcomes = apply::apply(
-        &session.plan,
+        &plan,
         &session.desired,
         session.client.clone(),
         &mut session.lock,
-        &public_base,
-        usize::from(args.parallelism),
-        |o| output::data(&describe(o)),
+        &options,
+        |o| {
+            if !text {
+                return;
+            }
+            match &progress {
+                Some(bar) => {
+                    bar.inc(1);
+                    bar.suspend(|| output::data(&describe(o)));
+                }
+                None => output::data(&describe(o)),
+            }
+        },
     )
     .await;
+    interrupts.abort();
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
 
-    let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
-    let count = |a| {
-        outcomes
-            .iter()
-            .filter(|o| o.action == a && o.result.is_ok())
-            .count()
-    };
-    output::data(&format!(
-        "\nApply complete: {} created, {} adopted, {} failed.\n",
-        count(Action::Create),
-        count(Action::Adopt),
-        failed
-    ));
-    if outcomes.iter().any(|o| o.result.is_ok()) {
-        output::data(&format!(
-            "\nIn each Zoom app (Features > Access), enter its webhook URL as the event notification endpoint\n\
-             (and as the Deauthorization Endpoint URL), and subscribe to the events `meeting.created` and `user.updated`.\n\
-             The lockfile `{}` now records {}: commit it.\n",
-            session.lock.path().display(),
-            plural(session.lock.apps().len(), "app")
-        ));
+    let count = |f: &dyn Fn(&Outcome) -> bool| outcomes.iter().filter(|o| f(o)).count();
+    let failed = count(&|o| matches!(o.status, Status::Failed(_)));
+    let skipped = count(&|o| o.status == Status::Skipped);
+    match args.format {
+        ResultFormat::Json => {
+            output::data(&results_json(&plan, &outcomes, args.plan_file.as_deref()))
+        }
+        ResultFormat::Text if text => {
+            let done = |a| count(&|o| o.action == a && matches!(o.status, Status::Done(_)));
+            output::data(&format!(
+                "\nApply complete: {} created, {} adopted, {failed} failed{}.\n",
+                done(Action::Create),
+                done(Action::Adopt),
+                if skipped > 0 {
+                    format!(", {skipped} not started")
+                } else {
+                    String::new()
+                },
+            ));
+            if failed + skipped < outcomes.len() {
+                output::data(&zoom_hint(session.lock.path(), session.lock.apps().len()));
+            }
+        }
+        ResultFormat::Text => {}
     }
     session.close().await;
+
+    if stop.load(Ordering::SeqCst) {
+        return Err(Error::Interrupted {
+            finished: outcomes.len() - skipped,
+            skipped,
+        });
+    }
     if failed > 0 {
         return Err(Error::ApplyFailed {
             failed,
             total: outcomes.len(),
         });
     }
-    Ok(exit::SUCCESS)
+    Ok(if args.detailed_exitcode {
+        exit::CHANGES
+    } else {
+        exit::SUCCESS
+    })
+}
+
+/// Where a saved plan's inputs are: as recorded in it, unless the command line says otherwise.
+fn saved_where<'a>(
+    global: &'a Global,
+    args: &ApplyArgs,
+    saved: &'a SavedPlan,
+) -> Result<Where<'a>, Error> {
+    if args.sandbox != saved.sandbox && args.sandbox {
+        return Err(Error::Usage(
+            "the plan was not made with `--sandbox`; apply it without `--sandbox`".into(),
+        ));
+    }
+    Ok(Where {
+        manifest: if global.manifest_on_command_line {
+            &global.manifest
+        } else {
+            Path::new(&saved.manifest)
+        },
+        lockfile: global
+            .lockfile
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(&saved.lockfile)),
+        sandbox: saved.sandbox,
+    })
+}
+
+/// The first Ctrl-C lets operations in flight finish and be recorded, and starts no others; the
+/// second ends the process at once.
+async fn watch_interrupts(stop: Arc<AtomicBool>) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    stop.store(true, Ordering::SeqCst);
+    output::message(
+        "\ninterrupted: finishing the operations in flight and recording them; press Ctrl-C again to abort at once",
+    );
+    if tokio::signal::ctrl_c().await.is_ok() {
+        output::message(
+            "aborted: operations in flight may have completed in Recall; the next plan finds them by client_id",
+        );
+        std::process::exit(i32::from(exit::INTERRUPTED));
+    }
+}
+
+fn progress_bar(total: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} operations") {
+        bar.set_style(style);
+    }
+    bar
 }
 
 /// One result, with the webhook URL that goes into the Zoom app.
@@ -89,13 +245,63 @@ fn describe(o: &Outcome) -> String {
         Action::Adopt => "adopted",
         Action::NoOp => "unchanged",
     };
-    match &o.result {
-        Ok(app) => format!(
+    match &o.status {
+        Status::Done(app) => format!(
             "zoom_oauth_app.{}: {verb} `{}`\n    webhook URL: {}\n",
             o.name, app.id, app.webhook_url
         ),
-        Err(why) => format!("zoom_oauth_app.{}: failed: {why}\n", o.name),
+        Status::Failed(why) => format!("zoom_oauth_app.{}: failed: {why}\n", o.name),
+        Status::Skipped => format!("zoom_oauth_app.{}: not started (interrupted)\n", o.name),
     }
+}
+
+fn zoom_hint(lockfile: &Path, apps: usize) -> String {
+    format!(
+        "\nIn each Zoom app (Features > Access), enter its webhook URL as the event notification endpoint\n\
+         (and as the Deauthorization Endpoint URL), and subscribe to the events `meeting.created` and `user.updated`.\n\
+         The lockfile `{}` now records {}: commit it.\n",
+        lockfile.display(),
+        plural(apps, "app")
+    )
+}
+
+/// Apply's JSON document: the plan and each operation's result.
+fn results_json(plan: &Plan, outcomes: &[Outcome], plan_file: Option<&Path>) -> String {
+    let results: Vec<_> = outcomes
+        .iter()
+        .map(|o| {
+            let (status, app, error) = match &o.status {
+                Status::Done(app) => ("done", Some(app), None),
+                Status::Failed(why) => ("failed", None, Some(why.as_str())),
+                Status::Skipped => ("skipped", None, None),
+            };
+            json!({
+                "name": o.name,
+                "action": o.action.as_str(),
+                "status": status,
+                "id": app.map(|a| &a.id),
+                "webhook_url": app.map(|a| &a.webhook_url),
+                "error": error,
+            })
+        })
+        .collect();
+    let count = |s: &str| results.iter().filter(|r| r["status"] == s).count();
+    let doc = json!({
+        "format_version": 1,
+        "plan_file": plan_file.map(|p| p.display().to_string()),
+        "plan": render::json(plan),
+        "results": results,
+        "summary": {"done": count("done"), "failed": count("failed"), "skipped": count("skipped")},
+    });
+    let mut text = serde_json::to_string_pretty(&doc).expect("JSON serializes");
+    text.push('\n');
+    text
+}
+
+/// What the lock records as its holder's command.
+fn command_line() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    format!("recallform {}", args.join(" "))
 }
 
 /// Asks for `yes` on a terminal; without one, refuses (a pipeline must say `--auto-approve`).
@@ -103,7 +309,7 @@ fn confirm() -> Result<(), Error> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         return Err(Error::NotConfirmed(
-            "refusing to apply without confirmation: stdin is not a terminal\n  = hint: review the plan and pass `--auto-approve` to apply it non-interactively".into(),
+            "refusing to apply without confirmation: stdin is not a terminal\n  = hint: review the plan and pass `--auto-approve`, or apply a reviewed plan file with `recallform apply FILE`".into(),
         ));
     }
     output::message(

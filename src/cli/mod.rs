@@ -12,6 +12,7 @@ mod plan;
 mod sandbox;
 mod schema;
 mod session;
+mod show;
 mod validate;
 
 use std::path::PathBuf;
@@ -53,9 +54,19 @@ pub struct Global {
     /// Seconds to wait for each answer from Recall before treating the request as lost.
     #[arg(long, global = true, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+    /// Log what recallform does to stderr: -v for each request to Recall, -vv for details
+    /// (headers and bodies, with the API key and every secret redacted).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print nothing but errors (and the JSON asked for with `--format json`).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
     /// Set when `--api-url` was typed, not taken from the environment.
     #[arg(skip)]
     pub api_url_on_command_line: bool,
+    /// Set when `-f/--manifest` was typed, not defaulted.
+    #[arg(skip)]
+    pub manifest_on_command_line: bool,
 }
 
 impl Global {
@@ -79,6 +90,8 @@ enum Command {
     Schema,
     /// Show what apply would change.
     Plan(plan::PlanArgs),
+    /// Render a plan saved with `plan --out`.
+    Show(show::ShowArgs),
     /// Change Recall to match the manifest, and record the IDs in the lockfile.
     Apply(apply::ApplyArgs),
     /// Run the built-in Recall emulator.
@@ -103,6 +116,8 @@ pub enum Format {
     Text,
     /// JSON for programs (`format_version` 1).
     Json,
+    /// A GitHub pull-request comment.
+    Markdown,
 }
 
 /// Runs recallform with the process's arguments and returns its exit code.
@@ -126,8 +141,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    cli.global.api_url_on_command_line =
-        matches.value_source("api_url") == Some(ValueSource::CommandLine);
+    let typed = |id| matches.value_source(id) == Some(ValueSource::CommandLine);
+    cli.global.api_url_on_command_line = typed("api_url");
+    cli.global.manifest_on_command_line = typed("manifest");
+    output::init_logging(cli.global.verbose);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -157,6 +174,7 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Validate => validate::run(&cli.global),
         Command::Schema => schema::run(),
         Command::Plan(args) => plan::run(&cli.global, &args).await,
+        Command::Show(args) => show::run(&args),
         Command::Apply(args) => apply::run(&cli.global, &args).await,
         Command::Sandbox(cmd) => sandbox::run(cmd).await,
         Command::Init(args) => init::run(&cli.global, &args),

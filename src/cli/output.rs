@@ -27,6 +27,26 @@ pub fn message(text: &str) {
     let _ = writeln!(err, "{text}");
 }
 
+/// Sends the library's `tracing` events to stderr: none by default, requests with `-v`,
+/// details with `-vv`. Only recallform's own events: dependencies' logs could carry headers.
+pub fn init_logging(verbose: u8) {
+    use tracing_subscriber::prelude::*;
+    let level = match verbose {
+        0 => return,
+        1 => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
+    };
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal());
+    let filter = tracing_subscriber::filter::Targets::new().with_target("recallform", level);
+    let _ = tracing_subscriber::registry()
+        .with(layer)
+        .with(filter)
+        .try_init();
+}
+
 /// Writes a prompt to stderr, without a newline.
 pub fn prompt(text: &str) {
     let mut err = std::io::stderr().lock();

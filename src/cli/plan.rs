@@ -1,11 +1,15 @@
-//! `recallform plan`: show what apply would change, changing nothing.
+//! `recallform plan`: show what apply would change, changing nothing; optionally save it for
+//! `apply FILE`.
+
+use std::path::PathBuf;
 
 use clap::Args;
 
-use super::session::Session;
+use super::session::{Session, Where};
+use super::show::render_plan;
 use super::{Format, Global, output};
 use crate::error::{Error, exit};
-use crate::plan::render;
+use crate::saved::{self, SavedPlan};
 
 /// Options of `plan`.
 #[derive(Debug, Args)]
@@ -19,20 +23,41 @@ pub struct PlanArgs {
     /// Exit 0 when there are no changes, 2 when there are, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Also save the plan to FILE, for `recallform apply FILE` (JSON, no secret values).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// Computes and prints the plan.
 pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8, Error> {
-    let session = Session::open(global, args.sandbox).await?;
+    let session = Session::open(global, Where::from_global(global, args.sandbox)).await?;
     let plan = &session.plan;
-    match args.format {
-        Format::Text => output::data(&render::text(plan, output::stdout_style())),
-        Format::Json => {
-            let mut text =
-                serde_json::to_string_pretty(&render::json(plan)).expect("a plan serializes");
-            text.push('\n');
-            output::data(&text);
+    if let Some(out) = &args.out {
+        let basis = session.basis(&saved::new_salt());
+        let file = SavedPlan::new(
+            plan.clone(),
+            basis,
+            session.is_sandbox,
+            &session.target.name,
+            &session.manifest_path,
+            session.lock.path(),
+        );
+        file.write(out)?;
+        if !global.quiet {
+            output::message(&format!(
+                "saved the plan to `{}`; apply exactly this plan with `recallform apply {}`",
+                out.display(),
+                out.display()
+            ));
         }
+    }
+    if !global.quiet || args.format != Format::Text {
+        let name = args
+            .out
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        output::data(&render_plan(plan, args.format, &name));
     }
     let code = if args.detailed_exitcode && plan.has_changes() {
         exit::CHANGES

@@ -3,105 +3,155 @@
 //! Order matters for safety: the manifest is validated and every credential resolved before
 //! any request is sent, so bad input changes nothing and costs no API call.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::Global;
 use crate::emulator::{self, Emulator};
 use crate::error::Error;
 use crate::lockfile::LockStore;
 use crate::manifest::{self, Manifest, credentials};
-use crate::model::{DesiredApp, SecretString};
+use crate::model::{DesiredApp, RemoteApp, SecretString};
 use crate::plan::{self, Plan};
 use crate::recall::Client;
 use crate::recall::target::{self, Target};
+use crate::saved::{self, Basis, LockPosition};
 
 /// The API key the in-process sandbox requires; not a secret.
 const SANDBOX_KEY: &str = "sandbox";
 
+/// Where a session's inputs are and which Recall it talks to.
+pub struct Where<'a> {
+    /// The manifest.
+    pub manifest: &'a Path,
+    /// The lockfile.
+    pub lockfile: PathBuf,
+    /// Whether to use the in-process sandbox.
+    pub sandbox: bool,
+}
+
+impl<'a> Where<'a> {
+    /// What the command line says.
+    pub fn from_global(global: &'a Global, sandbox: bool) -> Where<'a> {
+        Where {
+            manifest: &global.manifest,
+            lockfile: global.lockfile_path(),
+            sandbox,
+        }
+    }
+}
+
 /// Everything a plan was computed from, ready for apply.
 pub struct Session {
+    /// The manifest's path.
+    pub manifest_path: PathBuf,
+    /// The manifest's SHA-256.
+    pub manifest_sha256: String,
     /// Its apps with credentials resolved.
     pub desired: Vec<DesiredApp>,
+    /// The API key (`None` in the sandbox, which needs none).
+    pub api_key: Option<SecretString>,
     /// Which Recall.
     pub target: Target,
     /// The client for it.
     pub client: Arc<Client>,
     /// The lockfile.
     pub lock: LockStore,
+    /// Every app Recall has.
+    pub remote: Vec<RemoteApp>,
     /// The plan.
     pub plan: Plan,
+    /// Whether this is the in-process sandbox.
+    pub is_sandbox: bool,
     /// The in-process emulator, kept alive for the session's length with `--sandbox`.
-    pub sandbox: Option<Emulator>,
+    sandbox: Option<Emulator>,
 }
 
 impl Session {
     /// Loads, resolves, lists and plans.
-    pub async fn open(global: &Global, use_sandbox: bool) -> Result<Session, Error> {
+    pub async fn open(global: &Global, at: Where<'_>) -> Result<Session, Error> {
         let manifest_error = |diagnostics| Error::Manifest {
-            file: global.manifest.display().to_string(),
+            file: at.manifest.display().to_string(),
             diagnostics,
         };
-        let manifest = manifest::load(&global.manifest).map_err(manifest_error)?;
+        let manifest = manifest::load(at.manifest).map_err(manifest_error)?;
 
-        if use_sandbox && global.api_url_on_command_line {
+        if at.sandbox && global.api_url_on_command_line {
             return Err(Error::Usage(
                 "`--sandbox` and `--api-url` name two different targets; use one".into(),
             ));
         }
-        let override_url = if use_sandbox {
-            None
-        } else {
-            global.api_url.as_deref()
-        };
-        let env = credentials::process_env;
+        let (desired, api_key) = resolve(&manifest, at.sandbox).map_err(manifest_error)?;
 
-        // Resolve every credential first, so one run reports every missing one.
-        let apps = credentials::resolve(&manifest, &env);
-        let api_key = if use_sandbox {
-            Ok(SecretString::new(SANDBOX_KEY.into()))
-        } else {
-            credentials::resolve_secret(manifest.dir(), &manifest.api_key, &env)
-        };
-        let (desired, api_key) = match (apps, api_key) {
-            (Ok(d), Ok(k)) => (d, k),
-            (apps, key) => {
-                let mut all: Vec<_> = key.err().into_iter().collect();
-                all.extend(apps.err().unwrap_or_default());
-                return Err(manifest_error(all));
-            }
-        };
-
-        let (target, sandbox) = if use_sandbox {
+        let (target, sandbox) = if at.sandbox {
             let emulator = start_sandbox(&manifest).await?;
             let url = url::Url::parse(&emulator.url()).expect("the emulator's URL is valid");
             (Target::sandbox(url), Some(emulator))
         } else {
-            let t = target::resolve(override_url, &manifest).map_err(Error::Usage)?;
+            let t = target::resolve(global.api_url.as_deref(), &manifest).map_err(Error::Usage)?;
             (t, None)
         };
 
-        let lock = LockStore::open(&global.lockfile_path(), &target.name)?;
-        let client = Arc::new(Client::new(
-            target.api_url.clone(),
-            api_key,
-            std::time::Duration::from_secs(global.timeout),
-        )?);
+        let lock = LockStore::open(&at.lockfile, &target.name)?;
+        let key = api_key
+            .clone()
+            .unwrap_or_else(|| SecretString::new(SANDBOX_KEY.into()));
+        let timeout = Duration::from_secs(global.timeout);
+        let client = Arc::new(Client::new(target.api_url.clone(), key, timeout)?);
         let remote = client.list_apps(None).await?;
         let plan = plan::diff(&desired, lock.apps(), &remote);
         Ok(Session {
+            manifest_path: at.manifest.to_path_buf(),
+            manifest_sha256: manifest.sha256,
             desired,
+            api_key,
             target,
             client,
             lock,
+            remote,
             plan,
+            is_sandbox: at.sandbox,
             sandbox,
         })
+    }
+
+    /// What this session's plan was computed from, with the given salt.
+    pub fn basis(&self, salt: &str) -> Basis {
+        let inputs = saved::inputs(&self.desired, self.api_key.as_ref());
+        let lockfile = self
+            .lock
+            .position()
+            .map(|(lineage, serial)| LockPosition { lineage, serial });
+        saved::basis(&self.manifest_sha256, salt, &inputs, lockfile, &self.remote)
     }
 
     /// Stops the in-process sandbox, if any.
     pub async fn close(self) {
         if let Some(emulator) = self.sandbox {
             emulator.shutdown().await;
+        }
+    }
+}
+
+/// Resolves every credential, reporting every missing one at once.
+fn resolve(
+    manifest: &Manifest,
+    sandbox: bool,
+) -> Result<(Vec<DesiredApp>, Option<SecretString>), Vec<crate::diagnostic::Diagnostic>> {
+    let env = credentials::process_env;
+    let apps = credentials::resolve(manifest, &env);
+    let api_key = if sandbox {
+        Ok(None)
+    } else {
+        credentials::resolve_secret(manifest.dir(), &manifest.api_key, &env).map(Some)
+    };
+    match (apps, api_key) {
+        (Ok(d), Ok(k)) => Ok((d, k)),
+        (apps, key) => {
+            let mut all: Vec<_> = key.err().into_iter().collect();
+            all.extend(apps.err().unwrap_or_default());
+            Err(all)
         }
     }
 }

@@ -6,7 +6,7 @@
 //!
 //! Not for: deciding what to do (that is `plan`) or recording results (that is `apply`).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
@@ -193,7 +193,7 @@ impl Client {
                 .authorized(self.http.request(Method::POST, self.apps_url()))
                 .header("Idempotency-Key", &key)
                 .json(&body);
-            let outcome = self.attempt(request).await;
+            let outcome = self.attempt(request, Some(&body)).await;
             let (why, after, applied_maybe) = match outcome {
                 Attempt::Done(response) => {
                     return match decode::<WireApp>(&action, response).await {
@@ -231,7 +231,7 @@ impl Client {
     ) -> Result<Response, RecallError> {
         let mut attempt = 1;
         loop {
-            match self.attempt(self.authorized(build())).await {
+            match self.attempt(self.authorized(build()), None).await {
                 Attempt::Done(response) => return Ok(response),
                 Attempt::Retry { why, after, .. } => {
                     if attempt >= self.retry.max_attempts {
@@ -251,17 +251,44 @@ impl Client {
         )
     }
 
-    /// One HTTP exchange, classified.
-    async fn attempt(&self, request: RequestBuilder) -> Attempt {
-        match request.send().await {
-            Err(e) => Attempt::Retry {
-                why: RecallError::describe_transport(&e),
-                after: None,
-                // A failed connect never reached Recall; anything later might have.
-                applied_maybe: !e.is_connect(),
-            },
+    /// One HTTP exchange, classified and logged (`-v`: one line; `-vv`: headers and body,
+    /// redacted).
+    async fn attempt(&self, request: RequestBuilder, body: Option<&serde_json::Value>) -> Attempt {
+        let request = match request.build() {
+            Ok(r) => r,
+            Err(e) => {
+                return Attempt::Retry {
+                    why: RecallError::describe_transport(&e),
+                    after: None,
+                    applied_maybe: false,
+                };
+            }
+        };
+        let (method, url) = (request.method().clone(), request.url().clone());
+        tracing::debug!(
+            "{method} {url} headers: {}",
+            redacted_headers(request.headers())
+        );
+        if let Some(body) = body {
+            tracing::debug!("{method} {url} body: {}", redact_json(body));
+        }
+        let started = Instant::now();
+        let result = self.http.execute(request).await;
+        let ms = started.elapsed().as_millis();
+        match result {
+            Err(e) => {
+                let why = RecallError::describe_transport(&e);
+                tracing::info!("{method} {url} failed after {ms} ms: {why}");
+                Attempt::Retry {
+                    why,
+                    after: None,
+                    // A failed connect never reached Recall; anything later might have.
+                    applied_maybe: !e.is_connect(),
+                }
+            }
             Ok(response) => {
                 let status = response.status();
+                tracing::info!("{method} {url} -> {status} in {ms} ms");
                 if is_retryable(status) {
                     Attempt::Retry {
                         why: format!("Recall answered {status}"),
@@ -274,6 +301,46 @@ impl Client {
             }
         }
     }
+}
+
+/// Keys whose values are never logged, in requests or responses.
+const SENSITIVE_KEYS: &[&str] = &["client_secret", "webhook_secret", "api_key", "token"];
+
+/// A JSON value with every sensitive key's value replaced by `(sensitive)`.
+fn redact_json(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if SENSITIVE_KEYS.contains(&k.as_str()) {
+                        Value::String("(sensitive)".into())
+                    } else {
+                        redact_json(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact_json).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Request headers for the log, with the API key replaced.
+fn redacted_headers(headers: &reqwest::header::HeaderMap) -> String {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let shown = if name == reqwest::header::AUTHORIZATION {
+                "Token (redacted)"
+            } else {
+                value.to_str().unwrap_or("(binary)")
+            };
+            format!("{name}: {shown}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// 429 (rate limited), 409 (an idempotent request still in flight) and 5xx are transient.
@@ -312,7 +379,10 @@ async fn decode<T: for<'de> Deserialize<'de>>(
         .await
         .map_err(|e| RecallError::transport(action, &e))?;
     if status.is_success() {
-        return serde_json::from_slice(&bytes)
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| RecallError::protocol(action, format!("unexpected response body: {e}")))?;
+        tracing::debug!("response body: {}", redact_json(&value));
+        return serde_json::from_value(value)
             .map_err(|e| RecallError::protocol(action, format!("unexpected response body: {e}")));
     }
     Err(RecallError::api(action, status, is_json, &bytes))

@@ -216,6 +216,7 @@ fn man_out_writes_one_page_per_command() {
         "recallform-validate",
         "recallform-schema",
         "recallform-plan",
+        "recallform-show",
         "recallform-apply",
         "recallform-sandbox",
         "recallform-sandbox-serve",
