@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::lockfile::{LockStore, LockedApp};
+use crate::lockfile::{LockError, LockStore, LockedApp};
 use crate::model::{self, DesiredApp, RemoteApp};
 use crate::plan::{Action, Change, Plan};
 use crate::recall::{Client, NewApp};
@@ -55,6 +55,16 @@ pub struct Options<'a> {
 /// What an operation produced, before it is recorded: `Err(None)` means it never started.
 type Produced = Result<RemoteApp, Option<String>>;
 
+/// What an apply did.
+#[derive(Debug)]
+pub struct Report {
+    /// Every operation's result, in the order they finished.
+    pub outcomes: Vec<Outcome>,
+    /// Set when the lockfile changed under the apply: it then started nothing more, because
+    /// nothing more could be recorded.
+    pub conflict: Option<LockError>,
+}
+
 /// Carries out `plan`, calling `on_done` as each operation finishes. `desired` supplies the
 /// secrets that creates send.
 pub async fn apply(
@@ -64,14 +74,19 @@ pub async fn apply(
     lock: &mut LockStore,
     options: &Options<'_>,
     mut on_done: impl FnMut(&Outcome),
-) -> Vec<Outcome> {
+) -> Report {
     let by_name: HashMap<&str, &DesiredApp> =
         desired.iter().map(|d| (d.name.as_str(), d)).collect();
     let limit = Arc::new(Semaphore::new(options.parallelism.max(1)));
     let mut tasks = JoinSet::new();
     let mut outcomes = Vec::new();
+    let mut conflict = None;
     let mut finish = |name: String, action, produced: Produced, lock: &mut LockStore| {
-        let outcome = record(lock, options.public_base, name, action, produced);
+        let (outcome, error) = record(lock, options.public_base, name, action, produced);
+        if let Some(e @ LockError::Conflict { .. }) = error {
+            options.stop.store(true, Ordering::SeqCst);
+            conflict.get_or_insert(e);
+        }
         on_done(&outcome);
         outcomes.push(outcome);
     };
@@ -121,7 +136,7 @@ pub async fn apply(
         });
         finish(name, Action::Create, produced, lock);
     }
-    outcomes
+    Report { outcomes, conflict }
 }
 
 async fn create(client: &Client, app: &DesiredApp) -> Result<RemoteApp, String> {
@@ -147,13 +162,15 @@ fn adopted(change: &Change) -> RemoteApp {
     }
 }
 
+/// Records a finished operation in the lockfile; a lockfile error comes back beside the outcome.
 fn record(
     lock: &mut LockStore,
     public_base: &str,
     name: String,
     action: Action,
     produced: Produced,
-) -> Outcome {
+) -> (Outcome, Option<LockError>) {
+    let mut error = None;
     let status = match produced {
         Err(None) => Status::Skipped,
         Err(Some(why)) => Status::Failed(why),
@@ -168,16 +185,21 @@ fn record(
             match lock.record(&name, locked.clone()) {
                 Ok(_) => Status::Done(locked),
                 // The app exists in Recall now; say its ID so it is not lost with the lockfile.
-                Err(e) => Status::Failed(format!(
-                    "Recall has the app as `{}`, but recording it failed: {e}; the next plan will adopt it by client_id",
-                    locked.id
-                )),
+                Err(e) => {
+                    let why = format!(
+                        "Recall has the app as `{}`, but recording it failed: {e}; the next plan will adopt it by client_id",
+                        locked.id
+                    );
+                    error = Some(e);
+                    Status::Failed(why)
+                }
             }
         }
     };
-    Outcome {
+    let outcome = Outcome {
         name,
         action,
         status,
-    }
+    };
+    (outcome, error)
 }

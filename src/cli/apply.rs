@@ -116,7 +116,7 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
         parallelism: usize::from(args.parallelism),
         stop: stop.clone(),
     };
-    let outcomes = apply::apply(
+    let report = apply::apply(
         &plan,
         &session.desired,
         session.client.clone(),
@@ -136,6 +136,7 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
         },
     )
     .await;
+    let outcomes = report.outcomes;
     interrupts.abort();
     if let Some(bar) = progress {
         bar.finish_and_clear();
@@ -168,6 +169,9 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
     }
     session.close().await;
 
+    if let Some(conflict) = report.conflict {
+        return Err(Error::Lock(conflict));
+    }
     if stop.load(Ordering::SeqCst) {
         return Err(Error::Interrupted {
             finished: outcomes.len() - skipped,

@@ -73,14 +73,23 @@ impl Harness {
     /// `recallform` in the scratch folder, aimed at the emulator, with every secret in the
     /// environment that [`app`] references.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = self.bare(args);
-        cmd.arg("--api-url").arg(self.emulator.url());
-        cmd
+        Command::from_std(self.process(args))
     }
 
     /// Like [`Harness::cmd`], without `--api-url`.
     pub fn bare(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::cargo_bin("recallform").unwrap();
+        Command::from_std(self.bare_process(args))
+    }
+
+    /// Like [`Harness::cmd`], as a `std::process::Command` to spawn in the background.
+    pub fn process(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = self.bare_process(args);
+        cmd.arg("--api-url").arg(self.emulator.url());
+        cmd
+    }
+
+    fn bare_process(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("recallform"));
         cmd.current_dir(self.dir.path())
             .env_remove("RECALL_API_URL")
             .env_remove("NO_COLOR")

@@ -3,6 +3,7 @@
 mod common;
 mod emulator;
 mod faults;
+mod gitops;
 mod input;
 mod reconcile;
 mod tools;
