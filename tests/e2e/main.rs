@@ -8,3 +8,4 @@ mod input;
 mod reconcile;
 mod tools;
 mod workflow;
+mod workflow_example;
