@@ -23,9 +23,9 @@ pub struct InitArgs {
 /// The schema's file name, beside the manifest; the manifest's first line points at it.
 const SCHEMA_FILE: &str = "recallform.schema.json";
 
-/// The `.gitignore` line that keeps the sandbox state (which holds the secrets it was given)
-/// out of git.
-const IGNORE_LINE: &str = ".recallform/";
+/// The `.gitignore` rules recallform needs: the sandbox state (which holds the secrets it was
+/// given), and apply's lock file (which says who holds the lock).
+const IGNORE_LINES: &[&str] = &[".recallform/", "*.lock.json.lock"];
 
 /// The starter manifest. `{validate}` and `{plan}` become the commands for this manifest's path.
 const TEMPLATE: &str = r#"# yaml-language-server: $schema=./recallform.schema.json
@@ -144,8 +144,8 @@ fn starter_manifest(manifest: &Path) -> String {
         .replace("{plan}", &command_for("plan", manifest))
 }
 
-/// Appends [`IGNORE_LINE`] to the `.gitignore` at `path` unless it is already there; returns
-/// what was done, if anything.
+/// Appends each of [`IGNORE_LINES`] to the `.gitignore` at `path` unless it is already there;
+/// returns what was done, if anything.
 fn ignore_sandbox_state(path: &Path) -> Result<Option<String>, Error> {
     let current = match std::fs::read_to_string(path) {
         Ok(text) => Some(text),
@@ -158,27 +158,42 @@ fn ignore_sandbox_state(path: &Path) -> Result<Option<String>, Error> {
         }
     };
     let Some(mut text) = current else {
-        write(path, &format!("{IGNORE_LINE}\n"))?;
+        write(
+            path,
+            &IGNORE_LINES
+                .iter()
+                .map(|l| format!("{l}\n"))
+                .collect::<String>(),
+        )?;
         return Ok(Some(format!("created `{}`", path.display())));
     };
     // Any of git's spellings of the same rule counts: with or without the leading or
     // trailing slash, with trailing spaces (git ignores those; leading ones it does not).
-    let present = text.lines().any(|l| {
+    let normal = |l: &str| {
         let l = l.trim_end();
         let l = l.strip_prefix('/').unwrap_or(l);
-        l.strip_suffix('/').unwrap_or(l) == ".recallform"
-    });
-    if present {
+        l.strip_suffix('/').unwrap_or(l).to_string()
+    };
+    let missing: Vec<&str> = IGNORE_LINES
+        .iter()
+        .copied()
+        .filter(|rule| !text.lines().any(|l| normal(l) == normal(rule)))
+        .collect();
+    if missing.is_empty() {
         return Ok(None);
     }
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
-    text.push_str(IGNORE_LINE);
-    text.push('\n');
+    for rule in &missing {
+        text.push_str(rule);
+        text.push('\n');
+    }
     write(path, &text)?;
+    let rules: Vec<String> = missing.iter().map(|r| format!("`{r}`")).collect();
     Ok(Some(format!(
-        "added `{IGNORE_LINE}` to `{}`",
+        "added {} to `{}`",
+        rules.join(" and "),
         path.display()
     )))
 }
@@ -272,7 +287,7 @@ mod tests {
             ".recallform  ",
             "/.recallform/",
         ] {
-            let before = format!("target\n{existing}\n");
+            let before = format!("target\n{existing}\n*.lock.json.lock\n");
             std::fs::write(&path, &before).unwrap();
             assert_eq!(ignore_sandbox_state(&path).unwrap(), None, "{existing:?}");
             assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
@@ -281,7 +296,7 @@ mod tests {
         assert!(ignore_sandbox_state(&path).unwrap().is_some());
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
-            "target\n.recallform/\n"
+            "target\n.recallform/\n*.lock.json.lock\n"
         );
     }
 }
