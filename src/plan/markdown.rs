@@ -204,15 +204,16 @@ fn push_rows(out: &mut String, rows: &[String], budget: usize, columns: usize) {
 }
 
 fn change_details(c: &Change) -> String {
-    details(&c.name, c.action.as_str(), &c.fields)
+    details(&c.name, c.action.as_str(), &c.fields, "after apply")
 }
 
 fn unhandled_details(u: &Unhandled) -> String {
-    details(&u.name, "not handled", &u.fields)
+    // Nothing is applied for these: the right-hand side is what the manifest asks for.
+    details(&u.name, "not handled", &u.fields, "in the manifest")
 }
 
 /// A collapsed section with the app's settings before and after, as a unified diff.
-fn details(name: &str, action: &str, fields: &[FieldDiff]) -> String {
+fn details(name: &str, action: &str, fields: &[FieldDiff], after_label: &str) -> String {
     let before = settings(fields, false);
     let after = settings(fields, true);
     let diff = TextDiff::from_lines(&before, &after)
@@ -220,7 +221,7 @@ fn details(name: &str, action: &str, fields: &[FieldDiff]) -> String {
         .context_radius(10)
         .header(
             &format!("{name} (in Recall now)"),
-            &format!("{name} (after apply)"),
+            &format!("{name} ({after_label})"),
         )
         .to_string();
     let fence = "`".repeat(longest_backtick_run(&diff).max(2) + 1);

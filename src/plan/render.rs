@@ -147,16 +147,23 @@ fn render_change(out: &mut String, c: &Change, style: Style) {
                 Some(drift) => format!("will be adopted: {drift}"),
                 None => "exists in Recall with the same client_id and will be adopted".into(),
             },
-            &["client_id"],
+            &["id", "client_id"],
         ),
         Action::NoOp => return,
     };
     let _ = writeln!(out, "  # zoom_oauth_app.{} {why}", c.name);
     let _ = writeln!(out, "  {symbol} zoom_oauth_app \"{}\" {{", c.name);
-    if let Some(id) = &c.id {
-        let _ = writeln!(out, "        id = {}", quoted(id));
-    }
-    render_fields(out, &c.fields, always_show, style);
+    // The Recall ID is shown like a field that does not change, aligned with the others.
+    let id = c.id.as_deref().map(|id| FieldDiff {
+        field: "id".into(),
+        before: Some(id.into()),
+        after: Some(id.into()),
+        sensitive: false,
+        change: FieldChange::Unchanged,
+        forces_replacement: false,
+    });
+    let fields: Vec<FieldDiff> = id.into_iter().chain(c.fields.iter().cloned()).collect();
+    render_fields(out, &fields, always_show, style);
     out.push_str("    }\n\n");
 }
 

@@ -422,3 +422,50 @@ fn markdown_cuts_the_table_itself_when_it_must() {
     let shown = md.matches("<details>").count();
     assert!(md.contains(&format!("_{} of 2000 app details left out", 2_000 - shown)));
 }
+
+/// A fixed scenario for each kind of entry the renderers draw.
+fn scenarios() -> Vec<(&'static str, Plan)> {
+    vec![
+        (
+            "create",
+            World::default().want("acme-prod", User, "AbC123xyz").plan(),
+        ),
+        (
+            "adopt_after_drift",
+            World::default()
+                .want("acme-eu", Account, "XyZ789")
+                .locked("acme-eu", "old-id", Account, "XyZ789")
+                .remote("new-id", Account, "XyZ789")
+                .plan(),
+        ),
+        (
+            "kind_changed",
+            World::default()
+                .want("acme-prod", Account, "AbC123xyz")
+                .locked("acme-prod", "id-1", User, "AbC123xyz")
+                .remote("id-1", User, "AbC123xyz")
+                .plan(),
+        ),
+        (
+            "unmanaged_only",
+            World::default()
+                .remote("id-9", User, "Somebody\"Else")
+                .plan(),
+        ),
+    ]
+}
+
+#[test]
+fn every_scenario_in_every_format() {
+    for (name, plan) in scenarios() {
+        insta::assert_snapshot!(
+            format!("scenario_{name}_text"),
+            render::text(&plan, Style::new(false))
+        );
+        insta::assert_snapshot!(
+            format!("scenario_{name}_markdown"),
+            markdown::markdown(&plan, markdown::GITHUB_COMMENT_LIMIT, Some("plan.json"))
+        );
+        insta::assert_json_snapshot!(format!("scenario_{name}_json"), render::json(&plan));
+    }
+}
