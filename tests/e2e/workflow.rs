@@ -304,3 +304,23 @@ fn apply_on_a_terminal_asks_and_only_yes_applies() {
     assert!(accepted.stdout.contains("Apply complete: 1 created"));
     assert_eq!(h.emulator.apps().len(), 1);
 }
+
+#[test]
+fn a_terminal_shows_progress_for_many_operations() {
+    let h = Harness::new();
+    let apps: Vec<(&str, &str, String)> = NAMES[..7]
+        .iter()
+        .map(|n| (*n, "user_level", format!("cid-{n}")))
+        .collect();
+    let refs: Vec<(&str, &str, &str)> = apps.iter().map(|(a, b, c)| (*a, *b, c.as_str())).collect();
+    h.manifest(&refs);
+    let out = on_a_terminal(&h, "apply", "yes", true).expect(0);
+    assert!(out.stdout.contains("/7 operations"), "{}", out.stdout);
+    assert_eq!(h.emulator.apps().len(), 7);
+
+    // Five or fewer: no bar.
+    let h = Harness::new();
+    h.manifest(&refs[..5]);
+    let out = on_a_terminal(&h, "apply", "yes", true).expect(0);
+    assert!(!out.stdout.contains("operations"), "{}", out.stdout);
+}
