@@ -181,6 +181,7 @@ fn record(
                 kind: remote.kind,
                 client_id: remote.client_id,
                 created_at: remote.created_at,
+                ..LockedApp::default()
             };
             match lock.record(&name, locked.clone()) {
                 Ok(_) => Status::Done(locked),

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::fsutil;
 
-/// The lockfile format this recallform writes and reads.
-pub const VERSION: u32 = 1;
+/// The lockfile format this recallform writes. Version 1 (before secret fingerprints) is read
+/// and upgraded on the next write.
+pub const VERSION: u32 = 2;
 
 /// The file's content.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,12 +29,15 @@ pub struct Lockfile {
     pub serial: u64,
     /// The Recall deployment the IDs belong to (`sandbox` for `--sandbox`).
     pub api_url: String,
+    /// The random key of the secret fingerprints (hex); empty in version 1.
+    #[serde(default)]
+    pub salt: String,
     /// The recorded apps, by manifest name.
     pub zoom_oauth_apps: BTreeMap<String, LockedApp>,
 }
 
 /// One recorded app.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LockedApp {
     /// Recall's ID for the app.
@@ -46,6 +50,22 @@ pub struct LockedApp {
     pub created_at: String,
     /// The URL to enter in the Zoom app's event subscription.
     pub webhook_url: String,
+    /// For each secret recallform last sent (`client_secret`, `webhook_secret`), its
+    /// fingerprint: HMAC-SHA256 keyed with the lockfile's `salt`. Never the value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets: BTreeMap<String, String>,
+    /// Copied from the manifest's `lifecycle.protect`: the app cannot be deleted or replaced,
+    /// even after it leaves the manifest, until `recallform state unprotect`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub protect: bool,
+    /// IDs of apps this one replaced that still wait to be deleted (a replacement that
+    /// creates first and was interrupted before the delete).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deposed: Vec<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Why the lockfile could not be used.
@@ -127,13 +147,20 @@ impl LockStore {
                 target: api_url.into(),
             });
         }
-        let content = on_disk.clone().unwrap_or_else(|| Lockfile {
+        let mut content = on_disk.clone().unwrap_or_else(|| Lockfile {
             version: VERSION,
             lineage: uuid::Uuid::new_v4().to_string(),
             serial: 0,
             api_url: api_url.into(),
+            salt: String::new(),
             zoom_oauth_apps: BTreeMap::new(),
         });
+        // A version 1 lockfile (or a new one) gets its salt now; it is written with the next
+        // change, as version 2.
+        content.version = VERSION;
+        if content.salt.is_empty() {
+            content.salt = uuid::Uuid::new_v4().simple().to_string();
+        }
         Ok(LockStore {
             path: path.into(),
             content,
@@ -159,7 +186,46 @@ impl LockStore {
     /// Records `app` under `name` and writes the file if that changed anything. Returns
     /// whether it wrote.
     pub fn record(&mut self, name: &str, app: LockedApp) -> Result<bool, LockError> {
-        if self.content.zoom_oauth_apps.get(name) == Some(&app) {
+        self.change(|apps| {
+            apps.insert(name.to_string(), app);
+        })
+    }
+
+    /// Drops `name` from the lockfile (the app stays in Recall); returns whether it wrote.
+    pub fn forget(&mut self, name: &str) -> Result<bool, LockError> {
+        self.change(|apps| {
+            apps.remove(name);
+        })
+    }
+
+    /// Renames `from` to `to`; returns whether it wrote. The caller checks that `from` exists
+    /// and `to` does not.
+    pub fn rename(&mut self, from: &str, to: &str) -> Result<bool, LockError> {
+        self.change(|apps| {
+            if let Some(app) = apps.remove(from) {
+                apps.insert(to.to_string(), app);
+            }
+        })
+    }
+
+    /// The fingerprint of a secret value under this lockfile's salt.
+    pub fn fingerprint(&self, value: &str) -> String {
+        crate::digest::hmac_sha256_hex(self.content.salt.as_bytes(), value.as_bytes())
+    }
+
+    /// Applies `edit` to the recorded apps and writes the file if that changed anything,
+    /// bumping `serial`. Returns whether it wrote.
+    pub fn change(
+        &mut self,
+        edit: impl FnOnce(&mut BTreeMap<String, LockedApp>),
+    ) -> Result<bool, LockError> {
+        let mut next = self.content.clone();
+        edit(&mut next.zoom_oauth_apps);
+        if self.on_disk.is_some() && next == self.content {
+            return Ok(false);
+        }
+        if self.on_disk.is_none() && next.zoom_oauth_apps.is_empty() {
+            // Nothing worth creating a file for.
             return Ok(false);
         }
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -170,8 +236,6 @@ impl LockStore {
             })?;
         }
         self.check_unchanged_on_disk()?;
-        let mut next = self.content.clone();
-        next.zoom_oauth_apps.insert(name.to_string(), app);
         next.serial = self.content.serial + 1;
         fsutil::write_atomically(&self.path, render(&next).as_bytes(), fsutil::Mode::Shared)
             .map_err(|source| LockError::Io {
@@ -255,7 +319,7 @@ fn parse(path: &Path, text: &str) -> Result<Lockfile, LockError> {
         serde_json::from_str(text).map_err(|e| invalid(format!("{e}")))?;
     let version = value.get("version").and_then(|v| v.as_u64());
     match version {
-        Some(v) if v == u64::from(VERSION) => {}
+        Some(v) if v == 1 || v == u64::from(VERSION) => {}
         Some(v) if v > u64::from(VERSION) => {
             return Err(invalid(format!(
                 "it has format version {v}, written by a newer recallform; upgrade recallform (this one reads version {VERSION})"
@@ -277,6 +341,7 @@ mod tests {
             client_id: "cid".into(),
             created_at: "2026-01-01T00:00:00Z".into(),
             webhook_url: format!("https://x/api/v2/zoom-oauth-apps/{id}/webhook"),
+            ..LockedApp::default()
         }
     }
 
@@ -356,9 +421,9 @@ mod tests {
         ));
         let text = std::fs::read_to_string(&path)
             .unwrap()
-            .replace("\"version\": 1", "\"version\": 2");
+            .replace("\"version\": 2", "\"version\": 3");
         std::fs::write(&path, text).unwrap();
         let err = LockStore::open(&path, "https://a").unwrap_err().to_string();
-        assert!(err.contains("newer recallform"), "{err}");
+        assert!(err.contains("version 3, written by a newer recallform"), "{err}");
     }
 }

@@ -36,6 +36,7 @@ impl World {
                 client_id: client_id.into(),
                 created_at: "2026-01-01T00:00:00.000000Z".into(),
                 webhook_url: format!("https://r/api/v2/zoom-oauth-apps/{id}/webhook"),
+                ..LockedApp::default()
             },
         );
         self

@@ -33,7 +33,7 @@ fn creates_from_empty_then_plans_nothing() {
 
     // What the lockfile says.
     let lock = h.lockfile();
-    assert_eq!(lock["version"], 1);
+    assert_eq!(lock["version"], 2);
     assert_eq!(lock["serial"], 2, "one write per created app");
     assert_eq!(lock["api_url"], h.emulator.url());
     let entry = &lock["zoom_oauth_apps"]["acme-prod"];
