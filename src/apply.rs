@@ -158,7 +158,7 @@ fn adopted(change: &Change) -> RemoteApp {
         kind: change.kind.as_str().to_string(),
         client_id: change.client_id.clone(),
         created_at: change.created_at.clone().unwrap_or_default(),
-        webhook_last_validation: None,
+        ..RemoteApp::default()
     }
 }
 

@@ -135,9 +135,8 @@ pub struct DesiredApp {
     pub webhook_secret: SecretString,
 }
 
-/// An app as Recall holds it: the fields recallform reads back. Secrets are never kept, even
-/// when Recall returns them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// An app as Recall holds it: the fields recallform reads back.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RemoteApp {
     /// Recall's ID for the app (a UUID).
     pub id: String,
@@ -149,8 +148,12 @@ pub struct RemoteApp {
     /// When Recall created it (RFC 3339).
     pub created_at: String,
     /// When Zoom last validated the app's webhook URL against Recall, if ever.
-    #[serde(default)]
     pub webhook_last_validation: Option<String>,
+    /// Recall's copy of the client secret, when Recall returns it (UNCONFIRMED that it does):
+    /// only ever compared, never shown or stored.
+    pub client_secret: Option<SecretString>,
+    /// Recall's copy of the webhook secret, likewise.
+    pub webhook_secret: Option<SecretString>,
 }
 
 /// The Recall webhook URL for an app: the address to enter in the Zoom app's event

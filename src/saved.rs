@@ -298,6 +298,7 @@ mod tests {
             client_id: "c".into(),
             created_at: "t".into(),
             webhook_last_validation: validated.map(Into::into),
+            ..RemoteApp::default()
         }
     }
 

@@ -50,7 +50,7 @@ impl World {
             client_id: client_id.into(),
             // Later calls are older, so ordering by creation time is really tested.
             created_at: format!("2026-01-01T00:00:00.{:06}Z", 999_999 - n),
-            webhook_last_validation: None,
+            ..RemoteApp::default()
         });
         self
     }

@@ -28,8 +28,8 @@ struct Page {
     results: Vec<WireApp>,
 }
 
-/// A Zoom OAuth app as Recall returns it. Secret fields are deliberately absent: whether or
-/// not Recall returns them, they are never read into memory.
+/// A Zoom OAuth app as Recall returns it. The secrets may or may not be there (UNCONFIRMED);
+/// when they are, they go straight into [`SecretString`]s, which cannot be printed.
 #[derive(Deserialize)]
 struct WireApp {
     id: String,
@@ -38,6 +38,10 @@ struct WireApp {
     created_at: String,
     #[serde(default)]
     webhook_last_validation: Option<String>,
+    #[serde(default)]
+    client_secret: Option<String>,
+    #[serde(default)]
+    webhook_secret: Option<String>,
 }
 
 impl From<WireApp> for RemoteApp {
@@ -48,8 +52,18 @@ impl From<WireApp> for RemoteApp {
             client_id: w.client_id,
             created_at: w.created_at,
             webhook_last_validation: w.webhook_last_validation,
+            // A masked or empty value tells nothing about the secret: treat it as unreadable.
+            client_secret: readable(w.client_secret),
+            webhook_secret: readable(w.webhook_secret),
         }
     }
+}
+
+/// A secret Recall returned, unless it is absent, empty or visibly masked (`****`, `••••`).
+fn readable(value: Option<String>) -> Option<SecretString> {
+    value
+        .filter(|v| !v.is_empty() && !v.chars().all(|c| matches!(c, '*' | '•' | 'x' | 'X')))
+        .map(SecretString::new)
 }
 
 /// What a create sends; the secrets leave memory only in the request body.
@@ -131,7 +145,7 @@ impl Client {
         }
         let mut apps = Vec::new();
         for _ in 0..MAX_PAGES {
-            let response = self.send(&action, || self.http.get(url.clone())).await?;
+            let response = self.send(&action, || self.http.get(url.clone()), None).await?;
             let page: Page = decode(&action, response).await?;
             apps.extend(page.results.into_iter().map(RemoteApp::from));
             match page.next {
@@ -223,15 +237,84 @@ impl Client {
         }
     }
 
+    /// Reads one app by ID; `None` when Recall has no such app (404).
+    pub async fn get_app(&self, id: &str) -> Result<Option<RemoteApp>, RecallError> {
+        let action = format!("reading the Zoom OAuth app `{id}`");
+        let url = self.app_url(id);
+        let response = self.send(&action, || self.http.get(url.clone()), None).await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        decode::<WireApp>(&action, response).await.map(|w| Some(w.into()))
+    }
+
+    /// Sends new secrets for an app with PATCH (the only fields Recall can change). Safe to
+    /// retry: the same values again change nothing.
+    pub async fn update_secrets(
+        &self,
+        id: &str,
+        client_secret: Option<&SecretString>,
+        webhook_secret: Option<&SecretString>,
+    ) -> Result<RemoteApp, RecallError> {
+        let action = format!("updating the secrets of the Zoom OAuth app `{id}`");
+        let mut body = serde_json::Map::new();
+        if let Some(s) = client_secret {
+            body.insert("client_secret".into(), s.expose().into());
+        }
+        if let Some(s) = webhook_secret {
+            body.insert("webhook_secret".into(), s.expose().into());
+        }
+        let body = serde_json::Value::Object(body);
+        let key = uuid::Uuid::new_v4().to_string();
+        let url = self.app_url(id);
+        let build = || {
+            self.http
+                .patch(url.clone())
+                .header("Idempotency-Key", &key)
+                .json(&body)
+        };
+        let response = self.send(&action, build, Some(&body)).await?;
+        let secrets: Vec<&SecretString> = client_secret.into_iter().chain(webhook_secret).collect();
+        decode::<WireApp>(&action, response)
+            .await
+            .map(RemoteApp::from)
+            .map_err(|e| e.redact(&secrets))
+    }
+
+    /// Deletes an app. Returns whether it existed: a 404 means it is already gone, which is
+    /// what a delete wants.
+    pub async fn delete_app(&self, id: &str) -> Result<bool, RecallError> {
+        let action = format!("deleting the Zoom OAuth app `{id}`");
+        let url = self.app_url(id);
+        let response = self.send(&action, || self.http.delete(url.clone()), None).await?;
+        match response.status() {
+            StatusCode::NOT_FOUND => Ok(false),
+            s if s.is_success() => Ok(true),
+            _ => decode::<serde_json::Value>(&action, response).await.map(|_| true),
+        }
+    }
+
+    fn app_url(&self, id: &str) -> Url {
+        let mut url = self.apps_url();
+        // One path segment, percent-encoded: an ID can never reach another path.
+        url.path_segments_mut()
+            .expect("an http(s) URL has path segments")
+            .pop_if_empty()
+            .push(id)
+            .push("");
+        url
+    }
+
     /// Sends a request built by `build`, retrying what is worth retrying.
     async fn send(
         &self,
         action: &str,
         build: impl Fn() -> RequestBuilder,
+        body: Option<&serde_json::Value>,
     ) -> Result<Response, RecallError> {
         let mut attempt = 1;
         loop {
-            match self.attempt(self.authorized(build()), None).await {
+            match self.attempt(self.authorized(build()), body).await {
                 Attempt::Done(response) => return Ok(response),
                 Attempt::Retry { why, after, .. } => {
                     if attempt >= self.retry.max_attempts {
