@@ -1,30 +1,31 @@
-//! Carrying out a plan: creates run concurrently, adoptions need no call, and every success is
+//! Carrying out a plan: renames first, then every app's operation concurrently, each result
 //! written to the lockfile the moment it is known.
 //!
-//! Results are recorded one at a time by the task that collects them, so the lockfile has a
-//! single writer, and an interrupted apply loses at most the operations still in flight (whose
-//! apps the next plan finds again by client ID).
+//! The lockfile is shared behind a mutex, so it has one writer at a time, and an interrupted
+//! apply loses at most the operations still in flight (whose apps the next plan finds again by
+//! client ID). A replacement that creates first records the old app as `deposed` before deleting
+//! it, so an interruption between the two leaves a record the next plan cleans up.
 //!
-//! Not for: deciding what to do (that is `plan`) or printing (the caller gets each result
-//! through a callback).
+//! Not for: deciding what to do (that is `plan`), checking guards (the caller refuses a blocked
+//! plan before calling this), or printing (the caller gets each result through a callback).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::lockfile::{LockError, LockStore, LockedApp};
 use crate::model::{self, DesiredApp, RemoteApp};
-use crate::plan::{Action, Change, Plan};
+use crate::plan::{Action, Change, FieldChange, Plan};
 use crate::recall::{Client, NewApp};
 
 /// How one operation ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
-    /// Done, and recorded in the lockfile as this.
-    Done(LockedApp),
+    /// Done; the app is recorded as this (`None` when its record was removed).
+    Done(Option<LockedApp>),
     /// Failed, for this reason.
     Failed(String),
     /// Never started, because the apply was interrupted.
@@ -34,10 +35,12 @@ pub enum Status {
 /// The result of one operation.
 #[derive(Clone, Debug)]
 pub struct Outcome {
-    /// The app's manifest name.
+    /// The app's name.
     pub name: String,
     /// What was attempted.
     pub action: Action,
+    /// The Recall ID it had before (deletes, replacements).
+    pub previous_id: Option<String>,
     /// How it ended.
     pub status: Status,
 }
@@ -52,9 +55,6 @@ pub struct Options<'a> {
     pub stop: Arc<AtomicBool>,
 }
 
-/// What an operation produced, before it is recorded: `Err(None)` means it never started.
-type Produced = Result<RemoteApp, Option<String>>;
-
 /// What an apply did.
 #[derive(Debug)]
 pub struct Report {
@@ -65,82 +65,167 @@ pub struct Report {
     pub conflict: Option<LockError>,
 }
 
+/// What every task shares.
+struct Shared {
+    client: Arc<Client>,
+    lock: Arc<Mutex<LockStore>>,
+    public_base: String,
+    stop: Arc<AtomicBool>,
+    conflict: Mutex<Option<LockError>>,
+}
+
+impl Shared {
+    /// Runs `edit` on the lockfile; a conflict stops the apply (nothing more could be recorded).
+    fn record<T>(
+        &self,
+        edit: impl FnOnce(&mut LockStore) -> Result<T, LockError>,
+    ) -> Result<T, String> {
+        let mut lock = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        edit(&mut lock).map_err(|e| {
+            let why = format!("recording it in the lockfile failed: {e}");
+            if matches!(e, LockError::Conflict { .. }) {
+                self.stop.store(true, Ordering::SeqCst);
+                self.conflict
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert(e);
+            }
+            why
+        })
+    }
+
+    /// The record of `remote`, with the fingerprints of the secrets just sent (or known equal).
+    fn entry(&self, remote: &RemoteApp, app: &DesiredApp, deposed: Vec<String>) -> LockedApp {
+        let lock = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        LockedApp {
+            id: remote.id.clone(),
+            kind: remote.kind.clone(),
+            client_id: remote.client_id.clone(),
+            created_at: remote.created_at.clone(),
+            webhook_url: model::webhook_url(&self.public_base, &remote.id),
+            secrets: [
+                (
+                    "client_secret".to_string(),
+                    lock.fingerprint(app.client_secret.expose()),
+                ),
+                (
+                    "webhook_secret".to_string(),
+                    lock.fingerprint(app.webhook_secret.expose()),
+                ),
+            ]
+            .into(),
+            protect: app.protect,
+            deposed,
+        }
+    }
+}
+
 /// Carries out `plan`, calling `on_done` as each operation finishes. `desired` supplies the
-/// secrets that creates send.
+/// secrets that creates and updates send.
 pub async fn apply(
     plan: &Plan,
     desired: &[DesiredApp],
     client: Arc<Client>,
-    lock: &mut LockStore,
+    lock: Arc<Mutex<LockStore>>,
     options: &Options<'_>,
     mut on_done: impl FnMut(&Outcome),
 ) -> Report {
     let by_name: HashMap<&str, &DesiredApp> =
         desired.iter().map(|d| (d.name.as_str(), d)).collect();
-    let limit = Arc::new(Semaphore::new(options.parallelism.max(1)));
-    let mut tasks = JoinSet::new();
+    let shared = Arc::new(Shared {
+        client,
+        lock,
+        public_base: options.public_base.to_string(),
+        stop: options.stop.clone(),
+        conflict: Mutex::new(None),
+    });
     let mut outcomes = Vec::new();
-    let mut conflict = None;
-    let mut finish = |name: String, action, produced: Produced, lock: &mut LockStore| {
-        let (outcome, error) = record(lock, options.public_base, name, action, produced);
-        if let Some(e @ LockError::Conflict { .. }) = error {
-            options.stop.store(true, Ordering::SeqCst);
-            conflict.get_or_insert(e);
-        }
-        on_done(&outcome);
-        outcomes.push(outcome);
+    let mut finish = |o: Outcome| {
+        on_done(&o);
+        outcomes.push(o);
     };
 
-    for change in plan.actionable() {
-        let stopped = || options.stop.load(Ordering::SeqCst);
-        match change.action {
-            Action::Adopt => {
-                let produced = if stopped() {
-                    Err(None)
-                } else {
-                    Ok(adopted(change))
-                };
-                finish(change.name.clone(), Action::Adopt, produced, lock);
-            }
-            Action::Create => {
-                let Some(app) = by_name.get(change.name.as_str()) else {
-                    let why = "the app is not in the manifest".to_string();
-                    finish(change.name.clone(), Action::Create, Err(Some(why)), lock);
-                    continue;
-                };
-                let app = (*app).clone();
-                let client = client.clone();
-                let limit = limit.clone();
-                let stop = options.stop.clone();
-                tasks.spawn(async move {
-                    let _permit = limit
-                        .acquire_owned()
-                        .await
-                        .expect("the semaphore is never closed");
-                    // Checked after waiting for a slot: an interrupt while queued starts nothing.
-                    if stop.load(Ordering::SeqCst) {
-                        return (app.name, Err(None));
-                    }
-                    let produced = create(&client, &app).await.map_err(Some);
-                    (app.name, produced)
-                });
-            }
-            Action::NoOp => {}
+    // Renames and other record-only changes first: the operations below record under the new
+    // names.
+    for c in plan.actionable() {
+        if let Some(from) = &c.moved_from
+            && let Err(why) = shared.record(|l| l.rename(from, &c.name))
+        {
+            finish(outcome(c, Status::Failed(why)));
         }
     }
 
-    while let Some(joined) = tasks.join_next().await {
-        let (name, produced) = joined.unwrap_or_else(|e| {
-            let why = format!("the operation panicked: {e}");
-            ("(unknown)".to_string(), Err(Some(why)))
+    let limit = Arc::new(Semaphore::new(options.parallelism.max(1)));
+    let mut tasks = JoinSet::new();
+    for c in plan.actionable() {
+        let app = by_name.get(c.name.as_str()).map(|a| (*a).clone());
+        let (c, shared, limit) = (c.clone(), shared.clone(), limit.clone());
+        tasks.spawn(async move {
+            let _permit = limit
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
+            // Checked after waiting for a slot: an interrupt while queued starts nothing.
+            if shared.stop.load(Ordering::SeqCst) {
+                return outcome(&c, Status::Skipped);
+            }
+            let status = run(&c, app.as_ref(), &shared).await;
+            outcome(&c, status)
         });
-        finish(name, Action::Create, produced, lock);
     }
+    while let Some(joined) = tasks.join_next().await {
+        finish(joined.unwrap_or_else(|e| Outcome {
+            name: "(unknown)".into(),
+            action: Action::NoOp,
+            previous_id: None,
+            status: Status::Failed(format!("the operation panicked: {e}")),
+        }));
+    }
+    let conflict = shared
+        .conflict
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
     Report { outcomes, conflict }
 }
 
-async fn create(client: &Client, app: &DesiredApp) -> Result<RemoteApp, String> {
-    client
+fn outcome(c: &Change, status: Status) -> Outcome {
+    Outcome {
+        name: c.name.clone(),
+        action: c.action,
+        previous_id: c
+            .id
+            .clone()
+            .filter(|_| matches!(c.action, Action::Replace | Action::Delete)),
+        status,
+    }
+}
+
+/// One app's operation, from the first request to the last record.
+async fn run(c: &Change, app: Option<&DesiredApp>, s: &Shared) -> Status {
+    let result = match (c.action, app) {
+        (Action::Delete, _) => delete(c, s).await,
+        (_, None) => Err(format!("`{}` is not in the manifest", c.name)),
+        (Action::Create, Some(app)) => create(app, s).await,
+        (Action::Adopt | Action::Update, Some(app)) => update(c, app, s).await,
+        (Action::Replace, Some(app)) => replace(c, app, s).await,
+        (Action::NoOp, Some(app)) => refresh(c, app, s),
+    };
+    match result {
+        Ok(entry) => Status::Done(entry),
+        Err(why) => Status::Failed(why),
+    }
+}
+
+async fn create(app: &DesiredApp, s: &Shared) -> Result<Option<LockedApp>, String> {
+    let remote = create_remote(app, s).await?;
+    let entry = s.entry(&remote, app, Vec::new());
+    record_new(s, &app.name, &entry)?;
+    Ok(Some(entry))
+}
+
+async fn create_remote(app: &DesiredApp, s: &Shared) -> Result<RemoteApp, String> {
+    s.client
         .create_app(&NewApp {
             kind: app.kind,
             client_id: &app.client_id,
@@ -151,56 +236,106 @@ async fn create(client: &Client, app: &DesiredApp) -> Result<RemoteApp, String> 
         .map_err(|e| e.to_string())
 }
 
-/// The app an adoption records, from what the plan saw in Recall.
-fn adopted(change: &Change) -> RemoteApp {
-    RemoteApp {
-        id: change.id.clone().unwrap_or_default(),
-        kind: change.kind.as_str().to_string(),
-        client_id: change.client_id.clone(),
-        created_at: change.created_at.clone().unwrap_or_default(),
-        ..RemoteApp::default()
-    }
+/// Records a just-created app; if that fails, says its ID so it is not lost with the lockfile.
+fn record_new(s: &Shared, name: &str, entry: &LockedApp) -> Result<(), String> {
+    s.record(|l| l.record(name, entry.clone()))
+        .map(|_| ())
+        .map_err(|why| {
+            format!(
+                "Recall has the app as `{}`, but {why}; the next plan adopts it by client_id",
+                entry.id
+            )
+        })
 }
 
-/// Records a finished operation in the lockfile; a lockfile error comes back beside the outcome.
-fn record(
-    lock: &mut LockStore,
-    public_base: &str,
-    name: String,
-    action: Action,
-    produced: Produced,
-) -> (Outcome, Option<LockError>) {
-    let mut error = None;
-    let status = match produced {
-        Err(None) => Status::Skipped,
-        Err(Some(why)) => Status::Failed(why),
-        Ok(remote) => {
-            let locked = LockedApp {
-                webhook_url: model::webhook_url(public_base, &remote.id),
-                id: remote.id,
-                kind: remote.kind,
-                client_id: remote.client_id,
-                created_at: remote.created_at,
-                ..LockedApp::default()
-            };
-            match lock.record(&name, locked.clone()) {
-                Ok(_) => Status::Done(locked),
-                // The app exists in Recall now; say its ID so it is not lost with the lockfile.
-                Err(e) => {
-                    let why = format!(
-                        "Recall has the app as `{}`, but recording it failed: {e}; the next plan will adopt it by client_id",
-                        locked.id
-                    );
-                    error = Some(e);
-                    Status::Failed(why)
-                }
-            }
+/// Adopt and update: send the secrets that differ (if any), then record.
+async fn update(c: &Change, app: &DesiredApp, s: &Shared) -> Result<Option<LockedApp>, String> {
+    let id = c.id.as_deref().unwrap_or_default();
+    let sends = |field: &str| {
+        c.fields
+            .iter()
+            .any(|f| f.field == field && f.change != FieldChange::Unchanged)
+    };
+    let (client_secret, webhook_secret) = (sends("client_secret"), sends("webhook_secret"));
+    let remote = if client_secret || webhook_secret {
+        s.client
+            .update_secrets(
+                id,
+                client_secret.then_some(&app.client_secret),
+                webhook_secret.then_some(&app.webhook_secret),
+            )
+            .await
+            .map_err(|e| e.to_string())?
+    } else {
+        RemoteApp {
+            id: id.to_string(),
+            kind: c.kind.clone(),
+            client_id: c.client_id.clone(),
+            created_at: c.created_at.clone().unwrap_or_default(),
+            ..RemoteApp::default()
         }
     };
-    let outcome = Outcome {
-        name,
-        action,
-        status,
-    };
-    (outcome, error)
+    let entry = s.entry(&remote, app, Vec::new());
+    s.record(|l| l.record(&app.name, entry.clone()))?;
+    Ok(Some(entry))
+}
+
+/// A record-only change (protect copied from the manifest).
+fn refresh(c: &Change, app: &DesiredApp, s: &Shared) -> Result<Option<LockedApp>, String> {
+    let protect = app.protect;
+    s.record(|l| {
+        l.change(|apps| {
+            if let Some(entry) = apps.get_mut(&c.name) {
+                entry.protect = protect;
+            }
+        })
+    })?;
+    let lock = s.lock.lock().unwrap_or_else(|e| e.into_inner());
+    Ok(lock.apps().get(&c.name).cloned())
+}
+
+/// Delete then create when the client ID stays (Recall may refuse two apps with one client ID);
+/// otherwise create, record the old app as deposed, delete it, and record again.
+async fn replace(c: &Change, app: &DesiredApp, s: &Shared) -> Result<Option<LockedApp>, String> {
+    let old = c.id.clone().unwrap_or_default();
+    let same_client_id = c
+        .fields
+        .iter()
+        .any(|f| f.field == "client_id" && f.change == FieldChange::Unchanged);
+    if same_client_id {
+        s.client.delete_app(&old).await.map_err(|e| e.to_string())?;
+        return create(app, s).await;
+    }
+    // Recorded with the old app as deposed in one write, so no moment loses track of either.
+    let remote = create_remote(app, s).await?;
+    let new = s.entry(&remote, app, Vec::new());
+    record_new(s, &app.name, &s.entry(&remote, app, vec![old.clone()]))?;
+    s.client.delete_app(&old).await.map_err(|e| {
+        format!(
+            "created `{}` and recorded it, but deleting the old app `{old}` failed: {e}; the next plan deletes it",
+            new.id
+        )
+    })?;
+    s.record(|l| l.record(&app.name, new.clone()))?;
+    Ok(Some(new))
+}
+
+async fn delete(c: &Change, s: &Shared) -> Result<Option<LockedApp>, String> {
+    let id = c.id.clone().unwrap_or_default();
+    if !c.already_gone {
+        // A 404 means it is already gone: what a delete wants.
+        s.client.delete_app(&id).await.map_err(|e| e.to_string())?;
+    }
+    if c.deposed {
+        s.record(|l| {
+            l.change(|apps| {
+                if let Some(entry) = apps.get_mut(&c.name) {
+                    entry.deposed.retain(|d| *d != id);
+                }
+            })
+        })?;
+    } else {
+        s.record(|l| l.forget(&c.name))?;
+    }
+    Ok(None)
 }

@@ -62,6 +62,12 @@ pub enum Error {
         /// Each reason, one sentence each.
         causes: Vec<String>,
     },
+    /// The plan has changes a guard refuses; nothing was changed.
+    #[error(
+        "blocked: this plan has changes that need permission, so nothing was changed:\n{}",
+        bullets(.0)
+    )]
+    Blocked(Vec<String>),
     /// The command line or environment is inconsistent (bad target, conflicting options).
     #[error("{0}")]
     Usage(String),
@@ -98,6 +104,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) => exit::USAGE,
+            Error::Blocked(_) => exit::BLOCKED,
             // Another lockfile took this one's place: a person has to look.
             Error::Lock(LockError::Conflict {
                 other_lineage: true,

@@ -133,6 +133,10 @@ pub struct DesiredApp {
     pub client_secret: SecretString,
     /// Zoom's "Secret Token" for the app's webhooks.
     pub webhook_secret: SecretString,
+    /// `lifecycle.allow_replace` in the manifest.
+    pub allow_replace: bool,
+    /// `lifecycle.protect` in the manifest.
+    pub protect: bool,
 }
 
 /// An app as Recall holds it: the fields recallform reads back.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
-use super::session::{Session, Where};
+use super::session::{GuardArgs, Session, Where};
 use super::{Global, output};
 use crate::apply::{self, Outcome, Status};
 use crate::apply_lock::ApplyLock;
@@ -55,11 +55,21 @@ pub struct ApplyArgs {
     /// Exit 0 when there was nothing to do, 2 when changes were applied, other codes on errors.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub guards: GuardArgs,
 }
 
 /// Locks, plans or checks the saved plan, asks, applies and reports.
 pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
     let saved = args.plan_file.as_deref().map(SavedPlan::read).transpose()?;
+    let g = &args.guards;
+    if saved.is_some()
+        && (g.allow_delete || g.force || !g.allow_replace.is_empty() || !g.target.is_empty())
+    {
+        return Err(Error::Usage(
+            "`--allow-delete`, `--allow-replace`, `--force` and `--target` shape a plan: pass them to `recallform plan --out`, where the review sees their effect".into(),
+        ));
+    }
     let at = match &saved {
         Some(s) => saved_where(global, args, s)?,
         None => Where::from_global(global, args.sandbox),
@@ -69,7 +79,7 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
         Duration::from_secs(args.lock_timeout),
         &command_line(),
     )?;
-    let mut session = Session::open(global, at).await?;
+    let session = Session::open(global, at, &args.guards).await?;
 
     let plan = match (&saved, &args.plan_file) {
         (Some(s), Some(file)) => {
@@ -92,6 +102,19 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
     let text = args.format == ResultFormat::Text && !global.quiet;
     if text {
         output::data(&render::text(&plan, output::stdout_style()));
+    }
+    if !plan.targets.is_empty() && !global.quiet {
+        output::message(
+            "warning: this apply is limited by `--target`; other changes are left for later",
+        );
+    }
+    let blocked: Vec<String> = plan
+        .blocked()
+        .map(|c| format!("`{}`: {}", c.name, c.blocked.as_deref().unwrap_or_default()))
+        .collect();
+    if !blocked.is_empty() {
+        session.close().await;
+        return Err(Error::Blocked(blocked));
     }
 
     let total = plan.actionable().count();
@@ -120,7 +143,7 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
         &plan,
         &session.desired,
         session.client.clone(),
-        &mut session.lock,
+        session.lock.clone(),
         &options,
         |o| {
             if !text {
@@ -162,7 +185,8 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
                 },
             ));
             if failed + skipped < outcomes.len() {
-                output::data(&zoom_hint(session.lock.path(), session.lock.apps().len()));
+                let lock = session.lock();
+                output::data(&zoom_hint(lock.path(), lock.apps().len()));
             }
         }
         ResultFormat::Text => {}
@@ -247,13 +271,22 @@ fn describe(o: &Outcome) -> String {
     let verb = match o.action {
         Action::Create => "created",
         Action::Adopt => "adopted",
-        Action::NoOp => "unchanged",
+        Action::Update => "updated",
+        Action::Replace => "replaced",
+        Action::Delete => "deleted",
+        Action::NoOp => "record updated",
     };
+    let previous = o.previous_id.as_deref().unwrap_or_default();
     match &o.status {
-        Status::Done(app) => format!(
+        Status::Done(Some(app)) if o.action == Action::Replace => format!(
+            "zoom_oauth_app.{}: replaced `{previous}` with `{}`\n\n    !! NEW webhook URL: {}\n    !! enter it in the Zoom app (event notification endpoint and deauthorization endpoint): the old URL no longer works\n\n",
+            o.name, app.id, app.webhook_url
+        ),
+        Status::Done(Some(app)) => format!(
             "zoom_oauth_app.{}: {verb} `{}`\n    webhook URL: {}\n",
             o.name, app.id, app.webhook_url
         ),
+        Status::Done(None) => format!("zoom_oauth_app.{}: {verb} `{previous}`\n", o.name),
         Status::Failed(why) => format!("zoom_oauth_app.{}: failed: {why}\n", o.name),
         Status::Skipped => format!("zoom_oauth_app.{}: not started (interrupted)\n", o.name),
     }
@@ -275,7 +308,7 @@ fn results_json(plan: &Plan, outcomes: &[Outcome], plan_file: Option<&Path>) -> 
         .iter()
         .map(|o| {
             let (status, app, error) = match &o.status {
-                Status::Done(app) => ("done", Some(app), None),
+                Status::Done(app) => ("done", app.as_ref(), None),
                 Status::Failed(why) => ("failed", None, Some(why.as_str())),
                 Status::Skipped => ("skipped", None, None),
             };
@@ -284,6 +317,7 @@ fn results_json(plan: &Plan, outcomes: &[Outcome], plan_file: Option<&Path>) -> 
                 "action": o.action.as_str(),
                 "status": status,
                 "id": app.map(|a| &a.id),
+                "previous_id": o.previous_id,
                 "webhook_url": app.map(|a| &a.webhook_url),
                 "error": error,
             })

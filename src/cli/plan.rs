@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::session::{Session, Where};
+use super::session::{GuardArgs, Session, Where};
 use super::show::render_plan;
 use super::{Format, Global, output};
 use crate::error::{Error, exit};
@@ -26,12 +26,51 @@ pub struct PlanArgs {
     /// Also save the plan to FILE, for `recallform apply FILE` (JSON, no secret values).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Show only what changed outside recallform (drift); with `--detailed-exitcode`, exit 2
+    /// when there is any.
+    #[arg(long, conflicts_with = "out")]
+    pub refresh_only: bool,
+    #[command(flatten)]
+    pub guards: GuardArgs,
 }
 
 /// Computes and prints the plan.
 pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8, Error> {
-    let session = Session::open(global, Where::from_global(global, args.sandbox)).await?;
+    let session = Session::open(
+        global,
+        Where::from_global(global, args.sandbox),
+        &args.guards,
+    )
+    .await?;
     let plan = &session.plan;
+    if !plan.targets.is_empty() && !global.quiet {
+        output::message(
+            "warning: this plan is limited by `--target`; it does not show every change",
+        );
+    }
+    if args.refresh_only {
+        match args.format {
+            Format::Json => output::data(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"format_version": 1, "drift": plan.drift})
+                )
+                .expect("JSON serializes")
+            )),
+            _ if global.quiet => {}
+            _ => output::data(&crate::plan::render::drift_only(
+                plan,
+                output::stdout_style(),
+            )),
+        }
+        let drifted = args.detailed_exitcode && !plan.drift.is_empty();
+        session.close().await;
+        return Ok(if drifted {
+            exit::CHANGES
+        } else {
+            exit::SUCCESS
+        });
+    }
     if let Some(out) = &args.out {
         let basis = session.basis(&saved::new_salt());
         let file = SavedPlan::new(
@@ -40,7 +79,7 @@ pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8, Error> {
             session.is_sandbox,
             &session.target.name,
             &session.manifest_path,
-            session.lock.path(),
+            session.lock().path(),
         );
         file.write(out)?;
         if !global.quiet {

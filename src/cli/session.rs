@@ -3,9 +3,12 @@
 //! Order matters for safety: the manifest is validated and every credential resolved before
 //! any request is sent, so bad input changes nothing and costs no API call.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+
+use clap::Args;
 
 use super::Global;
 use crate::emulator::{self, Emulator};
@@ -13,7 +16,7 @@ use crate::error::Error;
 use crate::lockfile::LockStore;
 use crate::manifest::{self, Manifest, credentials};
 use crate::model::{DesiredApp, RemoteApp, SecretString};
-use crate::plan::{self, Plan};
+use crate::plan::{self, Guards, Plan};
 use crate::recall::Client;
 use crate::recall::target::{self, Target};
 use crate::saved::{self, Basis, LockPosition};
@@ -42,6 +45,23 @@ impl<'a> Where<'a> {
     }
 }
 
+/// The guard and scope options plan and apply share.
+#[derive(Debug, Default, Args)]
+pub struct GuardArgs {
+    /// Allow deleting the Recall apps of entries removed from the manifest.
+    #[arg(long)]
+    pub allow_delete: bool,
+    /// Allow replacing NAME (a new Recall ID and webhook URL) when its kind or client_id changed.
+    #[arg(long, value_name = "NAME")]
+    pub allow_replace: Vec<String>,
+    /// Allow more deletes than `policy.max_deletes`.
+    #[arg(long)]
+    pub force: bool,
+    /// Limit the plan to NAME (repeatable); the result is partial.
+    #[arg(long, value_name = "NAME")]
+    pub target: Vec<String>,
+}
+
 /// Everything a plan was computed from, ready for apply.
 pub struct Session {
     /// The manifest's path.
@@ -56,8 +76,8 @@ pub struct Session {
     pub target: Target,
     /// The client for it.
     pub client: Arc<Client>,
-    /// The lockfile.
-    pub lock: LockStore,
+    /// The lockfile, shared with apply's tasks.
+    pub lock: Arc<Mutex<LockStore>>,
     /// Every app Recall has.
     pub remote: Vec<RemoteApp>,
     /// The plan.
@@ -70,7 +90,11 @@ pub struct Session {
 
 impl Session {
     /// Loads, resolves, lists and plans.
-    pub async fn open(global: &Global, at: Where<'_>) -> Result<Session, Error> {
+    pub async fn open(
+        global: &Global,
+        at: Where<'_>,
+        guard_args: &GuardArgs,
+    ) -> Result<Session, Error> {
         let manifest_error = |diagnostics| Error::Manifest {
             file: at.manifest.display().to_string(),
             diagnostics,
@@ -100,7 +124,30 @@ impl Session {
         let timeout = Duration::from_secs(global.timeout);
         let client = Arc::new(Client::new(target.api_url.clone(), key, timeout)?);
         let remote = client.list_apps(None).await?;
-        let plan = plan::diff(&desired, lock.apps(), &remote);
+        for name in guard_args.target.iter().chain(&guard_args.allow_replace) {
+            let known = desired.iter().any(|d| &d.name == name) || lock.apps().contains_key(name);
+            if !known {
+                return Err(Error::Usage(format!(
+                    "`{name}` is neither in the manifest nor in the lockfile"
+                )));
+            }
+        }
+        let guards = Guards {
+            allow_delete: guard_args.allow_delete || manifest.policy.allow_delete,
+            allow_replace: guard_args.allow_replace.iter().cloned().collect(),
+            max_deletes: manifest.policy.max_deletes,
+            force: guard_args.force,
+            targets: guard_args.target.iter().cloned().collect::<BTreeSet<_>>(),
+        };
+        let fingerprint = |v: &str| lock.fingerprint(v);
+        let plan = plan::diff(&plan::Inputs {
+            desired: &desired,
+            locked: lock.apps(),
+            remote: &remote,
+            moves: &manifest.moves,
+            fingerprint: &fingerprint,
+            guards: &guards,
+        });
         Ok(Session {
             manifest_path: at.manifest.to_path_buf(),
             manifest_sha256: manifest.sha256,
@@ -108,7 +155,7 @@ impl Session {
             api_key,
             target,
             client,
-            lock,
+            lock: Arc::new(Mutex::new(lock)),
             remote,
             plan,
             is_sandbox: at.sandbox,
@@ -116,11 +163,16 @@ impl Session {
         })
     }
 
+    /// The lockfile, for reading.
+    pub fn lock(&self) -> MutexGuard<'_, LockStore> {
+        self.lock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// What this session's plan was computed from, with the given salt.
     pub fn basis(&self, salt: &str) -> Basis {
         let inputs = saved::inputs(&self.desired, self.api_key.as_ref());
         let lockfile = self
-            .lock
+            .lock()
             .position()
             .map(|(lineage, serial)| LockPosition { lineage, serial });
         saved::basis(&self.manifest_sha256, salt, &inputs, lockfile, &self.remote)

@@ -58,6 +58,8 @@ pub fn resolve(manifest: &Manifest, env: EnvLookup) -> Result<Vec<DesiredApp>, V
                     client_id,
                     client_secret,
                     webhook_secret,
+                    allow_replace: spec.allow_replace,
+                    protect: spec.protect,
                 });
             }
             (a, b, c) => problems.extend(a.err().into_iter().chain(b.err()).chain(c.err())),

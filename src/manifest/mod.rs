@@ -40,6 +40,10 @@ pub struct Manifest {
     pub api_key: Located<Reference>,
     /// The apps, in manifest order.
     pub apps: Vec<AppSpec>,
+    /// Renames (`from`, `to`) of lockfile records.
+    pub moves: Vec<(String, String)>,
+    /// Guards for deletes.
+    pub policy: Policy,
     /// SHA-256 of the manifest's text, so a saved plan can tell that it changed.
     pub sha256: String,
 }
@@ -59,6 +63,28 @@ pub struct AppSpec {
     pub client_secret: Located<Reference>,
     /// Where the webhook secret is read from.
     pub webhook_secret: Located<Reference>,
+    /// `lifecycle.allow_replace`.
+    pub allow_replace: bool,
+    /// `lifecycle.protect`.
+    pub protect: bool,
+}
+
+/// The manifest's `policy`, with defaults applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// `policy.allow_delete` (default `false`).
+    pub allow_delete: bool,
+    /// `policy.max_deletes` (default 3).
+    pub max_deletes: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            allow_delete: false,
+            max_deletes: 3,
+        }
+    }
 }
 
 impl Manifest {

@@ -37,6 +37,57 @@ pub struct RawManifest {
     #[serde(default)]
     #[schemars(schema_with = "apps_schema")]
     pub zoom_oauth_apps: Option<Spanned<AppMap>>,
+    /// Apps renamed in the manifest: each entry renames the lockfile's record from `from` to
+    /// `to` without any call to Recall. Keep an entry until every copy of the lockfile has
+    /// been applied; an entry whose `from` is no longer recorded does nothing.
+    #[serde(default)]
+    pub moved: Option<Vec<RawMove>>,
+    /// Guards for changes that delete apps.
+    #[serde(default)]
+    pub policy: Option<RawPolicy>,
+}
+
+/// One rename.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Move")]
+pub struct RawMove {
+    /// The app's old name, as recorded in the lockfile.
+    #[schemars(with = "String")]
+    pub from: Spanned<String>,
+    /// The app's new name, as in `zoom_oauth_apps`.
+    #[schemars(with = "String")]
+    pub to: Spanned<String>,
+}
+
+/// Guards for destructive changes.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Policy")]
+pub struct RawPolicy {
+    /// Let `apply` delete the Recall apps of entries removed from the manifest, without
+    /// `--allow-delete`. Default `false`.
+    #[serde(default)]
+    pub allow_delete: Option<bool>,
+    /// A plan that deletes more apps than this is blocked unless `--force`. Default `3`.
+    #[serde(default)]
+    pub max_deletes: Option<u32>,
+}
+
+/// What recallform may do to an existing app.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Lifecycle")]
+pub struct RawLifecycle {
+    /// Let `apply` replace the app (delete and create it again, with a new Recall ID and webhook
+    /// URL) when its `kind` or `client_id` changes, without `--allow-replace NAME`. Default
+    /// `false`.
+    #[serde(default)]
+    pub allow_replace: Option<bool>,
+    /// Never delete or replace the app, even after it leaves the manifest (the flag is kept in
+    /// the lockfile), until `recallform state unprotect NAME`. Default `false`.
+    #[serde(default)]
+    pub protect: Option<bool>,
 }
 
 fn version_schema(_: &mut SchemaGenerator) -> Schema {
@@ -88,6 +139,9 @@ pub struct RawApp {
     pub client_secret: Spanned<ValueSource>,
     /// The Zoom app's event-subscription webhook, which Zoom sends to Recall.
     pub webhook: RawWebhook,
+    /// What recallform may do to the app once it exists.
+    #[serde(default)]
+    pub lifecycle: Option<RawLifecycle>,
 }
 
 /// The Zoom app's webhook settings.

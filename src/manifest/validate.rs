@@ -9,8 +9,8 @@ use std::path::Path;
 
 use serde_saphyr::Spanned;
 
-use super::raw::{APP_NAME_PATTERN, RawApp, RawManifest, Reference, ValueSource};
-use super::{AppSpec, Located, Manifest, backticked};
+use super::raw::{APP_NAME_PATTERN, RawApp, RawManifest, RawMove, Reference, ValueSource};
+use super::{AppSpec, Located, Manifest, Policy, backticked};
 use crate::diagnostic::{self, Diagnostic, Location};
 use crate::model::{Kind, Region};
 use crate::recall::target;
@@ -127,6 +127,15 @@ pub(super) fn validate(path: &Path, raw: RawManifest) -> Result<Manifest, Vec<Di
         }
     }
 
+    let moves = check_moves(&mut c, raw.moved.unwrap_or_default(), &apps);
+    let policy = raw
+        .policy
+        .map(|p| Policy {
+            allow_delete: p.allow_delete.unwrap_or(false),
+            max_deletes: p.max_deletes.map_or(3, |n| n as usize),
+        })
+        .unwrap_or_default();
+
     if c.problems.is_empty() {
         Ok(Manifest {
             path: path.to_path_buf(),
@@ -134,12 +143,57 @@ pub(super) fn validate(path: &Path, raw: RawManifest) -> Result<Manifest, Vec<Di
             base_url,
             api_key,
             apps,
+            moves,
+            policy,
             sha256: String::new(),
         })
     } else {
         diagnostic::sort(&mut c.problems);
         Err(c.problems)
     }
+}
+
+/// Each rename goes from a name not in the manifest to one that is, once per name.
+fn check_moves(c: &mut Checker, moves: Vec<RawMove>, apps: &[AppSpec]) -> Vec<(String, String)> {
+    let in_manifest = |n: &str| apps.iter().any(|a| a.name == n);
+    let mut seen_from = HashMap::new();
+    let mut seen_to = HashMap::new();
+    let mut out = Vec::new();
+    for m in moves {
+        let (from, to) = (&m.from.value, &m.to.value);
+        let problem = if !is_valid_name(from) || !is_valid_name(to) {
+            Some((
+                c.at(&m.from),
+                format!("`{from}` -> `{to}` is not a move between valid app names"),
+            ))
+        } else if from == to {
+            Some((c.at(&m.to), format!("`{from}` is moved to itself")))
+        } else if in_manifest(from) {
+            Some((
+                c.at(&m.from),
+                format!("`{from}` is moved away, but the manifest still has an app with that name"),
+            ))
+        } else if !in_manifest(to) {
+            Some((
+                c.at(&m.to),
+                format!("`{from}` is moved to `{to}`, which is not in `zoom_oauth_apps`"),
+            ))
+        } else if seen_from.insert(from.clone(), ()).is_some() {
+            Some((c.at(&m.from), format!("`{from}` is moved twice")))
+        } else if seen_to.insert(to.clone(), ()).is_some() {
+            Some((c.at(&m.to), format!("two apps are moved to `{to}`")))
+        } else {
+            None
+        };
+        match problem {
+            Some((at, message)) => c.report(
+                Diagnostic::new("invalid-move", message, Some(at))
+                    .with_hint("write `moved: [{from: OLD_NAME, to: NEW_NAME}]`, where NEW_NAME is an app of the manifest and OLD_NAME is not"),
+            ),
+            None => out.push((from.clone(), to.clone())),
+        }
+    }
+    out
 }
 
 fn check_app(
@@ -245,7 +299,10 @@ fn check_app(
         &format!("{slug}-zoom-webhook-secret"),
     );
 
+    let lifecycle = app.lifecycle.unwrap_or_default();
     Some(AppSpec {
+        allow_replace: lifecycle.allow_replace.unwrap_or(false),
+        protect: lifecycle.protect.unwrap_or(false),
         name: name.value.clone(),
         location: name_at,
         kind: kind?,

@@ -13,7 +13,7 @@ use std::fmt::Write;
 
 use similar::TextDiff;
 
-use super::{Action, Change, FieldChange, FieldDiff, Plan, Unhandled};
+use super::{Action, Change, FieldChange, FieldDiff, Plan, render};
 
 /// The first line of every plan comment, for bots that update the comment in place.
 pub const MARKER: &str = "<!-- recallform:plan -->";
@@ -31,8 +31,29 @@ pub fn markdown(plan: &Plan, limit: usize, plan_file: Option<&str>) -> String {
     out.push_str(MARKER);
     out.push('\n');
     out.push_str(&title(plan));
+    if !plan.targets.is_empty() {
+        let targets: Vec<String> = plan.targets.iter().map(|t| code(t)).collect();
+        let _ = writeln!(
+            out,
+            "\n> [!NOTE]\n> This plan is limited to {} (`--target`); other apps' changes are not shown.",
+            targets.join(", ")
+        );
+    }
     if plan.is_destructive() {
         out.push_str(&warning(plan));
+    }
+    if plan.blocked().next().is_some() {
+        out.push_str(&blocked(plan));
+    }
+    if !plan.drift.is_empty() {
+        out.push_str("\n#### Changed outside recallform\n\n");
+        for d in &plan.drift {
+            let id =
+                d.id.as_deref()
+                    .map(|id| format!(" ({})", code(id)))
+                    .unwrap_or_default();
+            let _ = writeln!(out, "- {}{id}: {}", code(&d.name), escape(&d.what));
+        }
     }
 
     let rows = table_rows(plan);
@@ -50,12 +71,6 @@ pub fn markdown(plan: &Plan, limit: usize, plan_file: Option<&str>) -> String {
         .actionable()
         .filter(|c| c.fields.iter().any(FieldDiff::changes))
         .map(change_details)
-        .chain(
-            plan.unhandled
-                .iter()
-                .filter(|u| !u.fields.is_empty())
-                .map(unhandled_details),
-        )
         .collect();
     let unmanaged_len = unmanaged.iter().map(|r| r.len()).sum::<usize>() + 200;
     let details_budget = limit.saturating_sub(out.len() + RESERVE + unmanaged_len.min(limit / 4));
@@ -100,10 +115,8 @@ fn title(plan: &Plan) -> String {
             if s.no_op == 1 { "app" } else { "apps" }
         );
     }
-    let mut t = format!(
-        "### recallform plan: {} to create, {} to adopt, {} unchanged",
-        s.create, s.adopt, s.no_op
-    );
+    let counts = render::plan_counts(plan);
+    let mut t = format!("### recallform plan: {}", counts.trim_end_matches('.'));
     if s.unhandled > 0 {
         let _ = write!(t, ", {} not handled", s.unhandled);
     }
@@ -112,35 +125,79 @@ fn title(plan: &Plan) -> String {
 }
 
 fn warning(plan: &Plan) -> String {
-    let names: Vec<String> = plan
-        .actionable()
-        .filter(|c| c.fields.iter().any(|f| f.forces_replacement))
-        .map(|c| code(&c.name))
-        .collect();
-    format!(
-        "\n> [!WARNING]\n> This plan replaces {}: {}. A replaced app gets a new Recall ID and webhook URL, which must be entered in its Zoom app again.\n",
-        if names.len() == 1 {
-            "1 app".to_string()
-        } else {
-            format!("{} apps", names.len())
-        },
-        names.join(", ")
-    )
+    let names = |a: Action| -> Vec<String> {
+        plan.actionable()
+            .filter(|c| c.action == a && c.deletes_an_app())
+            .map(|c| code(&c.name))
+            .collect()
+    };
+    let (replaced, deleted) = (names(Action::Replace), names(Action::Delete));
+    let mut parts = Vec::new();
+    if !replaced.is_empty() {
+        parts.push(format!(
+            "replaces {} ({}): each gets a new Recall ID and webhook URL, which must be entered in its Zoom app again",
+            plural_apps(replaced.len()),
+            replaced.join(", ")
+        ));
+    }
+    if !deleted.is_empty() {
+        parts.push(format!(
+            "deletes {} from Recall ({})",
+            plural_apps(deleted.len()),
+            deleted.join(", ")
+        ));
+    }
+    format!("\n> [!WARNING]\n> This plan {}.\n", parts.join("; and it "))
+}
+
+fn blocked(plan: &Plan) -> String {
+    let mut out = String::from(
+        "\n> [!CAUTION]\n> `apply` will refuse this plan (exit 3) until these are allowed:\n",
+    );
+    for c in plan.blocked() {
+        let _ = writeln!(
+            out,
+            "> - {}: {}",
+            code(&c.name),
+            escape(c.blocked.as_deref().unwrap_or_default())
+        );
+    }
+    out
+}
+
+fn plural_apps(n: usize) -> String {
+    if n == 1 {
+        "1 app".into()
+    } else {
+        format!("{n} apps")
+    }
 }
 
 fn table_rows(plan: &Plan) -> Vec<String> {
     let mut rows: Vec<String> = plan
         .actionable()
         .map(|c| {
-            let what = match c.action {
+            let mut what = match c.action {
                 Action::Adopt => "recorded in the lockfile; nothing is created".to_string(),
                 Action::Create => "new app".to_string(),
-                Action::NoOp => changed_fields(&c.fields),
+                Action::Delete if c.already_gone => "already gone; record removed".to_string(),
+                Action::Delete if c.deposed => "left by an interrupted replacement".to_string(),
+                Action::Delete => "deleted".to_string(),
+                Action::Update | Action::Replace => changed_fields(&c.fields),
+                Action::NoOp => "lockfile only".to_string(),
             };
-            let what = match &c.drift {
-                Some(d) => format!("{what} (changed outside recallform: {})", escape(d)),
-                None => what,
-            };
+            if let Some(m) = &c.moved_from {
+                let _ = write!(what, " (moved from {})", code(m));
+            }
+            for l in &c.lockfile_changes {
+                let _ = write!(what, " (lockfile: {})", escape(l));
+            }
+            if let Some(d) = &c.drift {
+                let _ = write!(what, " (changed outside recallform: {})", escape(d));
+            }
+            if c.blocked.is_some() {
+                what.push_str(" — **blocked**");
+            }
             format!(
                 "| {} | {} | {} | {what} |\n",
                 c.action.as_str(),
@@ -205,11 +262,6 @@ fn push_rows(out: &mut String, rows: &[String], budget: usize, columns: usize) {
 
 fn change_details(c: &Change) -> String {
     details(&c.name, c.action.as_str(), &c.fields, "after apply")
-}
-
-fn unhandled_details(u: &Unhandled) -> String {
-    // Nothing is applied for these: the right-hand side is what the manifest asks for.
-    details(&u.name, "not handled", &u.fields, "in the manifest")
 }
 
 /// A collapsed section with the app's settings before and after, as a unified diff.

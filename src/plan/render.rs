@@ -60,6 +60,20 @@ pub fn text(plan: &Plan, style: Style) -> String {
     let summary = plan.summary();
     let actionable: Vec<&Change> = plan.actionable().collect();
 
+    if !plan.targets.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} this plan is limited to {} (`--target`); other apps' changes are not shown.\n",
+            style.yellow("Warning:"),
+            plan.targets
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    out.push_str(&drift_text(plan, style));
+
     if actionable.is_empty() {
         if plan.unhandled.is_empty() {
             let _ = writeln!(
@@ -81,9 +95,7 @@ pub fn text(plan: &Plan, style: Style) -> String {
         let _ = writeln!(
             out,
             "{}\n",
-            style.yellow(
-                "Not handled by this version of recallform (nothing will be done about these):"
-            )
+            style.yellow("Not handled by recallform (nothing will be done about these):")
         );
         for u in &plan.unhandled {
             let id =
@@ -97,9 +109,6 @@ pub fn text(plan: &Plan, style: Style) -> String {
                 u.name,
                 u.reason
             );
-            if !u.fields.is_empty() {
-                render_fields(&mut out, &u.fields, &[], style);
-            }
         }
         out.push('\n');
     }
@@ -120,18 +129,83 @@ pub fn text(plan: &Plan, style: Style) -> String {
         out.push('\n');
     }
 
-    let _ = writeln!(
-        out,
-        "{} {} to create, {} to adopt, {} unchanged.",
-        style.bold("Plan:"),
-        summary.create,
-        summary.adopt,
-        summary.no_op
-    );
+    let blocked: Vec<&Change> = plan.blocked().collect();
+    if !blocked.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}\n",
+            style.red("Blocked: apply refuses this plan (exit 3) and changes nothing until these are allowed:")
+        );
+        for c in blocked {
+            let _ = writeln!(
+                out,
+                "  - zoom_oauth_app.{}: {}",
+                c.name,
+                c.blocked.as_deref().unwrap_or_default()
+            );
+        }
+        out.push('\n');
+    }
+
+    let _ = writeln!(out, "{} {}", style.bold("Plan:"), plan_counts(plan));
     out
 }
 
+/// `N to create, N to adopt, [N to update, N to replace, N to delete, ]N unchanged.`: the
+/// counts of actions that occur, besides the three that always show.
+pub fn plan_counts(plan: &Plan) -> String {
+    let s = plan.summary();
+    let mut parts = vec![
+        format!("{} to create", s.create),
+        format!("{} to adopt", s.adopt),
+    ];
+    for (n, what) in [
+        (s.update, "update"),
+        (s.replace, "replace"),
+        (s.delete, "delete"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} to {what}"));
+        }
+    }
+    parts.push(format!("{} unchanged", s.no_op));
+    format!("{}.", parts.join(", "))
+}
+
+/// The section "changed outside recallform", or nothing.
+fn drift_text(plan: &Plan, style: Style) -> String {
+    if plan.drift.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("{}\n\n", style.yellow("Changed outside recallform:"));
+    for d in &plan.drift {
+        let id =
+            d.id.as_deref()
+                .map(|id| format!(" ({id})"))
+                .unwrap_or_default();
+        let _ = writeln!(out, "  ~ zoom_oauth_app.{}{id}: {}", d.name, d.what);
+    }
+    out.push('\n');
+    out
+}
+
+/// Only the drift section, for `plan --refresh-only`.
+pub fn drift_only(plan: &Plan, style: Style) -> String {
+    match drift_text(plan, style) {
+        text if text.is_empty() => "No changes outside recallform.\n".to_string(),
+        text => format!(
+            "{text}Drift: {} found.\n",
+            crate::error::plural(plan.drift.len(), "change")
+        ),
+    }
+}
+
 fn render_change(out: &mut String, c: &Change, style: Style) {
+    let moved = c
+        .moved_from
+        .as_deref()
+        .map(|m| format!(" (moved from `{m}`)"))
+        .unwrap_or_default();
     let (symbol, why, always_show): (String, String, &[&str]) = match c.action {
         Action::Create => (
             style.green("+"),
@@ -149,21 +223,58 @@ fn render_change(out: &mut String, c: &Change, style: Style) {
             },
             &["id", "client_id"],
         ),
-        Action::NoOp => return,
+        Action::Update => (
+            style.yellow("~"),
+            "will be updated in place".into(),
+            &["id"],
+        ),
+        Action::Replace => (
+            format!("{}/{}", style.red("-"), style.green("+")),
+            format!(
+                "must be replaced: {}; it gets a new Recall ID and webhook URL",
+                c.reason
+            ),
+            &["id"],
+        ),
+        Action::Delete if c.deposed => (
+            style.red("-"),
+            format!(
+                "app `{}`, left behind by an interrupted replacement, will be deleted",
+                c.id.as_deref().unwrap_or_default()
+            ),
+            &["id"],
+        ),
+        Action::Delete if c.already_gone => (
+            style.red("-"),
+            "is already gone from Recall; its lockfile record will be removed".into(),
+            &["id"],
+        ),
+        Action::Delete => (style.red("-"), "will be deleted".into(), &["id"]),
+        Action::NoOp => (
+            style.yellow("~"),
+            "only its lockfile record changes".into(),
+            &["id"],
+        ),
     };
-    let _ = writeln!(out, "  # zoom_oauth_app.{} {why}", c.name);
+    let _ = writeln!(out, "  # zoom_oauth_app.{}{moved} {why}", c.name);
+    if let Some(blocked) = &c.blocked {
+        let _ = writeln!(out, "  # {} {blocked}", style.red("BLOCKED:"));
+    }
     let _ = writeln!(out, "  {symbol} zoom_oauth_app \"{}\" {{", c.name);
     // The Recall ID is shown like a field that does not change, aligned with the others.
-    let id = c.id.as_deref().map(|id| FieldDiff {
-        field: "id".into(),
-        before: Some(id.into()),
-        after: Some(id.into()),
-        sensitive: false,
-        change: FieldChange::Unchanged,
-        forces_replacement: false,
-    });
+    let id =
+        c.id.as_deref()
+            .map(|id| FieldDiff::plain("id", Some(id), Some(id)));
     let fields: Vec<FieldDiff> = id.into_iter().chain(c.fields.iter().cloned()).collect();
     render_fields(out, &fields, always_show, style);
+    for l in c
+        .moved_from
+        .iter()
+        .map(|m| format!("renamed from `{m}`"))
+        .chain(c.lockfile_changes.iter().cloned())
+    {
+        let _ = writeln!(out, "      {} lockfile: {l}", style.yellow("~"));
+    }
     out.push_str("    }\n\n");
 }
 
@@ -198,6 +309,9 @@ fn field_line(f: &FieldDiff, style: Style) -> (String, String) {
         (false, Some(v)) => quoted(v),
         (false, None) => "(none)".to_string(),
     };
+    if let (true, Some(note)) = (f.sensitive, &f.note) {
+        return (style.yellow("~"), format!("({note})"));
+    }
     match f.change {
         FieldChange::Unchanged => (" ".into(), value(&f.after)),
         FieldChange::Added => (style.green("+"), value(&f.after)),
@@ -238,7 +352,9 @@ pub fn json(plan: &Plan) -> Value {
         "changes": plan.changes,
         "summary": plan.summary(),
         "unhandled": plan.unhandled,
+        "drift": plan.drift,
         "unmanaged": plan.unmanaged,
+        "targets": plan.targets,
     })
 }
 
@@ -261,6 +377,7 @@ mod tests {
             after: after.map(Into::into),
             sensitive,
             change,
+            note: None,
             forces_replacement: false,
         };
         use FieldChange::*;

@@ -8,11 +8,21 @@ use super::*;
 use crate::lockfile::LockedApp;
 use crate::model::{DesiredApp, Kind, RemoteApp, SecretString};
 
+/// The secrets every wanted app has, unless changed.
+const CS: &str = "cs";
+const WS: &str = "ws";
+
+fn fp(v: &str) -> String {
+    format!("fp:{v}")
+}
+
 #[derive(Default)]
 struct World {
     desired: Vec<DesiredApp>,
     locked: BTreeMap<String, LockedApp>,
     remote: Vec<RemoteApp>,
+    moves: Vec<(String, String)>,
+    guards: Guards,
 }
 
 impl World {
@@ -21,12 +31,21 @@ impl World {
             name: name.into(),
             kind,
             client_id: client_id.into(),
-            client_secret: SecretString::new("cs".into()),
-            webhook_secret: SecretString::new("ws".into()),
+            client_secret: SecretString::new(CS.into()),
+            webhook_secret: SecretString::new(WS.into()),
+            allow_replace: false,
+            protect: false,
         });
         self
     }
 
+    /// Edits the last wanted app.
+    fn with(mut self, edit: impl FnOnce(&mut DesiredApp)) -> Self {
+        edit(self.desired.last_mut().expect("an app"));
+        self
+    }
+
+    /// A record, with the fingerprints of the secrets the manifest has (as after an apply).
     fn locked(mut self, name: &str, id: &str, kind: Kind, client_id: &str) -> Self {
         self.locked.insert(
             name.into(),
@@ -36,9 +55,20 @@ impl World {
                 client_id: client_id.into(),
                 created_at: "2026-01-01T00:00:00.000000Z".into(),
                 webhook_url: format!("https://r/api/v2/zoom-oauth-apps/{id}/webhook"),
+                secrets: [
+                    ("client_secret".into(), fp(CS)),
+                    ("webhook_secret".into(), fp(WS)),
+                ]
+                .into(),
                 ..LockedApp::default()
             },
         );
+        self
+    }
+
+    /// Edits a record.
+    fn with_lock(mut self, name: &str, edit: impl FnOnce(&mut LockedApp)) -> Self {
+        edit(self.locked.get_mut(name).expect("a record"));
         self
     }
 
@@ -55,8 +85,33 @@ impl World {
         self
     }
 
+    /// Recall returns the last remote app's secrets.
+    fn readable(mut self, client_secret: &str, webhook_secret: &str) -> Self {
+        let r = self.remote.last_mut().expect("a remote app");
+        r.client_secret = Some(SecretString::new(client_secret.into()));
+        r.webhook_secret = Some(SecretString::new(webhook_secret.into()));
+        self
+    }
+
+    fn moved(mut self, from: &str, to: &str) -> Self {
+        self.moves.push((from.into(), to.into()));
+        self
+    }
+
+    fn guards(mut self, edit: impl FnOnce(&mut Guards)) -> Self {
+        edit(&mut self.guards);
+        self
+    }
+
     fn plan(&self) -> Plan {
-        diff(&self.desired, &self.locked, &self.remote)
+        diff(&Inputs {
+            desired: &self.desired,
+            locked: &self.locked,
+            remote: &self.remote,
+            moves: &self.moves,
+            fingerprint: &fp,
+            guards: &self.guards,
+        })
     }
 }
 
@@ -67,6 +122,10 @@ fn actions(plan: &Plan) -> Vec<(&str, Action, Option<&str>)> {
         .iter()
         .map(|c| (c.name.as_str(), c.action, c.id.as_deref()))
         .collect()
+}
+
+fn field<'a>(c: &'a Change, name: &str) -> &'a FieldDiff {
+    c.fields.iter().find(|f| f.field == name).unwrap()
 }
 
 #[test]
@@ -88,6 +147,10 @@ fn creates_what_recall_lacks() {
     );
     assert!(plan.has_changes());
     assert_eq!(plan.summary().create, 2);
+    assert_eq!(
+        field(&plan.changes[0], "client_secret").change,
+        FieldChange::Added
+    );
 }
 
 #[test]
@@ -103,14 +166,86 @@ fn recorded_and_present_is_a_no_op() {
 }
 
 #[test]
-fn adopts_by_client_id() {
+fn adopts_by_client_id_and_sends_the_secrets_once() {
     let plan = World::default()
         .want("a", User, "ca")
         .remote("id-x", User, "ca")
         .plan();
     assert_eq!(actions(&plan), [("a", Action::Adopt, Some("id-x"))]);
-    assert_eq!(plan.changes[0].drift, None);
+    let secret = field(&plan.changes[0], "client_secret");
+    assert_eq!(secret.change, FieldChange::Changed);
+    assert_eq!(secret.note.as_deref(), Some("secret not yet recorded"));
     assert!(plan.unmanaged.is_empty());
+}
+
+#[test]
+fn adopts_without_sending_when_recall_shows_the_same_secrets() {
+    let plan = World::default()
+        .want("a", User, "ca")
+        .remote("id-x", User, "ca")
+        .readable(CS, WS)
+        .plan();
+    assert_eq!(actions(&plan), [("a", Action::Adopt, Some("id-x"))]);
+    assert!(plan.changes[0].fields.iter().all(|f| !f.changes()));
+}
+
+#[test]
+fn a_rotated_secret_is_an_update() {
+    let plan = World::default()
+        .want("a", User, "ca")
+        .with(|a| a.webhook_secret = SecretString::new("ws-rotated".into()))
+        .locked("a", "id-a", User, "ca")
+        .remote("id-a", User, "ca")
+        .plan();
+    assert_eq!(actions(&plan), [("a", Action::Update, Some("id-a"))]);
+    let c = &plan.changes[0];
+    assert_eq!(field(c, "webhook_secret").change, FieldChange::Changed);
+    assert_eq!(field(c, "webhook_secret").note, None);
+    assert_eq!(field(c, "client_secret").change, FieldChange::Unchanged);
+    assert!(c.blocked.is_none(), "updates need no permission");
+}
+
+#[test]
+fn a_record_without_fingerprints_sends_the_secrets_once() {
+    let plan = World::default()
+        .want("a", User, "ca")
+        .locked("a", "id-a", User, "ca")
+        .with_lock("a", |l| l.secrets.clear())
+        .remote("id-a", User, "ca")
+        .plan();
+    assert_eq!(actions(&plan), [("a", Action::Update, Some("id-a"))]);
+    assert_eq!(
+        field(&plan.changes[0], "client_secret").note.as_deref(),
+        Some("secret not yet recorded")
+    );
+}
+
+#[test]
+fn readable_secrets_are_the_truth_and_reveal_outside_changes() {
+    // Recall holds what the manifest says: nothing to do, whatever the record says.
+    let plan = World::default()
+        .want("a", User, "ca")
+        .locked("a", "id-a", User, "ca")
+        .with_lock("a", |l| l.secrets.clear())
+        .remote("id-a", User, "ca")
+        .readable(CS, WS)
+        .plan();
+    assert_eq!(actions(&plan), [("a", Action::NoOp, Some("id-a"))]);
+    // Someone changed the client secret in Recall: drift, and an update puts it back.
+    let plan = World::default()
+        .want("a", User, "ca")
+        .locked("a", "id-a", User, "ca")
+        .remote("id-a", User, "ca")
+        .readable("changed-by-hand", WS)
+        .plan();
+    assert_eq!(actions(&plan), [("a", Action::Update, Some("id-a"))]);
+    assert_eq!(plan.drift.len(), 1);
+    assert_eq!(
+        plan.drift[0].what,
+        "`client_secret` was changed outside recallform"
+    );
+    let text = render::text(&plan, Style::new(false));
+    assert!(!text.contains("changed-by-hand"), "{text}");
 }
 
 #[test]
@@ -124,6 +259,10 @@ fn recorded_but_deleted_is_created_again_as_drift() {
         plan.changes[0].drift.as_deref(),
         Some("the recorded app `id-gone` was deleted outside recallform")
     );
+    assert_eq!(
+        plan.drift[0].what,
+        "the recorded app `id-gone` was deleted outside recallform"
+    );
 }
 
 #[test]
@@ -134,60 +273,206 @@ fn recorded_but_moved_is_adopted_under_the_new_id() {
         .remote("id-new", User, "ca")
         .plan();
     assert_eq!(actions(&plan), [("a", Action::Adopt, Some("id-new"))]);
-    assert!(plan.changes[0].drift.as_deref().unwrap().contains("id-new"));
+    assert!(
+        plan.drift[0]
+            .what
+            .ends_with("Recall has its client_id under `id-new`")
+    );
 }
 
 #[test]
-fn immutable_changes_are_not_handled_but_shown() {
-    let plan = World::default()
-        .want("a", Account, "ca")
-        .locked("a", "id-a", User, "ca")
-        .remote("id-a", User, "ca")
-        .want("b", User, "cb-prod")
-        .locked("b", "id-b", User, "cb-dev")
-        .remote("id-b", User, "cb-dev")
+fn changed_kind_or_client_id_is_a_replacement_blocked_until_allowed() {
+    let world = || {
+        World::default()
+            .want("a", Account, "ca")
+            .locked("a", "id-a", User, "ca")
+            .remote("id-a", User, "ca")
+    };
+    let plan = world().plan();
+    assert_eq!(actions(&plan), [("a", Action::Replace, Some("id-a"))]);
+    let c = &plan.changes[0];
+    assert!(field(c, "kind").forces_replacement);
+    assert!(!field(c, "client_id").forces_replacement);
+    assert!(
+        c.blocked.as_deref().unwrap().contains("--allow-replace a"),
+        "{:?}",
+        c.blocked
+    );
+    assert!(plan.is_destructive());
+
+    assert_eq!(
+        world()
+            .guards(|g| {
+                g.allow_replace.insert("a".into());
+            })
+            .plan()
+            .blocked()
+            .count(),
+        0
+    );
+    assert_eq!(
+        world()
+            .with(|a| a.allow_replace = true)
+            .plan()
+            .blocked()
+            .count(),
+        0
+    );
+    let protected = world()
+        .with(|a| {
+            a.allow_replace = true;
+            a.protect = true;
+        })
         .plan();
-    assert!(plan.changes.is_empty());
-    let reasons: Vec<_> = plan
-        .unhandled
-        .iter()
-        .map(|u| (u.name.as_str(), u.reason.as_str()))
-        .collect();
-    assert_eq!(reasons.len(), 2);
     assert!(
-        reasons[0]
-            .1
-            .starts_with("kind changed from `user_level` to `account_level`")
+        protected.changes[0]
+            .blocked
+            .as_deref()
+            .unwrap()
+            .contains("is protected")
     );
-    assert!(
-        reasons[1]
-            .1
-            .starts_with("client_id changed from `cb-dev` to `cb-prod`")
-    );
-    assert!(
-        plan.has_changes(),
-        "a difference that cannot be applied is still a difference"
-    );
-    assert!(plan.unmanaged.is_empty());
 }
 
 #[test]
-fn removed_from_the_manifest_is_not_handled_but_shown() {
-    let plan = World::default()
-        .locked("old", "id-old", User, "c")
-        .remote("id-old", User, "c")
-        .plan();
-    assert_eq!(plan.unhandled.len(), 1);
-    assert_eq!(plan.unhandled[0].id.as_deref(), Some("id-old"));
+fn removed_from_the_manifest_is_a_guarded_delete() {
+    let world = || {
+        World::default()
+            .locked("old", "id-old", User, "c")
+            .remote("id-old", User, "c")
+    };
+    let plan = world().plan();
+    assert_eq!(actions(&plan), [("old", Action::Delete, Some("id-old"))]);
     assert!(
-        plan.unhandled[0]
-            .reason
-            .contains("deleting is not supported yet")
+        plan.changes[0]
+            .blocked
+            .as_deref()
+            .unwrap()
+            .contains("--allow-delete")
     );
     assert!(
         plan.unmanaged.is_empty(),
         "a recorded app is managed, not unmanaged"
     );
+
+    let allowed = world().guards(|g| g.allow_delete = true).plan();
+    assert_eq!(allowed.blocked().count(), 0);
+    let protected = world()
+        .with_lock("old", |l| l.protect = true)
+        .guards(|g| g.allow_delete = true)
+        .plan();
+    assert!(
+        protected.changes[0]
+            .blocked
+            .as_deref()
+            .unwrap()
+            .contains("state unprotect old")
+    );
+}
+
+#[test]
+fn an_already_deleted_record_is_dropped_without_permission() {
+    let plan = World::default().locked("old", "id-gone", User, "c").plan();
+    assert_eq!(actions(&plan), [("old", Action::Delete, Some("id-gone"))]);
+    assert!(plan.changes[0].already_gone);
+    assert_eq!(plan.blocked().count(), 0);
+    assert!(!plan.is_destructive());
+}
+
+#[test]
+fn more_deletes_than_the_policy_allows_need_force() {
+    let mut world = World::default().guards(|g| g.allow_delete = true);
+    for i in 0..4 {
+        world = world.locked(
+            &format!("old-{i}"),
+            &format!("id-{i}"),
+            User,
+            &format!("c{i}"),
+        );
+        world = world.remote(&format!("id-{i}"), User, &format!("c{i}"));
+    }
+    let plan = world.plan();
+    assert_eq!(plan.blocked().count(), 4);
+    assert!(
+        plan.changes[0]
+            .blocked
+            .as_deref()
+            .unwrap()
+            .contains("deletes 4 apps, more than `policy.max_deletes` (3)")
+    );
+    assert_eq!(world.guards(|g| g.force = true).plan().blocked().count(), 0);
+}
+
+#[test]
+fn moves_rename_records_without_touching_recall() {
+    let plan = World::default()
+        .want("new", User, "ca")
+        .locked("old", "id-a", User, "ca")
+        .remote("id-a", User, "ca")
+        .moved("old", "new")
+        .plan();
+    assert_eq!(actions(&plan), [("new", Action::NoOp, Some("id-a"))]);
+    assert_eq!(plan.changes[0].moved_from.as_deref(), Some("old"));
+    assert!(plan.has_changes(), "the lockfile changes");
+    // Both names recorded: not guessed.
+    let plan = World::default()
+        .want("new", User, "ca")
+        .locked("old", "id-a", User, "ca")
+        .locked("new", "id-b", User, "cb")
+        .moved("old", "new")
+        .plan();
+    assert!(
+        plan.unhandled[0]
+            .reason
+            .contains("the lockfile records both")
+    );
+}
+
+#[test]
+fn deposed_apps_are_deleted_without_asking_again() {
+    let plan = World::default()
+        .want("a", User, "new")
+        .locked("a", "id-new", User, "new")
+        .with_lock("a", |l| l.deposed = vec!["id-old".into()])
+        .remote("id-new", User, "new")
+        .remote("id-old", User, "old")
+        .plan();
+    assert_eq!(
+        actions(&plan),
+        [
+            ("a", Action::NoOp, Some("id-new")),
+            ("a", Action::Delete, Some("id-old"))
+        ]
+    );
+    assert!(plan.changes[1].deposed);
+    assert_eq!(plan.blocked().count(), 0);
+    assert!(plan.unmanaged.is_empty());
+}
+
+#[test]
+fn protect_is_copied_into_the_record() {
+    let plan = World::default()
+        .want("a", User, "ca")
+        .with(|a| a.protect = true)
+        .locked("a", "id-a", User, "ca")
+        .remote("id-a", User, "ca")
+        .plan();
+    assert_eq!(plan.changes[0].lockfile_changes, ["protect: false -> true"]);
+    assert!(plan.changes[0].is_actionable());
+}
+
+#[test]
+fn targets_narrow_the_plan() {
+    let plan = World::default()
+        .want("a", User, "ca")
+        .want("b", User, "cb")
+        .remote("id-x", User, "unmanaged")
+        .guards(|g| {
+            g.targets.insert("b".into());
+        })
+        .plan();
+    assert_eq!(actions(&plan), [("b", Action::Create, None)]);
+    assert_eq!(plan.targets, ["b"]);
+    assert!(plan.unmanaged.is_empty());
 }
 
 #[test]
@@ -332,13 +617,26 @@ fn markdown_plan_without_changes() {
 }
 
 #[test]
-fn markdown_warns_only_when_an_app_would_be_replaced() {
-    assert!(!markdown::markdown(&mixed(), 65_536, None).contains("[!WARNING]"));
-    let mut plan = World::default().want("a", User, "ca").plan();
-    plan.changes[0].fields[0].forces_replacement = true;
+fn markdown_warns_only_when_an_app_would_be_replaced_or_deleted() {
+    let calm = World::default()
+        .want("a", User, "ca")
+        .remote("id-x", User, "ca")
+        .plan();
+    assert!(!markdown::markdown(&calm, 65_536, None).contains("[!WARNING]"));
+    let plan = World::default()
+        .want("a", Account, "ca")
+        .locked("a", "id-a", User, "ca")
+        .remote("id-a", User, "ca")
+        .locked("old", "id-o", User, "co")
+        .remote("id-o", User, "co")
+        .plan();
     let md = markdown::markdown(&plan, 65_536, None);
     assert!(
-        md.contains("> [!WARNING]\n> This plan replaces 1 app: <code>a</code>."),
+        md.contains("> [!WARNING]\n> This plan replaces 1 app (<code>a</code>): each gets a new Recall ID and webhook URL, which must be entered in its Zoom app again; and it deletes 1 app from Recall (<code>old</code>).\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("> [!CAUTION]\n> `apply` will refuse this plan (exit 3)"),
         "{md}"
     );
 }
@@ -451,6 +749,44 @@ fn scenarios() -> Vec<(&'static str, Plan)> {
             "unmanaged_only",
             World::default()
                 .remote("id-9", User, "Somebody\"Else")
+                .plan(),
+        ),
+        (
+            "update_not_yet_recorded",
+            World::default()
+                .want("acme-prod", User, "AbC123xyz")
+                .with(|a| a.client_secret = SecretString::new("rotated".into()))
+                .locked("acme-prod", "id-1", User, "AbC123xyz")
+                .with_lock("acme-prod", |l| {
+                    l.secrets.remove("webhook_secret");
+                })
+                .remote("id-1", User, "AbC123xyz")
+                .plan(),
+        ),
+        (
+            "replace_allowed_new_client_id",
+            World::default()
+                .want("acme-prod", User, "ProdClientId")
+                .with(|a| a.allow_replace = true)
+                .locked("acme-prod", "id-1", User, "DevClientId")
+                .remote("id-1", User, "DevClientId")
+                .plan(),
+        ),
+        (
+            "delete_blocked",
+            World::default()
+                .locked("retired", "id-2", Account, "Old1")
+                .remote("id-2", Account, "Old1")
+                .plan(),
+        ),
+        (
+            "moved_and_protected",
+            World::default()
+                .want("acme-production", User, "AbC123xyz")
+                .with(|a| a.protect = true)
+                .locked("acme-prod", "id-1", User, "AbC123xyz")
+                .remote("id-1", User, "AbC123xyz")
+                .moved("acme-prod", "acme-production")
                 .plan(),
         ),
     ]

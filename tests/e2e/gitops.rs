@@ -440,7 +440,11 @@ fn apply_json_quiet_and_verbose() {
     let quiet = h.run(&["plan", "-q"]).expect(0);
     assert_eq!((quiet.stdout.as_str(), quiet.stderr.as_str()), ("", ""));
 
-    h.manifest(&[("acme-dev", "user_level", "Dev1")]);
+    h.manifest(&[
+        ("acme-prod", "user_level", "AbC123xyz"),
+        ("acme-eu", "account_level", "XyZ789"),
+        ("acme-dev", "user_level", "Dev1"),
+    ]);
     let verbose = h.run(&["apply", "--auto-approve", "-v"]).expect(0);
     assert!(
         verbose.stderr.contains("GET http://127.0.0.1:"),
@@ -459,7 +463,12 @@ fn apply_json_quiet_and_verbose() {
         "-v shows no bodies"
     );
 
-    h.manifest(&[("stark", "user_level", "Stark1")]);
+    h.manifest(&[
+        ("acme-prod", "user_level", "AbC123xyz"),
+        ("acme-eu", "account_level", "XyZ789"),
+        ("acme-dev", "user_level", "Dev1"),
+        ("stark", "user_level", "Stark1"),
+    ]);
     let debug = h.run(&["apply", "--auto-approve", "-vv"]).expect(0);
     assert!(
         debug.stderr.contains("authorization: Token (redacted)"),

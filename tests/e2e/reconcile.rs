@@ -116,11 +116,29 @@ fn adopts_an_existing_app_by_client_id() {
         "zoom_oauth_app.acme-eu: adopted `{}`",
         existing.id
     )));
-    assert!(h.writes().is_empty(), "adoption sends nothing to Recall");
-    assert_eq!(h.emulator.apps().len(), 1);
+    // Recall showed other secrets than the manifest's: adoption sent them, and nothing else.
+    let writes = h.writes();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(writes[0].method, "PATCH");
     assert_eq!(
-        h.lockfile()["zoom_oauth_apps"]["acme-eu"]["id"],
+        writes[0].uri,
+        format!("/api/v2/zoom-oauth-apps/{}/", existing.id)
+    );
+    let apps = h.emulator.apps();
+    assert_eq!(apps.len(), 1);
+    assert_eq!(apps[0].client_secret, client_secret("acme-eu"));
+    assert_eq!(apps[0].webhook_secret, webhook_secret("acme-eu"));
+    let lock = h.lockfile();
+    assert_eq!(
+        lock["zoom_oauth_apps"]["acme-eu"]["id"],
         existing.id.as_str()
+    );
+    let recorded = lock["zoom_oauth_apps"]["acme-eu"]["secrets"]
+        .as_object()
+        .unwrap();
+    assert_eq!(
+        recorded.keys().collect::<Vec<_>>(),
+        ["client_secret", "webhook_secret"]
     );
     h.run(&["plan", "--detailed-exitcode"]).expect(0);
 }
@@ -161,7 +179,7 @@ fn an_app_deleted_outside_recallform_is_shown_as_drift_and_created_again() {
 }
 
 #[test]
-fn unhandled_differences_are_shown_and_left_alone() {
+fn replacements_and_deletes_are_blocked_until_allowed() {
     let h = Harness::new();
     h.manifest(&[
         ("acme-prod", "user_level", "AbC123xyz"),
@@ -173,14 +191,31 @@ fn unhandled_differences_are_shown_and_left_alone() {
     let out = h.run(&["plan", "--detailed-exitcode"]).expect(2);
     assert!(
         out.stdout
-            .contains("kind changed from `user_level` to `account_level`"),
+            .contains("# zoom_oauth_app.acme-prod must be replaced: `kind` changed"),
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains("zoom_oauth_app.acme-dev"));
-    assert!(out.stdout.contains("deleting is not supported yet"));
+    assert!(
+        out.stdout
+            .contains("# zoom_oauth_app.acme-dev will be deleted"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("Plan: 0 to create, 0 to adopt, 1 to replace, 1 to delete, 0 unchanged.")
+    );
     let before = h.emulator.apps();
-    h.run(&["apply", "--auto-approve"]).expect(0);
+    let refused = h.run(&["apply", "--auto-approve"]).expect(3);
+    assert!(
+        refused.stderr.contains(
+            "blocked: this plan has changes that need permission, so nothing was changed"
+        ),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("--allow-replace acme-prod"));
+    assert!(refused.stderr.contains("--allow-delete"));
     assert_eq!(h.emulator.apps(), before, "nothing was changed in Recall");
 }
 
