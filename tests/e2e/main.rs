@@ -5,6 +5,7 @@ mod emulator;
 mod faults;
 mod gitops;
 mod input;
+mod lifecycle;
 mod reconcile;
 mod tools;
 mod workflow;

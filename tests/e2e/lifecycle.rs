@@ -1,0 +1,436 @@
+//! The full lifecycle end to end: rotation, drift, replacement, guarded deletes, renames,
+//! targets, and records from before fingerprints.
+
+use recallform::emulator::{Config, Fault, FaultKind, Route};
+use serde_json::json;
+
+use crate::common::*;
+
+fn patch_in_recall(h: &Harness, id: &str, body: serde_json::Value) {
+    let url = format!("{}/api/v2/zoom-oauth-apps/{id}/", h.emulator.url());
+    let status = h
+        .runtime
+        .block_on(
+            reqwest::Client::new()
+                .patch(url)
+                .header("Authorization", format!("Token {API_KEY}"))
+                .json(&body)
+                .send(),
+        )
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+}
+
+fn methods(h: &Harness) -> Vec<String> {
+    h.writes()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.uri))
+        .collect()
+}
+
+#[test]
+fn a_rotated_secret_is_sent_with_patch_when_recall_hides_secrets() {
+    let h = Harness::with_config(Config {
+        secrets_in_responses: false,
+        ..Default::default()
+    });
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    let id = h.emulator.apps()[0].id.clone();
+
+    let rotate = |args: &[&str]| {
+        let mut cmd = h.cmd(args);
+        cmd.env("ACME_PROD_CLIENT_SECRET", "rotated-client-secret-9Kd2");
+        Outcome::of(cmd)
+    };
+    let plan = rotate(&["plan", "--detailed-exitcode"]).expect(2);
+    assert!(
+        plan.stdout
+            .contains("# zoom_oauth_app.acme-prod will be updated in place"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("~ client_secret = (sensitive value changed)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to create, 0 to adopt, 1 to update, 0 unchanged.")
+    );
+    assert!(!plan.stdout.contains("rotated-client-secret-9Kd2"));
+
+    let before = h.writes().len();
+    rotate(&["apply", "--auto-approve"]).expect(0);
+    let writes = &h.writes()[before..];
+    assert_eq!(writes.len(), 1);
+    assert_eq!(
+        (writes[0].method.as_str(), writes[0].uri.as_str()),
+        ("PATCH", format!("/api/v2/zoom-oauth-apps/{id}/").as_str())
+    );
+    let app = &h.emulator.apps()[0];
+    assert_eq!(app.client_secret, "rotated-client-secret-9Kd2");
+    assert_eq!(
+        app.webhook_secret,
+        webhook_secret("acme-prod"),
+        "only the changed secret was sent"
+    );
+    assert_eq!(app.id, id, "same app, same webhook URL");
+    rotate(&["plan", "--detailed-exitcode"]).expect(0);
+    let lock = h.lockfile_text().unwrap();
+    assert!(!lock.contains("rotated-client-secret-9Kd2"));
+    assert!(
+        !lock.contains(&recallform::digest::sha256_hex(
+            b"rotated-client-secret-9Kd2"
+        )),
+        "no bare hash"
+    );
+}
+
+#[test]
+fn a_secret_changed_in_recall_is_drift_and_is_put_back() {
+    let h = Harness::new();
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    h.run(&["plan", "--refresh-only", "--detailed-exitcode"])
+        .expect(0);
+    let id = h.emulator.apps()[0].id.clone();
+    patch_in_recall(
+        &h,
+        &id,
+        json!({"webhook_secret": "set-by-hand-in-the-dashboard"}),
+    );
+
+    let drift = h
+        .run(&["plan", "--refresh-only", "--detailed-exitcode"])
+        .expect(2);
+    assert_eq!(
+        drift.stdout,
+        format!(
+            "Changed outside recallform:\n\n  ~ zoom_oauth_app.acme-prod ({id}): `webhook_secret` was changed outside recallform\n\nDrift: 1 change found.\n"
+        )
+    );
+    let plan = h.run(&["plan"]).expect(0);
+    assert!(
+        plan.stdout
+            .contains("~ webhook_secret = (sensitive value changed)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("set-by-hand"));
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    assert_eq!(
+        h.emulator.apps()[0].webhook_secret,
+        webhook_secret("acme-prod")
+    );
+    h.run(&["plan", "--refresh-only", "--detailed-exitcode"])
+        .expect(0);
+}
+
+#[test]
+fn a_kind_change_replaces_delete_first_when_allowed() {
+    let h = Harness::new();
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    let old = h.emulator.apps()[0].id.clone();
+    h.manifest(&[("acme-prod", "account_level", "AbC123xyz")]);
+    h.run(&["apply", "--auto-approve"]).expect(3);
+    let before = h.writes().len();
+
+    let out = h
+        .run(&["apply", "--auto-approve", "--allow-replace", "acme-prod"])
+        .expect(0);
+    let apps = h.emulator.apps();
+    assert_eq!(apps.len(), 1);
+    let new = &apps[0];
+    assert_ne!(new.id, old);
+    assert_eq!(new.kind, "account_level");
+    assert_eq!(
+        methods(&h)[before..],
+        [
+            format!("DELETE /api/v2/zoom-oauth-apps/{old}/"),
+            "POST /api/v2/zoom-oauth-apps/".to_string()
+        ],
+        "same client_id: the old app goes first"
+    );
+    let url = format!(
+        "{}/api/v2/zoom-oauth-apps/{}/webhook",
+        h.emulator.url(),
+        new.id
+    );
+    assert!(
+        out.stdout.contains(&format!("!! NEW webhook URL: {url}")),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        h.lockfile()["zoom_oauth_apps"]["acme-prod"]["id"],
+        new.id.as_str()
+    );
+    h.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+#[test]
+fn a_client_id_change_replaces_create_first_and_cleans_up_after_an_interruption() {
+    let h = Harness::new();
+    h.manifest(&[("acme-prod", "user_level", "DevClientId")]);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    let old = h.emulator.apps()[0].id.clone();
+    // Moving from Zoom's development to its production credentials, allowed in the manifest.
+    let yaml = std::fs::read_to_string(h.path("recallform.yaml"))
+        .unwrap()
+        .replace(
+            "client_id: DevClientId",
+            "client_id: ProdClientId\n    lifecycle: {allow_replace: true}",
+        );
+    h.write("recallform.yaml", &yaml);
+    // The old app's delete keeps failing: the new app must still be recorded, the old deposed.
+    h.emulator.inject(Fault::new(
+        Route::Delete,
+        5,
+        FaultKind::Status {
+            status: 503,
+            retry_after: Some(0),
+        },
+    ));
+    let out = h.run(&["apply", "--auto-approve"]).expect(1);
+    assert!(
+        out.stdout.contains("but deleting the old app"),
+        "{}",
+        out.stdout
+    );
+    let lock = h.lockfile();
+    let entry = &lock["zoom_oauth_apps"]["acme-prod"];
+    assert_eq!(entry["client_id"], "ProdClientId");
+    assert_eq!(entry["deposed"], json!([old]));
+    assert_eq!(h.emulator.apps().len(), 2);
+
+    let plan = h.run(&["plan"]).expect(0);
+    assert!(
+        plan.stdout.contains(&format!(
+            "app `{old}`, left behind by an interrupted replacement, will be deleted"
+        )),
+        "{}",
+        plan.stdout
+    );
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    let apps = h.emulator.apps();
+    assert_eq!(apps.len(), 1);
+    assert_eq!(apps[0].client_id, "ProdClientId");
+    assert!(
+        h.lockfile()["zoom_oauth_apps"]["acme-prod"]
+            .get("deposed")
+            .is_none()
+    );
+    h.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+#[test]
+fn deletes_need_permission_and_treat_404_as_done() {
+    let h = Harness::new();
+    h.manifest(&[
+        ("acme-prod", "user_level", "AbC123xyz"),
+        ("acme-dev", "user_level", "Dev1"),
+        ("acme-eu", "account_level", "Eu1"),
+    ]);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+
+    let blocked = h.run(&["apply", "--auto-approve"]).expect(3);
+    assert!(
+        blocked
+            .stdout
+            .contains("Plan: 0 to create, 0 to adopt, 2 to delete, 1 unchanged.")
+    );
+    assert_eq!(h.emulator.apps().len(), 3);
+
+    // One of them is already gone by the time Recall is asked: 404 counts as done.
+    h.emulator.inject(Fault::new(
+        Route::Delete,
+        1,
+        FaultKind::Status {
+            status: 404,
+            retry_after: None,
+        },
+    ));
+    h.run(&["apply", "--auto-approve", "--allow-delete"])
+        .expect(0);
+    let left: Vec<String> = h.emulator.apps().into_iter().map(|a| a.client_id).collect();
+    assert_eq!(
+        left.len(),
+        2,
+        "one deleted for real, one answered 404: {left:?}"
+    );
+    let lock = h.lockfile();
+    assert_eq!(
+        lock["zoom_oauth_apps"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["acme-prod"]
+    );
+    // The app that answered 404 but still exists is now unmanaged, never deleted by guess.
+    let plan = h.run(&["plan", "--format", "json"]).expect(0).json();
+    assert_eq!(plan["unmanaged"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn policy_allows_deletes_up_to_max_deletes() {
+    let h = Harness::new();
+    let names = &NAMES[..5];
+    let apps: Vec<(&str, &str, String)> = names
+        .iter()
+        .map(|n| (*n, "user_level", format!("cid-{n}")))
+        .collect();
+    let refs: Vec<(&str, &str, &str)> = apps.iter().map(|(a, b, c)| (*a, *b, c.as_str())).collect();
+    h.manifest(&refs);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    h.write(
+        "recallform.yaml",
+        &format!("version: 1\nrecall: {{region: us-east-1}}\npolicy: {{allow_delete: true}}\nzoom_oauth_apps:\n{}", app(names[0], "user_level", "cid-acme-prod")),
+    );
+    let out = h.run(&["apply", "--auto-approve"]).expect(3);
+    assert!(
+        out.stderr.contains(
+            "this plan deletes 4 apps, more than `policy.max_deletes` (3); pass `--force`"
+        ),
+        "{}",
+        out.stderr
+    );
+    h.run(&["apply", "--auto-approve", "--force"]).expect(0);
+    assert_eq!(h.emulator.apps().len(), 1);
+}
+
+#[test]
+fn protected_apps_survive_leaving_the_manifest() {
+    let h = Harness::new();
+    let yaml = format!(
+        "version: 1\nrecall: {{region: us-east-1}}\nzoom_oauth_apps:\n{}    lifecycle: {{protect: true}}\n",
+        app("acme-prod", "user_level", "AbC123xyz")
+    );
+    h.write("recallform.yaml", &yaml);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    assert_eq!(
+        h.lockfile()["zoom_oauth_apps"]["acme-prod"]["protect"],
+        true
+    );
+    h.manifest(&[]);
+    let out = h
+        .run(&["apply", "--auto-approve", "--allow-delete"])
+        .expect(3);
+    assert!(
+        out.stderr.contains("`acme-prod` is protected"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("recallform state unprotect acme-prod"));
+    assert_eq!(h.emulator.apps().len(), 1);
+}
+
+#[test]
+fn moved_renames_the_record_with_no_call_to_recall() {
+    let h = Harness::new();
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    let id = h.emulator.apps()[0].id.clone();
+    // Rename acme-prod to acme-production in the manifest, with a `moved` entry (the secrets'
+    // variables keep their names).
+    let renamed = format!(
+        "version: 1\nrecall: {{region: us-east-1}}\nmoved:\n  - {{from: acme-prod, to: acme-production}}\nzoom_oauth_apps:\n{}",
+        app("acme-prod", "user_level", "AbC123xyz").replacen(
+            "  acme-prod:\n",
+            "  acme-production:\n",
+            1
+        )
+    );
+    h.write("recallform.yaml", &renamed);
+    let plan = h.run(&["plan", "--detailed-exitcode"]).expect(2);
+    assert!(plan.stdout.contains("# zoom_oauth_app.acme-production (moved from `acme-prod`) only its lockfile record changes"), "{}", plan.stdout);
+    let writes = h.writes().len();
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    assert_eq!(h.writes().len(), writes, "no call to Recall");
+    let lock = h.lockfile();
+    assert_eq!(
+        lock["zoom_oauth_apps"]["acme-production"]["id"],
+        id.as_str()
+    );
+    assert!(lock["zoom_oauth_apps"].get("acme-prod").is_none());
+    h.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+#[test]
+fn target_limits_plan_and_apply() {
+    let h = Harness::new();
+    h.manifest(&[
+        ("acme-prod", "user_level", "AbC123xyz"),
+        ("acme-dev", "user_level", "Dev1"),
+    ]);
+    let out = h
+        .run(&["apply", "--auto-approve", "--target", "acme-dev"])
+        .expect(0);
+    assert!(
+        out.stderr
+            .contains("warning: this apply is limited by `--target`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout
+            .contains("Warning: this plan is limited to `acme-dev` (`--target`)")
+    );
+    let apps = h.emulator.apps();
+    assert_eq!(apps.len(), 1);
+    assert_eq!(apps[0].client_id, "Dev1");
+    let plan = h.run(&["plan", "--format", "json"]).expect(0).json();
+    assert_eq!(plan["summary"]["create"], 1, "the other app is still to do");
+    h.run(&["plan", "--target", "nobody"]).expect(64);
+}
+
+#[test]
+fn a_version_1_lockfile_sends_each_secret_once_then_is_upgraded() {
+    let h = Harness::with_config(Config {
+        secrets_in_responses: false,
+        ..Default::default()
+    });
+    let existing = h.emulator.seed("user_level", "AbC123xyz");
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+    h.write(
+        "recallform.lock.json",
+        &format!(
+            "{{\"api_url\": \"{}\", \"lineage\": \"l-1\", \"serial\": 4, \"version\": 1, \"zoom_oauth_apps\": {{\"acme-prod\": {{\"client_id\": \"AbC123xyz\", \"created_at\": \"{}\", \"id\": \"{}\", \"kind\": \"user_level\", \"webhook_url\": \"x\"}}}}}}\n",
+            h.emulator.url(),
+            existing.created_at,
+            existing.id
+        ),
+    );
+    let plan = h.run(&["plan"]).expect(0);
+    assert!(
+        plan.stdout
+            .contains("~ client_secret  = (secret not yet recorded)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("~ webhook_secret = (secret not yet recorded)")
+    );
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    assert_eq!(
+        h.emulator.apps()[0].client_secret,
+        client_secret("acme-prod")
+    );
+    let lock = h.lockfile();
+    assert_eq!(
+        (
+            lock["version"].clone(),
+            lock["lineage"].clone(),
+            lock["serial"].clone()
+        ),
+        (json!(2), json!("l-1"), json!(5))
+    );
+    h.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
