@@ -74,9 +74,9 @@ fn set_up(h: &Harness, case: &Case) -> usize {
     let mut creates = 0;
     for (i, (user, before)) in case.apps.iter().enumerate() {
         let (name, client_id) = (NAMES[i], format!("cid-{i}"));
-        let _ = write!(
+        let _ = writeln!(
             yaml,
-            "{}    lifecycle: {{allow_replace: true}}\n",
+            "{}    lifecycle: {{allow_replace: true}}",
             app(name, kind(*user), &client_id)
         );
         match before {
