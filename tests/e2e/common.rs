@@ -64,6 +64,21 @@ impl Harness {
         self.write("recallform.yaml", &yaml);
     }
 
+    /// Writes a manifest with the first `n` of [`NAMES`], each `user_level` with the client ID
+    /// `cid-<name>`.
+    pub fn manifest_of(&self, n: usize) {
+        let ids: Vec<String> = NAMES[..n]
+            .iter()
+            .map(|name| format!("cid-{name}"))
+            .collect();
+        let apps: Vec<(&str, &str, &str)> = NAMES[..n]
+            .iter()
+            .zip(&ids)
+            .map(|(name, id)| (*name, "user_level", id.as_str()))
+            .collect();
+        self.manifest(&apps);
+    }
+
     pub fn write(&self, rel: &str, text: &str) {
         let path = self.path(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -344,12 +344,7 @@ fn a_lockfile_replaced_during_apply_blocks_it() {
 #[test]
 fn ctrl_c_finishes_what_is_in_flight_and_starts_nothing_more() {
     let h = Harness::new();
-    let apps: Vec<(&str, &str, String)> = NAMES[..6]
-        .iter()
-        .map(|n| (*n, "user_level", format!("cid-{n}")))
-        .collect();
-    let refs: Vec<(&str, &str, &str)> = apps.iter().map(|(a, b, c)| (*a, *b, c.as_str())).collect();
-    h.manifest(&refs);
+    h.manifest_of(6);
     h.emulator.inject(Fault::new(
         Route::Create,
         6,

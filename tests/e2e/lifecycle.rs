@@ -281,17 +281,11 @@ fn deletes_need_permission_and_treat_404_as_done() {
 #[test]
 fn policy_allows_deletes_up_to_max_deletes() {
     let h = Harness::new();
-    let names = &NAMES[..5];
-    let apps: Vec<(&str, &str, String)> = names
-        .iter()
-        .map(|n| (*n, "user_level", format!("cid-{n}")))
-        .collect();
-    let refs: Vec<(&str, &str, &str)> = apps.iter().map(|(a, b, c)| (*a, *b, c.as_str())).collect();
-    h.manifest(&refs);
+    h.manifest_of(5);
     h.run(&["apply", "--auto-approve"]).expect(0);
     h.write(
         "recallform.yaml",
-        &format!("version: 1\nrecall: {{region: us-east-1}}\npolicy: {{allow_delete: true}}\nzoom_oauth_apps:\n{}", app(names[0], "user_level", "cid-acme-prod")),
+        &format!("version: 1\nrecall: {{region: us-east-1}}\npolicy: {{allow_delete: true}}\nzoom_oauth_apps:\n{}", app(NAMES[0], "user_level", "cid-acme-prod")),
     );
     let out = h.run(&["apply", "--auto-approve"]).expect(3);
     assert!(

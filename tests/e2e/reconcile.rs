@@ -236,12 +236,7 @@ fn unmanaged_apps_are_listed_and_never_touched() {
 #[test]
 fn creates_concurrently_each_app_once() {
     let h = Harness::new();
-    let apps: Vec<(&str, &str, String)> = NAMES
-        .iter()
-        .map(|n| (*n, "user_level", format!("cid-{n}")))
-        .collect();
-    let refs: Vec<(&str, &str, &str)> = apps.iter().map(|(a, b, c)| (*a, *b, c.as_str())).collect();
-    h.manifest(&refs);
+    h.manifest_of(NAMES.len());
     let out = h
         .run(&["apply", "--auto-approve", "--parallelism", "4"])
         .expect(0);

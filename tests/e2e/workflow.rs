@@ -308,19 +308,14 @@ fn apply_on_a_terminal_asks_and_only_yes_applies() {
 #[test]
 fn a_terminal_shows_progress_for_many_operations() {
     let h = Harness::new();
-    let apps: Vec<(&str, &str, String)> = NAMES[..7]
-        .iter()
-        .map(|n| (*n, "user_level", format!("cid-{n}")))
-        .collect();
-    let refs: Vec<(&str, &str, &str)> = apps.iter().map(|(a, b, c)| (*a, *b, c.as_str())).collect();
-    h.manifest(&refs);
+    h.manifest_of(7);
     let out = on_a_terminal(&h, "apply", "yes", true).expect(0);
     assert!(out.stdout.contains("/7 operations"), "{}", out.stdout);
     assert_eq!(h.emulator.apps().len(), 7);
 
     // Five or fewer: no bar.
     let h = Harness::new();
-    h.manifest(&refs[..5]);
+    h.manifest_of(5);
     let out = on_a_terminal(&h, "apply", "yes", true).expect(0);
     assert!(!out.stdout.contains("operations"), "{}", out.stdout);
 }
