@@ -474,6 +474,9 @@ mod tests {
             .replace("\"version\": 2", "\"version\": 3");
         std::fs::write(&path, text).unwrap();
         let err = LockStore::open(&path, "https://a").unwrap_err().to_string();
-        assert!(err.contains("version 3, written by a newer recallform"), "{err}");
+        assert!(
+            err.contains("version 3, written by a newer recallform"),
+            "{err}"
+        );
     }
 }

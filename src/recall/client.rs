@@ -145,7 +145,9 @@ impl Client {
         }
         let mut apps = Vec::new();
         for _ in 0..MAX_PAGES {
-            let response = self.send(&action, || self.http.get(url.clone()), None).await?;
+            let response = self
+                .send(&action, || self.http.get(url.clone()), None)
+                .await?;
             let page: Page = decode(&action, response).await?;
             apps.extend(page.results.into_iter().map(RemoteApp::from));
             match page.next {
@@ -241,11 +243,15 @@ impl Client {
     pub async fn get_app(&self, id: &str) -> Result<Option<RemoteApp>, RecallError> {
         let action = format!("reading the Zoom OAuth app `{id}`");
         let url = self.app_url(id);
-        let response = self.send(&action, || self.http.get(url.clone()), None).await?;
+        let response = self
+            .send(&action, || self.http.get(url.clone()), None)
+            .await?;
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        decode::<WireApp>(&action, response).await.map(|w| Some(w.into()))
+        decode::<WireApp>(&action, response)
+            .await
+            .map(|w| Some(w.into()))
     }
 
     /// Sends new secrets for an app with PATCH (the only fields Recall can change). Safe to
@@ -286,11 +292,15 @@ impl Client {
     pub async fn delete_app(&self, id: &str) -> Result<bool, RecallError> {
         let action = format!("deleting the Zoom OAuth app `{id}`");
         let url = self.app_url(id);
-        let response = self.send(&action, || self.http.delete(url.clone()), None).await?;
+        let response = self
+            .send(&action, || self.http.delete(url.clone()), None)
+            .await?;
         match response.status() {
             StatusCode::NOT_FOUND => Ok(false),
             s if s.is_success() => Ok(true),
-            _ => decode::<serde_json::Value>(&action, response).await.map(|_| true),
+            _ => decode::<serde_json::Value>(&action, response)
+                .await
+                .map(|_| true),
         }
     }
 
