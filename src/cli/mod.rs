@@ -13,6 +13,8 @@ mod sandbox;
 mod schema;
 mod session;
 mod show;
+mod state;
+mod target;
 mod validate;
 
 use std::path::PathBuf;
@@ -106,6 +108,9 @@ enum Command {
     },
     /// Print the man page (roff), or write one page per command with --out.
     Man(man::ManArgs),
+    /// Read and edit the lockfile's record, without talking to Recall.
+    #[command(subcommand)]
+    State(state::StateCommand),
 }
 
 /// Output formats for plans.
@@ -180,5 +185,6 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Init(args) => init::run(&cli.global, &args),
         Command::Completions { shell } => completions::run(shell),
         Command::Man(args) => man::run(&args),
+        Command::State(cmd) => state::run(&cli.global, &cmd),
     }
 }

@@ -6,6 +6,7 @@ mod faults;
 mod gitops;
 mod input;
 mod reconcile;
+mod state;
 mod tools;
 mod workflow;
 mod workflow_example;

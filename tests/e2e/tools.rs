@@ -229,6 +229,12 @@ fn man_out_writes_one_page_per_command() {
         "recallform-init",
         "recallform-completions",
         "recallform-man",
+        "recallform-state",
+        "recallform-state-list",
+        "recallform-state-show",
+        "recallform-state-mv",
+        "recallform-state-rm",
+        "recallform-state-unprotect",
     ];
     let expected: String = names
         .iter()

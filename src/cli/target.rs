@@ -1,0 +1,47 @@
+//! What the commands that edit the record share: the apply lock, the lockfile, the manifest,
+//! and a client for the manifest's Recall with only the API key resolved.
+//!
+//! `state`, `import` and `export` change the lockfile, so they take the same lock as `apply`.
+//! Only `import` talks to the manifest's Recall, and it must not need every app's secrets to
+//! do so: [`connect`] resolves the API key alone.
+//!
+//! Not for: plan and apply, which resolve every credential before the first request (see
+//! [`super::session`]).
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::Global;
+use crate::apply_lock::ApplyLock;
+use crate::error::Error;
+use crate::lockfile::LockStore;
+
+/// The command as typed, for the lock file's "who holds it".
+pub fn command_line() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    format!("recallform {}", args.join(" "))
+}
+
+/// Takes the apply lock of `lockfile`, waiting up to `timeout_secs` seconds for its holder.
+pub fn lock(lockfile: &Path, timeout_secs: u64) -> Result<ApplyLock, Error> {
+    Ok(ApplyLock::acquire(
+        lockfile,
+        Duration::from_secs(timeout_secs),
+        &command_line(),
+    )?)
+}
+
+/// The lockfile of the command line, whatever target it records: for commands that read or
+/// edit the record without talking to Recall.
+pub fn open_recorded(global: &Global) -> Result<LockStore, Error> {
+    Ok(LockStore::open_any(&global.lockfile_path())?)
+}
+
+/// `--lock-timeout`, for every command that changes the lockfile.
+#[derive(Debug, clap::Args)]
+pub struct LockArgs {
+    /// How long to wait for another command (an apply, say) to release the lock; 0 fails at
+    /// once (exit 4).
+    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    pub lock_timeout: u64,
+}
