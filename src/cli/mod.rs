@@ -5,6 +5,7 @@
 
 mod apply;
 mod completions;
+mod import;
 mod init;
 mod man;
 mod output;
@@ -111,6 +112,8 @@ enum Command {
     /// Read and edit the lockfile's record, without talking to Recall.
     #[command(subcommand)]
     State(state::StateCommand),
+    /// Record an app that already exists in Recall under a manifest name.
+    Import(import::ImportArgs),
 }
 
 /// Output formats for plans.
@@ -186,5 +189,6 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Completions { shell } => completions::run(shell),
         Command::Man(args) => man::run(&args),
         Command::State(cmd) => state::run(&cli.global, &cmd),
+        Command::Import(args) => import::run(&cli.global, &args).await,
     }
 }

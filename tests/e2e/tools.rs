@@ -235,6 +235,7 @@ fn man_out_writes_one_page_per_command() {
         "recallform-state-mv",
         "recallform-state-rm",
         "recallform-state-unprotect",
+        "recallform-import",
     ];
     let expected: String = names
         .iter()
