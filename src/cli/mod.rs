@@ -5,6 +5,7 @@
 
 mod apply;
 mod completions;
+mod export;
 mod import;
 mod init;
 mod man;
@@ -114,6 +115,8 @@ enum Command {
     State(state::StateCommand),
     /// Record an app that already exists in Recall under a manifest name.
     Import(import::ImportArgs),
+    /// Write a manifest and a lockfile that manage every app of a Recall workspace.
+    Export(export::ExportArgs),
 }
 
 /// Output formats for plans.
@@ -190,5 +193,6 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Man(args) => man::run(&args),
         Command::State(cmd) => state::run(&cli.global, &cmd),
         Command::Import(args) => import::run(&cli.global, &args).await,
+        Command::Export(args) => export::run(&cli.global, &args).await,
     }
 }

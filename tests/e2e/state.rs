@@ -2,6 +2,7 @@
 //! is, checked against the lockfile on disk, the requests Recall received, and the next plan.
 //! `import` and `export` have a file each under `state/`.
 
+mod export;
 mod import;
 
 use std::time::Duration;

@@ -236,6 +236,7 @@ fn man_out_writes_one_page_per_command() {
         "recallform-state-rm",
         "recallform-state-unprotect",
         "recallform-import",
+        "recallform-export",
     ];
     let expected: String = names
         .iter()
