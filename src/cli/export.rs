@@ -40,7 +40,8 @@ pub struct ExportArgs {
     /// Replace the files if they exist.
     #[arg(long)]
     pub force: bool,
-    /// The Recall region to export, unless `--api-url` (or `RECALL_API_URL`) names the Recall.
+    /// The Recall region to export (wins over `RECALL_API_URL`); without it, `--api-url` or
+    /// `RECALL_API_URL` names the Recall.
     #[arg(long, value_name = "REGION", value_parser = PossibleValuesParser::new(Region::ALL.map(Region::as_str)))]
     pub region: Option<String>,
     #[command(flatten)]
