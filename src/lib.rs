@@ -15,6 +15,7 @@
 //! - [`plan`]: the pure diff and its renderings.
 //! - [`apply`]: carries out a plan and records each result in the lockfile.
 //! - [`lockfile`]: the manifest-name → Recall-ID record.
+//! - [`export`]: a manifest and a lockfile for every app a Recall workspace has.
 //! - [`emulator`]: a local, stateful Recall used by the tests and by `--sandbox`.
 //! - [`cli`]: the commands; the only module that prints.
 //! - [`error`]: the error type of the commands and the one mapping to exit codes.
@@ -26,6 +27,7 @@ pub mod diagnostic;
 pub mod digest;
 pub mod emulator;
 pub mod error;
+pub mod export;
 pub mod fsutil;
 pub mod lockfile;
 pub mod manifest;

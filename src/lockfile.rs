@@ -36,6 +36,25 @@ pub struct Lockfile {
     pub zoom_oauth_apps: BTreeMap<String, LockedApp>,
 }
 
+impl Lockfile {
+    /// A new, empty lockfile for the target `api_url`: a fresh lineage and salt, serial 0
+    /// (the first write makes it 1).
+    pub fn new(api_url: &str) -> Lockfile {
+        Lockfile {
+            version: VERSION,
+            lineage: uuid::Uuid::new_v4().to_string(),
+            serial: 0,
+            api_url: api_url.into(),
+            salt: new_salt(),
+            zoom_oauth_apps: BTreeMap::new(),
+        }
+    }
+}
+
+fn new_salt() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
 /// One recorded app.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -127,17 +146,7 @@ impl LockStore {
     /// Opens the lockfile at `path` for the target `api_url`; a missing file is an empty
     /// lockfile that is not written until something is recorded.
     pub fn open(path: &Path, api_url: &str) -> Result<LockStore, LockError> {
-        let on_disk = match std::fs::read_to_string(path) {
-            Ok(text) => Some(parse(path, &text)?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(source) => {
-                return Err(LockError::Io {
-                    action: "read",
-                    path: path.into(),
-                    source,
-                });
-            }
-        };
+        let on_disk = read(path)?;
         if let Some(lock) = &on_disk
             && lock.api_url != api_url
         {
@@ -147,25 +156,34 @@ impl LockStore {
                 target: api_url.into(),
             });
         }
-        let mut content = on_disk.clone().unwrap_or_else(|| Lockfile {
-            version: VERSION,
-            lineage: uuid::Uuid::new_v4().to_string(),
-            serial: 0,
-            api_url: api_url.into(),
-            salt: String::new(),
-            zoom_oauth_apps: BTreeMap::new(),
-        });
+        Ok(LockStore::with(path, on_disk, api_url))
+    }
+
+    /// Opens the lockfile at `path` for whatever target it records, for commands that edit
+    /// the record without talking to Recall (`recallform state ...`). A missing file is an
+    /// empty lockfile that can never be written: with no target, there is nothing to record.
+    pub fn open_any(path: &Path) -> Result<LockStore, LockError> {
+        let on_disk = read(path)?;
+        let api_url = on_disk
+            .as_ref()
+            .map(|l| l.api_url.clone())
+            .unwrap_or_default();
+        Ok(LockStore::with(path, on_disk, &api_url))
+    }
+
+    fn with(path: &Path, on_disk: Option<Lockfile>, api_url: &str) -> LockStore {
+        let mut content = on_disk.clone().unwrap_or_else(|| Lockfile::new(api_url));
         // A version 1 lockfile (or a new one) gets its salt now; it is written with the next
         // change, as version 2.
         content.version = VERSION;
         if content.salt.is_empty() {
-            content.salt = uuid::Uuid::new_v4().simple().to_string();
+            content.salt = new_salt();
         }
-        Ok(LockStore {
+        LockStore {
             path: path.into(),
             content,
             on_disk,
-        })
+        }
     }
 
     /// The lockfile's path.
@@ -228,6 +246,13 @@ impl LockStore {
             // Nothing worth creating a file for.
             return Ok(false);
         }
+        if next.api_url.is_empty() {
+            // Only `open_any` on a missing file gets here: IDs without a target mean nothing.
+            return Err(LockError::Invalid {
+                path: self.path.clone(),
+                detail: "it would record no target (`api_url`)".into(),
+            });
+        }
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| LockError::Io {
                 action: "write",
@@ -252,17 +277,7 @@ impl LockStore {
     /// read: with the apply lock this cannot happen, so it means a writer that ignored the
     /// lock, or a hand edit, whose work must not be lost.
     fn check_unchanged_on_disk(&self) -> Result<(), LockError> {
-        let now = match std::fs::read_to_string(&self.path) {
-            Ok(text) => Some(parse(&self.path, &text)?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(source) => {
-                return Err(LockError::Io {
-                    action: "read",
-                    path: self.path.clone(),
-                    source,
-                });
-            }
-        };
+        let now = read(&self.path)?;
         let conflict = |detail: String, other_lineage| LockError::Conflict {
             path: self.path.clone(),
             detail,
@@ -308,6 +323,19 @@ pub fn render(lock: &Lockfile) -> String {
     let mut text = serde_json::to_string_pretty(&value).expect("a value always serializes");
     text.push('\n');
     text
+}
+
+/// The lockfile at `path`, or `None` if there is none.
+fn read(path: &Path) -> Result<Option<Lockfile>, LockError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse(path, &text).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(LockError::Io {
+            action: "read",
+            path: path.into(),
+            source,
+        }),
+    }
 }
 
 fn parse(path: &Path, text: &str) -> Result<Lockfile, LockError> {
@@ -405,6 +433,28 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    #[test]
+    fn open_any_reads_any_target_and_never_creates_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.json");
+        let mut missing = LockStore::open_any(&path).unwrap();
+        assert!(missing.apps().is_empty());
+        let err = missing.record("a", app("1")).unwrap_err().to_string();
+        assert!(err.contains("it would record no target"), "{err}");
+        assert!(!path.exists());
+
+        LockStore::open(&path, "https://a")
+            .unwrap()
+            .record("a", app("1"))
+            .unwrap();
+        let mut any = LockStore::open_any(&path).unwrap();
+        assert_eq!(any.content().api_url, "https://a");
+        assert!(any.rename("a", "b").unwrap());
+        let reread = LockStore::open(&path, "https://a").unwrap();
+        assert_eq!(reread.apps().keys().collect::<Vec<_>>(), ["b"]);
+        assert_eq!(reread.content().serial, 2);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use serde_json::json;
 
 use super::session::{GuardArgs, Session, Where};
+use super::target::command_line;
 use super::{Global, output};
 use crate::apply::{self, Outcome, Status};
 use crate::apply_lock::ApplyLock;
@@ -334,12 +335,6 @@ fn results_json(plan: &Plan, outcomes: &[Outcome], plan_file: Option<&Path>) -> 
     let mut text = serde_json::to_string_pretty(&doc).expect("JSON serializes");
     text.push('\n');
     text
-}
-
-/// What the lock records as its holder's command.
-fn command_line() -> String {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    format!("recallform {}", args.join(" "))
 }
 
 /// Asks for `yes` on a terminal; without one, refuses (a pipeline must say `--auto-approve`).

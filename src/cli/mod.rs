@@ -5,6 +5,8 @@
 
 mod apply;
 mod completions;
+mod export;
+mod import;
 mod init;
 mod man;
 mod output;
@@ -13,6 +15,8 @@ mod sandbox;
 mod schema;
 mod session;
 mod show;
+mod state;
+mod target;
 mod validate;
 
 use std::path::PathBuf;
@@ -106,6 +110,13 @@ enum Command {
     },
     /// Print the man page (roff), or write one page per command with --out.
     Man(man::ManArgs),
+    /// Read and edit the lockfile's record, without talking to Recall.
+    #[command(subcommand)]
+    State(state::StateCommand),
+    /// Record an app that already exists in Recall under a manifest name.
+    Import(import::ImportArgs),
+    /// Write a manifest and a lockfile that manage every app of a Recall workspace.
+    Export(export::ExportArgs),
 }
 
 /// Output formats for plans.
@@ -180,5 +191,8 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Init(args) => init::run(&cli.global, &args),
         Command::Completions { shell } => completions::run(shell),
         Command::Man(args) => man::run(&args),
+        Command::State(cmd) => state::run(&cli.global, &cmd),
+        Command::Import(args) => import::run(&cli.global, &args).await,
+        Command::Export(args) => export::run(&cli.global, &args).await,
     }
 }

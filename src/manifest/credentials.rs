@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::{Located, Manifest, Reference, ValueSource};
+use super::{AppSpec, Located, Manifest, Reference, ValueSource};
 use crate::diagnostic::{self, Diagnostic, Location};
 use crate::model::{DesiredApp, SecretString};
 
@@ -25,11 +25,7 @@ pub fn resolve(manifest: &Manifest, env: EnvLookup) -> Result<Vec<DesiredApp>, V
     let mut apps = Vec::new();
     let mut seen: HashMap<String, (String, Option<Location>)> = HashMap::new();
     for spec in &manifest.apps {
-        let client_id = match &spec.client_id.value {
-            ValueSource::Literal(id) => Ok(id.clone()),
-            ValueSource::Reference(r) => read(manifest.dir(), r, &spec.client_id.location, env)
-                .map(|s| s.expose().trim().to_string()),
-        };
+        let client_id = resolve_client_id(manifest.dir(), spec, env);
         let client_secret = resolve_secret(manifest.dir(), &spec.client_secret, env);
         let webhook_secret = resolve_secret(manifest.dir(), &spec.webhook_secret, env);
         match (client_id, client_secret, webhook_secret) {
@@ -70,6 +66,17 @@ pub fn resolve(manifest: &Manifest, env: EnvLookup) -> Result<Vec<DesiredApp>, V
     } else {
         diagnostic::sort(&mut problems);
         Err(problems)
+    }
+}
+
+/// Resolves one app's client ID (written inline or as a reference) and nothing else, for
+/// commands that need to know which Zoom app an entry is without needing its secrets.
+pub fn resolve_client_id(dir: &Path, spec: &AppSpec, env: EnvLookup) -> Result<String, Diagnostic> {
+    match &spec.client_id.value {
+        ValueSource::Literal(id) => Ok(id.clone()),
+        ValueSource::Reference(r) => {
+            read(dir, r, &spec.client_id.location, env).map(|s| s.expose().trim().to_string())
+        }
     }
 }
 

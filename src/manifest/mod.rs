@@ -17,6 +17,7 @@ use url::Url;
 use crate::diagnostic::{Diagnostic, Location};
 use crate::model::{Kind, Region};
 pub use raw::{Reference, ValueSource};
+pub(crate) use validate::is_valid_name;
 
 /// A value together with where the manifest set it (`None` for defaults).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,6 +8,7 @@ mod input;
 mod lifecycle;
 mod property;
 mod reconcile;
+mod state;
 mod tools;
 mod workflow;
 mod workflow_example;

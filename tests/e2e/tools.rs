@@ -229,6 +229,14 @@ fn man_out_writes_one_page_per_command() {
         "recallform-init",
         "recallform-completions",
         "recallform-man",
+        "recallform-state",
+        "recallform-state-list",
+        "recallform-state-show",
+        "recallform-state-mv",
+        "recallform-state-rm",
+        "recallform-state-unprotect",
+        "recallform-import",
+        "recallform-export",
     ];
     let expected: String = names
         .iter()

@@ -1,0 +1,440 @@
+//! What `recallform export` writes: a manifest and a lockfile that manage every app of a
+//! Recall workspace, computed from the list of those apps.
+//!
+//! Pure: names, text and records from data, so every rule is a unit test; `cli/export.rs`
+//! lists the apps and writes the files. The manifest it produces passes `validate` (it is
+//! parsed here before it is returned), and the lockfile records the same target the manifest
+//! names, so the first plan finds every app recorded.
+//!
+//! Not for: secrets. Recall does not give them back, so the manifest references each one by a
+//! documented environment variable name, and the lockfile records no fingerprint: the first
+//! plan after an export sends each secret once.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::lockfile::{LockedApp, Lockfile};
+use crate::manifest;
+use crate::model::{Kind, Region, RemoteApp, webhook_url};
+use crate::recall::target::Target;
+
+/// Longest app name the manifest accepts.
+const MAX_NAME_LEN: usize = 63;
+
+/// One exported app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportedApp {
+    /// Its name in the manifest and the lockfile.
+    pub name: String,
+    /// Its Recall ID.
+    pub id: String,
+    /// The environment variable its client secret is read from.
+    pub client_secret_env: String,
+    /// The environment variable its webhook secret is read from.
+    pub webhook_secret_env: String,
+}
+
+/// The two files, and what is in them.
+#[derive(Clone, Debug)]
+pub struct Export {
+    /// The manifest's text.
+    pub manifest: String,
+    /// The lockfile's content (serial 1, a new lineage).
+    pub lockfile: Lockfile,
+    /// The apps, in Recall's creation order.
+    pub apps: Vec<ExportedApp>,
+}
+
+/// Why a workspace cannot be exported as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Recall has an app of a kind this recallform does not know.
+    #[error(
+        "Recall's app `{id}` has the kind `{kind}`, which this recallform does not know; nothing was written\n  = hint: upgrade recallform"
+    )]
+    UnknownKind {
+        /// The app.
+        id: String,
+        /// Its kind, escaped.
+        kind: String,
+    },
+    /// Recall has several apps with one client ID; a manifest names each Zoom app once.
+    #[error(
+        "Recall has {count} apps with client_id `{client_id}` ({ids}); a manifest names each Zoom app once, so nothing was written\n  = hint: delete the extra apps in Recall, then export again"
+    )]
+    DuplicateClientId {
+        /// The client ID, escaped.
+        client_id: String,
+        /// How many apps have it.
+        count: usize,
+        /// Their IDs, in backticks.
+        ids: String,
+    },
+    /// The manifest would not pass `validate` (for example a client ID longer than 200
+    /// characters).
+    #[error(
+        "the exported manifest would not be valid, so nothing was written:\n{problems}\n  = hint: fix these apps in Recall, then export again"
+    )]
+    Invalid {
+        /// Each problem, one per line.
+        problems: String,
+    },
+}
+
+/// The manifest and the lockfile for `remote` (every app of the workspace) at `target`.
+/// `manifest_path` is where the manifest will be written, for the check that it validates.
+pub fn export(
+    remote: &[RemoteApp],
+    target: &Target,
+    manifest_path: &Path,
+) -> Result<Export, ExportError> {
+    let mut apps: Vec<&RemoteApp> = remote.iter().collect();
+    // Stable: apps created in the same microsecond keep Recall's (creation) order.
+    apps.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+    check(&apps)?;
+    let names = unique_names(apps.iter().map(|a| a.client_id.as_str()));
+    let exported: Vec<ExportedApp> = apps
+        .iter()
+        .zip(&names)
+        .map(|(app, name)| {
+            let (client_secret_env, webhook_secret_env) = env_names(name);
+            ExportedApp {
+                name: name.clone(),
+                id: app.id.clone(),
+                client_secret_env,
+                webhook_secret_env,
+            }
+        })
+        .collect();
+
+    let text = manifest_text(target, &apps, &exported);
+    if let Err(diagnostics) = manifest::parse(manifest_path, &text) {
+        let problems: Vec<String> = diagnostics.iter().map(|d| format!("  - {d}")).collect();
+        return Err(ExportError::Invalid {
+            problems: problems.join("\n"),
+        });
+    }
+
+    let mut lockfile = Lockfile::new(&target.name);
+    lockfile.serial = 1;
+    lockfile.zoom_oauth_apps = apps
+        .iter()
+        .zip(&exported)
+        .map(|(app, e)| {
+            let record = LockedApp {
+                id: app.id.clone(),
+                kind: app.kind.clone(),
+                client_id: app.client_id.clone(),
+                created_at: app.created_at.clone(),
+                webhook_url: webhook_url(&target.public_base, &app.id),
+                ..LockedApp::default()
+            };
+            (e.name.clone(), record)
+        })
+        .collect::<BTreeMap<_, _>>();
+    Ok(Export {
+        manifest: text,
+        lockfile,
+        apps: exported,
+    })
+}
+
+/// Refuses what a manifest cannot express: an unknown kind, or one client ID twice.
+fn check(apps: &[&RemoteApp]) -> Result<(), ExportError> {
+    if let Some(app) = apps.iter().find(|a| Kind::parse(&a.kind).is_none()) {
+        return Err(ExportError::UnknownKind {
+            id: app.id.clone(),
+            kind: app.kind.escape_debug().to_string(),
+        });
+    }
+    let mut seen = HashSet::new();
+    for app in apps {
+        if !seen.insert(app.client_id.as_str()) {
+            let ids: Vec<String> = apps
+                .iter()
+                .filter(|a| a.client_id == app.client_id)
+                .map(|a| format!("`{}`", a.id))
+                .collect();
+            return Err(ExportError::DuplicateClientId {
+                client_id: app.client_id.escape_debug().to_string(),
+                count: ids.len(),
+                ids: ids.join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The app name for a client ID: lowercase ASCII letters and digits, every run of other
+/// characters one `-`, no `-` at either end, at most 63 characters; `app` when nothing is
+/// left, and `app-` in front when it would start with a digit, because the secrets'
+/// environment variable names start with the name and may not start with a digit.
+pub fn base_name(client_id: &str) -> String {
+    let mut name = String::new();
+    for c in client_id.chars().map(|c| c.to_ascii_lowercase()) {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            name.push(c);
+        } else if !name.ends_with('-') {
+            name.push('-');
+        }
+    }
+    let name = name.trim_matches('-');
+    match name.chars().next() {
+        None => "app".into(),
+        Some(c) if c.is_ascii_digit() => cut(&format!("app-{name}"), MAX_NAME_LEN),
+        Some(_) => cut(name, MAX_NAME_LEN),
+    }
+}
+
+/// Names for these client IDs, in order: each its [`base_name`], and when that is taken, the
+/// base name with `-2`, `-3`, … (cut so that the whole stays within 63 characters).
+pub fn unique_names<'a>(client_ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut taken = HashSet::new();
+    let mut names = Vec::new();
+    for client_id in client_ids {
+        let base = base_name(client_id);
+        let mut name = base.clone();
+        let mut n = 2;
+        while taken.contains(&name) {
+            let suffix = format!("-{n}");
+            name = format!("{}{suffix}", cut(&base, MAX_NAME_LEN - suffix.len()));
+            n += 1;
+        }
+        taken.insert(name.clone());
+        names.push(name);
+    }
+    names
+}
+
+/// The environment variables of an app's client secret and webhook secret:
+/// `<NAME>_ZOOM_CLIENT_SECRET` and `<NAME>_ZOOM_WEBHOOK_SECRET`, the name uppercased with `-`
+/// as `_` (as `recallform init` names them).
+pub fn env_names(name: &str) -> (String, String) {
+    let upper = name.to_ascii_uppercase().replace('-', "_");
+    (
+        format!("{upper}_ZOOM_CLIENT_SECRET"),
+        format!("{upper}_ZOOM_WEBHOOK_SECRET"),
+    )
+}
+
+/// At most `max` characters of an ASCII name, without a trailing `-`.
+fn cut(name: &str, max: usize) -> String {
+    let end = name.len().min(max);
+    name[..end].trim_end_matches('-').to_string()
+}
+
+/// The region whose URL the target is, if any: such a manifest says `region:`, others
+/// `base_url:`.
+fn region_of(target: &Target) -> Option<Region> {
+    Region::ALL
+        .into_iter()
+        .find(|r| r.base_url() == target.name)
+}
+
+/// A YAML double-quoted scalar: JSON's string syntax is valid YAML, and quoting every value
+/// from Recall keeps any character from being read as YAML syntax.
+fn yaml_string(value: &str) -> String {
+    serde_json::to_string(value).expect("a string serializes")
+}
+
+fn manifest_text(target: &Target, apps: &[&RemoteApp], exported: &[ExportedApp]) -> String {
+    let mut out = format!(
+        "# The Zoom OAuth apps of the Recall workspace at {}, written by\n\
+         # `recallform export`. recallform.lock.json, beside this file, records which\n\
+         # Recall app each entry is.\n\
+         #\n\
+         # Recall does not give secrets back, so each secret below is read from an\n\
+         # environment variable: set them (and RECALL_API_KEY) before `recallform plan`.\n\
+         # The first plan sends each secret to Recall once.\n\
+         #\n\
+         # For completion in editors, save the JSON Schema beside this file with\n\
+         # `recallform schema > recallform.schema.json` and point the file at it (see\n\
+         # \"Editor support\" in recallform's README; `recallform init` shows the line).\n\
+         \n\
+         version: 1\n\
+         \n\
+         recall:\n",
+        target.name
+    );
+    match region_of(target) {
+        Some(region) => {
+            let _ = writeln!(out, "  region: {}", region.as_str());
+        }
+        None => {
+            let _ = writeln!(out, "  base_url: {}", yaml_string(&target.name));
+        }
+    }
+    if exported.is_empty() {
+        out.push_str("\nzoom_oauth_apps: {}\n");
+        return out;
+    }
+    out.push_str("\nzoom_oauth_apps:\n");
+    for (app, e) in apps.iter().zip(exported) {
+        let _ = write!(
+            out,
+            "  {name}:\n    kind: {kind}\n    client_id: {client_id}\n    client_secret: {{env: {cs}}}\n    webhook:\n      secret: {{env: {ws}}}\n",
+            name = e.name,
+            kind = app.kind,
+            client_id = yaml_string(&app.client_id),
+            cs = e.client_secret_env,
+            ws = e.webhook_secret_env,
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote(id: &str, kind: &str, client_id: &str, created_at: &str) -> RemoteApp {
+        RemoteApp {
+            id: id.into(),
+            kind: kind.into(),
+            client_id: client_id.into(),
+            created_at: created_at.into(),
+            ..RemoteApp::default()
+        }
+    }
+
+    fn region_target() -> Target {
+        Target::remote(url::Url::parse("https://eu-central-1.recall.ai").unwrap())
+    }
+
+    #[test]
+    fn names_follow_the_rules() {
+        assert_eq!(base_name("AbC123xyz"), "abc123xyz");
+        assert_eq!(base_name("--Acme  Prod!!v2__"), "acme-prod-v2");
+        assert_eq!(base_name("Ünïcode"), "n-code");
+        assert_eq!(base_name("___"), "app");
+        assert_eq!(base_name(""), "app");
+        assert_eq!(base_name("9Lives"), "app-9lives");
+        let long = format!("{}-{}", "a".repeat(62), "b");
+        assert_eq!(
+            base_name(&long),
+            "a".repeat(62),
+            "cut, then no trailing '-'"
+        );
+        assert_eq!(base_name(&"x".repeat(80)).len(), 63);
+        for name in [
+            base_name("9Lives"),
+            base_name(&"x".repeat(80)),
+            base_name("-"),
+        ] {
+            assert!(manifest::is_valid_name(&name), "{name}");
+        }
+    }
+
+    #[test]
+    fn names_are_unique_in_order() {
+        assert_eq!(
+            unique_names(["Acme", "ACME", "acme", "acme-2", "Other"]),
+            ["acme", "acme-2", "acme-3", "acme-2-2", "other"]
+        );
+        let long = "y".repeat(70);
+        let names = unique_names([long.as_str(), long.as_str()]);
+        assert_eq!(names[1], format!("{}-2", "y".repeat(61)));
+        assert!(names.iter().all(|n| manifest::is_valid_name(n)));
+    }
+
+    #[test]
+    fn env_names_are_the_documented_ones() {
+        assert_eq!(
+            env_names("acme-prod-2"),
+            (
+                "ACME_PROD_2_ZOOM_CLIENT_SECRET".to_string(),
+                "ACME_PROD_2_ZOOM_WEBHOOK_SECRET".to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn a_region_target_writes_region_and_records_the_same_target() {
+        let apps = [
+            remote(
+                "id-2",
+                "account_level",
+                "Second\"Quote",
+                "2026-01-02T00:00:00Z",
+            ),
+            remote("id-1", "user_level", "First", "2026-01-01T00:00:00Z"),
+        ];
+        let out = export(&apps, &region_target(), Path::new("recallform.yaml")).unwrap();
+        assert_eq!(
+            out.manifest.split_once("version: 1").unwrap().1,
+            r#"
+
+recall:
+  region: eu-central-1
+
+zoom_oauth_apps:
+  first:
+    kind: user_level
+    client_id: "First"
+    client_secret: {env: FIRST_ZOOM_CLIENT_SECRET}
+    webhook:
+      secret: {env: FIRST_ZOOM_WEBHOOK_SECRET}
+  second-quote:
+    kind: account_level
+    client_id: "Second\"Quote"
+    client_secret: {env: SECOND_QUOTE_ZOOM_CLIENT_SECRET}
+    webhook:
+      secret: {env: SECOND_QUOTE_ZOOM_WEBHOOK_SECRET}
+"#
+        );
+        assert!(
+            !out.manifest.contains("$schema"),
+            "no schema line without a schema file"
+        );
+        let lock = &out.lockfile;
+        assert_eq!(lock.api_url, "https://eu-central-1.recall.ai");
+        assert_eq!(lock.serial, 1);
+        let first = &lock.zoom_oauth_apps["first"];
+        assert_eq!(first.id, "id-1");
+        assert_eq!(
+            first.webhook_url,
+            "https://eu-central-1.recall.ai/api/v2/zoom-oauth-apps/id-1/webhook"
+        );
+        assert!(first.secrets.is_empty() && !first.protect);
+        let parsed = manifest::parse(Path::new("recallform.yaml"), &out.manifest).unwrap();
+        assert_eq!(parsed.region, Some(Region::EuCentral1));
+    }
+
+    #[test]
+    fn another_target_writes_base_url_that_resolves_to_the_recorded_target() {
+        let target = Target::remote(url::Url::parse("http://127.0.0.1:8787/").unwrap());
+        let out = export(&[], &target, Path::new("recallform.yaml")).unwrap();
+        assert!(
+            out.manifest.ends_with(
+                "recall:\n  base_url: \"http://127.0.0.1:8787\"\n\nzoom_oauth_apps: {}\n"
+            ),
+            "{}",
+            out.manifest
+        );
+        let parsed = manifest::parse(Path::new("recallform.yaml"), &out.manifest).unwrap();
+        let resolved = crate::recall::target::resolve(None, &parsed).unwrap();
+        assert_eq!(resolved.name, out.lockfile.api_url);
+    }
+
+    #[test]
+    fn refuses_what_a_manifest_cannot_say() {
+        let t = region_target();
+        let p = Path::new("recallform.yaml");
+        let dup = [
+            remote("a", "user_level", "Same", "1"),
+            remote("b", "user_level", "Same", "2"),
+        ];
+        let err = export(&dup, &t, p).unwrap_err().to_string();
+        assert!(
+            err.starts_with("Recall has 2 apps with client_id `Same` (`a`, `b`)"),
+            "{err}"
+        );
+        let odd = [remote("a", "team_level", "X", "1")];
+        let err = export(&odd, &t, p).unwrap_err().to_string();
+        assert!(err.contains("the kind `team_level`"), "{err}");
+        let long = [remote("a", "user_level", &"z".repeat(201), "1")];
+        let err = export(&long, &t, p).unwrap_err().to_string();
+        assert!(err.contains("invalid-client-id"), "{err}");
+    }
+}
