@@ -428,3 +428,48 @@ fn a_version_1_lockfile_sends_each_secret_once_then_is_upgraded() {
     );
     h.run(&["plan", "--detailed-exitcode"]).expect(0);
 }
+
+#[test]
+fn unprotect_then_delete() {
+    let h = Harness::new();
+    let yaml = format!(
+        "version: 1\nrecall: {{region: us-east-1}}\nzoom_oauth_apps:\n{}    lifecycle: {{protect: true}}\n",
+        app("acme-prod", "user_level", "AbC123xyz")
+    );
+    h.write("recallform.yaml", &yaml);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    h.manifest(&[]);
+    h.run(&["apply", "--auto-approve", "--allow-delete"])
+        .expect(3);
+    Outcome::of(h.bare(&["state", "unprotect", "acme-prod"])).expect(0);
+    h.run(&["apply", "--auto-approve", "--allow-delete"])
+        .expect(0);
+    assert!(h.emulator.apps().is_empty());
+    assert!(
+        h.lockfile()["zoom_oauth_apps"]
+            .as_object()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn an_imported_app_gets_its_secrets_once() {
+    let h = Harness::with_config(Config {
+        secrets_in_responses: false,
+        ..Default::default()
+    });
+    let existing = h.emulator.seed("account_level", "XyZ789");
+    h.manifest(&[("acme-eu", "account_level", "XyZ789")]);
+    h.run(&["import", "acme-eu", &existing.id]).expect(0);
+    let plan = h.run(&["plan"]).expect(0);
+    assert!(
+        plan.stdout
+            .contains("~ client_secret  = (secret not yet recorded)"),
+        "{}",
+        plan.stdout
+    );
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    assert_eq!(h.emulator.apps()[0].client_secret, client_secret("acme-eu"));
+    h.run(&["plan", "--detailed-exitcode"]).expect(0);
+}

@@ -122,6 +122,22 @@ zoom_oauth_apps:
             ("globex", third.id.as_str()),
         ]
     );
+    // The exported lockfile knows no secret: the first plan sends each app's secrets once,
+    // and after that apply the plan is empty.
+    assert_eq!(plan["summary"]["update"], 3, "{plan}");
+    let with_env = |args: &[&str]| {
+        let mut cmd = h.bare(args);
+        for name in ["acme-prod", "acme-prod-2", "globex"] {
+            for (key, value) in exported_env(name) {
+                cmd.env(key, value);
+            }
+        }
+        Outcome::of(cmd)
+    };
+    with_env(&["apply", "--auto-approve"]).expect(0);
+    let patches = h.writes().iter().filter(|r| r.method == "PATCH").count();
+    assert_eq!(patches, 3);
+    with_env(&["plan", "--detailed-exitcode"]).expect(0);
 }
 
 #[test]
