@@ -385,12 +385,15 @@ fn compare_secret(
     match in_recall {
         Some(current) => {
             let changed_outside = recorded.is_some_and(|r| *r != fingerprint(current.expose()));
-            let change = if current == wanted {
-                FieldChange::Unchanged
+            if current == wanted {
+                (FieldChange::Unchanged, None, changed_outside)
             } else {
-                FieldChange::Changed
-            };
-            (change, None, changed_outside)
+                // Both are true: it differs, and recallform has no record of sending it.
+                let note = recorded
+                    .is_none()
+                    .then(|| "secret not yet recorded".to_string());
+                (FieldChange::Changed, note, changed_outside)
+            }
         }
         None => match recorded {
             None => (

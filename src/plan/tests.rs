@@ -187,6 +187,21 @@ fn adopts_without_sending_when_recall_shows_the_same_secrets() {
         .plan();
     assert_eq!(actions(&plan), [("a", Action::Adopt, Some("id-x"))]);
     assert!(plan.changes[0].fields.iter().all(|f| !f.changes()));
+    // Other secrets in Recall: sent, and said to be not yet recorded.
+    let plan = World::default()
+        .want("a", User, "ca")
+        .remote("id-x", User, "ca")
+        .readable("x", WS)
+        .plan();
+    let secret = field(&plan.changes[0], "client_secret");
+    assert_eq!(
+        (secret.change, secret.note.as_deref()),
+        (FieldChange::Changed, Some("secret not yet recorded"))
+    );
+    assert_eq!(
+        field(&plan.changes[0], "webhook_secret").change,
+        FieldChange::Unchanged
+    );
 }
 
 #[test]

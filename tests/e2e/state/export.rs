@@ -125,6 +125,16 @@ zoom_oauth_apps:
     // The exported lockfile knows no secret: the first plan sends each app's secrets once,
     // and after that apply the plan is empty.
     assert_eq!(plan["summary"]["update"], 3, "{plan}");
+    for change in plan["changes"].as_array().unwrap() {
+        for f in change["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["sensitive"] == true)
+        {
+            assert_eq!(f["note"], "secret not yet recorded", "{change}");
+        }
+    }
     let with_env = |args: &[&str]| {
         let mut cmd = h.bare(args);
         for name in ["acme-prod", "acme-prod-2", "globex"] {
