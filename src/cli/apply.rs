@@ -4,16 +4,14 @@ use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
 use super::session::{GuardArgs, Session, Where};
-use super::target::command_line;
+use super::target;
 use super::{Global, output};
 use crate::apply::{self, Outcome, Status};
-use crate::apply_lock::ApplyLock;
 use crate::error::{Error, exit, plural};
 use crate::plan::{Action, Plan, render};
 use crate::saved::{self, SavedPlan};
@@ -75,11 +73,7 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
         Some(s) => saved_where(global, args, s)?,
         None => Where::from_global(global, args.sandbox),
     };
-    let _lock = ApplyLock::acquire(
-        &at.lockfile,
-        Duration::from_secs(args.lock_timeout),
-        &command_line(),
-    )?;
+    let _lock = target::lock(&at.lockfile, args.lock_timeout)?;
     let session = Session::open(global, at, &args.guards).await?;
 
     let plan = match (&saved, &args.plan_file) {

@@ -31,7 +31,7 @@ pub struct ImportArgs {
 
 /// Checks the app against the manifest, the lockfile and Recall, then records it.
 pub async fn run(global: &Global, args: &ImportArgs) -> Result<u8, Error> {
-    let manifest = target::load_manifest(global)?;
+    let manifest = target::load_manifest(&global.manifest)?;
     let spec = manifest_entry(&manifest, &args.name)?;
     if args.id.trim().is_empty() {
         return Err(Error::Usage("the Recall ID is empty".into()));

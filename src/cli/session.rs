@@ -6,7 +6,6 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use clap::Args;
 
@@ -14,7 +13,7 @@ use super::Global;
 use crate::emulator::{self, Emulator};
 use crate::error::Error;
 use crate::lockfile::LockStore;
-use crate::manifest::{self, Manifest, credentials};
+use crate::manifest::{Manifest, credentials};
 use crate::model::{DesiredApp, RemoteApp, SecretString};
 use crate::plan::{self, Guards, Plan};
 use crate::recall::Client;
@@ -95,18 +94,15 @@ impl Session {
         at: Where<'_>,
         guard_args: &GuardArgs,
     ) -> Result<Session, Error> {
-        let manifest_error = |diagnostics| Error::Manifest {
-            file: at.manifest.display().to_string(),
-            diagnostics,
-        };
-        let manifest = manifest::load(at.manifest).map_err(manifest_error)?;
+        let manifest = super::target::load_manifest(at.manifest)?;
 
         if at.sandbox && global.api_url_on_command_line {
             return Err(Error::Usage(
                 "`--sandbox` and `--api-url` name two different targets; use one".into(),
             ));
         }
-        let (desired, api_key) = resolve(&manifest, at.sandbox).map_err(manifest_error)?;
+        let (desired, api_key) = resolve(&manifest, at.sandbox)
+            .map_err(|d| super::target::manifest_error(at.manifest, d))?;
 
         let (target, sandbox) = if at.sandbox {
             let emulator = start_sandbox(&manifest).await?;
@@ -121,8 +117,7 @@ impl Session {
         let key = api_key
             .clone()
             .unwrap_or_else(|| SecretString::new(SANDBOX_KEY.into()));
-        let timeout = Duration::from_secs(global.timeout);
-        let client = Arc::new(Client::new(target.api_url.clone(), key, timeout)?);
+        let client = Arc::new(super::target::client(global, &target, key)?);
         let remote = client.list_apps(None).await?;
         for name in guard_args.target.iter().chain(&guard_args.allow_replace) {
             let known = desired.iter().any(|d| &d.name == name) || lock.apps().contains_key(name);

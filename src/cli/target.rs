@@ -41,12 +41,17 @@ pub fn open_recorded(global: &Global) -> Result<LockStore, Error> {
     Ok(LockStore::open_any(&global.lockfile_path())?)
 }
 
-/// Loads and validates the manifest of the command line; reads no secret.
-pub fn load_manifest(global: &Global) -> Result<Manifest, Error> {
-    manifest::load(&global.manifest).map_err(|diagnostics| Error::Manifest {
-        file: global.manifest.display().to_string(),
+/// Loads and validates the manifest at `path`; reads no secret.
+pub fn load_manifest(path: &Path) -> Result<Manifest, Error> {
+    manifest::load(path).map_err(|diagnostics| manifest_error(path, diagnostics))
+}
+
+/// The error for problems found in the manifest at `path`.
+pub fn manifest_error(path: &Path, diagnostics: Vec<crate::diagnostic::Diagnostic>) -> Error {
+    Error::Manifest {
+        file: path.display().to_string(),
         diagnostics,
-    })
+    }
 }
 
 /// The manifest's Recall and a client for it.
