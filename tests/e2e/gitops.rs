@@ -9,6 +9,19 @@ use recallform::emulator::{Fault, FaultKind, Route};
 
 use crate::common::*;
 
+/// Waits until a background apply has read the lockfile and listed Recall's apps (the list
+/// is logged once answered), so what the test does next happens during the apply.
+fn wait_until_listed(h: &Harness) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !h.requests().iter().any(|r| r.method == "GET") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the apply never listed the apps"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn two_apps(h: &Harness) {
     h.manifest(&[
         ("acme-prod", "user_level", "AbC123xyz"),
@@ -284,7 +297,7 @@ fn two_concurrent_applies_create_each_app_once() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(400));
+    wait_until_listed(&h);
     let second = h.run(&["apply", "--auto-approve"]).expect(4);
     assert!(
         second.stderr.contains("another apply holds the lock"),
@@ -319,7 +332,7 @@ fn a_lockfile_replaced_during_apply_blocks_it() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    wait_until_listed(&h);
     // Someone writes another lockfile (another lineage) behind recallform's back.
     h.write(
         "recallform.lock.json",
@@ -356,7 +369,9 @@ fn ctrl_c_finishes_what_is_in_flight_and_starts_nothing_more() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    wait_until_listed(&h);
+    // The creates are sent right after the list; let them reach the emulator.
+    std::thread::sleep(Duration::from_millis(300));
     let sent = StdCommand::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
