@@ -95,8 +95,16 @@ impl Shared {
     }
 
     /// The record of `remote`, with the fingerprints of the secrets just sent (or known equal).
-    fn entry(&self, remote: &RemoteApp, app: &DesiredApp, deposed: Vec<String>) -> LockedApp {
+    /// It keeps the `deposed` IDs the current record has (another task may be deleting them),
+    /// plus `also_deposed`.
+    fn entry(&self, remote: &RemoteApp, app: &DesiredApp, also_deposed: Option<&str>) -> LockedApp {
         let lock = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut deposed = lock
+            .apps()
+            .get(&app.name)
+            .map(|e| e.deposed.clone())
+            .unwrap_or_default();
+        deposed.extend(also_deposed.map(str::to_string));
         LockedApp {
             id: remote.id.clone(),
             kind: remote.kind.clone(),
@@ -117,6 +125,17 @@ impl Shared {
             protect: app.protect,
             deposed,
         }
+    }
+
+    /// Drops `id` from `name`'s deposed IDs, once it is deleted.
+    fn undepose(&self, name: &str, id: &str) -> Result<bool, String> {
+        self.record(|l| {
+            l.change(|apps| {
+                if let Some(entry) = apps.get_mut(name) {
+                    entry.deposed.retain(|d| d != id);
+                }
+            })
+        })
     }
 }
 
@@ -219,7 +238,7 @@ async fn run(c: &Change, app: Option<&DesiredApp>, s: &Shared) -> Status {
 
 async fn create(app: &DesiredApp, s: &Shared) -> Result<Option<LockedApp>, String> {
     let remote = create_remote(app, s).await?;
-    let entry = s.entry(&remote, app, Vec::new());
+    let entry = s.entry(&remote, app, None);
     record_new(s, &app.name, &entry)?;
     Ok(Some(entry))
 }
@@ -275,7 +294,7 @@ async fn update(c: &Change, app: &DesiredApp, s: &Shared) -> Result<Option<Locke
             ..RemoteApp::default()
         }
     };
-    let entry = s.entry(&remote, app, Vec::new());
+    let entry = s.entry(&remote, app, None);
     s.record(|l| l.record(&app.name, entry.clone()))?;
     Ok(Some(entry))
 }
@@ -308,16 +327,17 @@ async fn replace(c: &Change, app: &DesiredApp, s: &Shared) -> Result<Option<Lock
     }
     // Recorded with the old app as deposed in one write, so no moment loses track of either.
     let remote = create_remote(app, s).await?;
-    let new = s.entry(&remote, app, Vec::new());
-    record_new(s, &app.name, &s.entry(&remote, app, vec![old.clone()]))?;
+    let new = s.entry(&remote, app, Some(&old));
+    record_new(s, &app.name, &new)?;
     s.client.delete_app(&old).await.map_err(|e| {
         format!(
             "created `{}` and recorded it, but deleting the old app `{old}` failed: {e}; the next plan deletes it",
             new.id
         )
     })?;
-    s.record(|l| l.record(&app.name, new.clone()))?;
-    Ok(Some(new))
+    s.undepose(&app.name, &old)?;
+    let lock = s.lock.lock().unwrap_or_else(|e| e.into_inner());
+    Ok(lock.apps().get(&app.name).cloned())
 }
 
 async fn delete(c: &Change, s: &Shared) -> Result<Option<LockedApp>, String> {
@@ -327,13 +347,7 @@ async fn delete(c: &Change, s: &Shared) -> Result<Option<LockedApp>, String> {
         s.client.delete_app(&id).await.map_err(|e| e.to_string())?;
     }
     if c.deposed {
-        s.record(|l| {
-            l.change(|apps| {
-                if let Some(entry) = apps.get_mut(&c.name) {
-                    entry.deposed.retain(|d| *d != id);
-                }
-            })
-        })?;
+        s.undepose(&c.name, &id)?;
     } else {
         s.record(|l| l.forget(&c.name))?;
     }
