@@ -14,7 +14,11 @@
 //! - [`recall`]: the HTTP client for Recall, with pagination, retries and idempotent creates.
 //! - [`plan`]: the pure diff and its renderings.
 //! - [`apply`]: carries out a plan and records each result in the lockfile.
-//! - [`lockfile`]: the manifest-name → Recall-ID record.
+//! - [`lockfile`]: the manifest-name → Recall-ID record, with secret fingerprints.
+//! - [`apply_lock`]: one apply (or record edit) at a time per lockfile.
+//! - [`saved`]: plans saved for `apply FILE`, and how they go stale.
+//! - [`diagnostic`]: located problems with stable codes.
+//! - [`digest`], [`fsutil`], [`time`]: SHA-256/HMAC, crash-safe writes, RFC 3339 times.
 //! - [`export`]: a manifest and a lockfile for every app a Recall workspace has.
 //! - [`emulator`]: a local, stateful Recall used by the tests and by `--sandbox`.
 //! - [`cli`]: the commands; the only module that prints.

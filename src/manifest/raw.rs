@@ -3,7 +3,7 @@
 //! These types are the single source of both: `serde-saphyr` deserializes them and `schemars`
 //! derives `schema/recallform.schema.json` from them, so the editor's completion and the parser
 //! cannot disagree. Values that users commonly get wrong (names, kinds, regions) are read as
-//! located strings and checked in [`super::validate`], which lets one run report all of them
+//! located strings and checked in `validate`, which lets one run report all of them
 //! instead of stopping at the first; the schema still shows the allowed values through
 //! `#[schemars(with = ...)]`.
 //!
