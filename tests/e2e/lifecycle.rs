@@ -323,6 +323,18 @@ fn protected_apps_survive_leaving_the_manifest() {
     );
     assert!(out.stderr.contains("recallform state unprotect acme-prod"));
     assert_eq!(h.emulator.apps().len(), 1);
+
+    // The deliberate step: unprotect, then the delete goes through.
+    Outcome::of(h.bare(&["state", "unprotect", "acme-prod"])).expect(0);
+    h.run(&["apply", "--auto-approve", "--allow-delete"])
+        .expect(0);
+    assert!(h.emulator.apps().is_empty());
+    assert!(
+        h.lockfile()["zoom_oauth_apps"]
+            .as_object()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -427,30 +439,6 @@ fn a_version_1_lockfile_sends_each_secret_once_then_is_upgraded() {
         (json!(2), json!("l-1"), json!(5))
     );
     h.run(&["plan", "--detailed-exitcode"]).expect(0);
-}
-
-#[test]
-fn unprotect_then_delete() {
-    let h = Harness::new();
-    let yaml = format!(
-        "version: 1\nrecall: {{region: us-east-1}}\nzoom_oauth_apps:\n{}    lifecycle: {{protect: true}}\n",
-        app("acme-prod", "user_level", "AbC123xyz")
-    );
-    h.write("recallform.yaml", &yaml);
-    h.run(&["apply", "--auto-approve"]).expect(0);
-    h.manifest(&[]);
-    h.run(&["apply", "--auto-approve", "--allow-delete"])
-        .expect(3);
-    Outcome::of(h.bare(&["state", "unprotect", "acme-prod"])).expect(0);
-    h.run(&["apply", "--auto-approve", "--allow-delete"])
-        .expect(0);
-    assert!(h.emulator.apps().is_empty());
-    assert!(
-        h.lockfile()["zoom_oauth_apps"]
-            .as_object()
-            .unwrap()
-            .is_empty()
-    );
 }
 
 #[test]
