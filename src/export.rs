@@ -15,12 +15,9 @@ use std::fmt::Write;
 use std::path::Path;
 
 use crate::lockfile::{LockedApp, Lockfile};
-use crate::manifest;
+use crate::manifest::{self, names};
 use crate::model::{Kind, Region, RemoteApp, webhook_url};
 use crate::recall::target::Target;
-
-/// Longest app name the manifest accepts.
-const MAX_NAME_LEN: usize = 63;
 
 /// One exported app.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,12 +90,12 @@ pub fn export(
     // Stable: apps created in the same microsecond keep Recall's (creation) order.
     apps.sort_by(|a, b| a.created_at.cmp(&b.created_at));
     check(&apps)?;
-    let names = unique_names(apps.iter().map(|a| a.client_id.as_str()));
+    let names = names::unique_names(apps.iter().map(|a| a.client_id.as_str()));
     let exported: Vec<ExportedApp> = apps
         .iter()
         .zip(&names)
         .map(|(app, name)| {
-            let (client_secret_env, webhook_secret_env) = env_names(name);
+            let (client_secret_env, webhook_secret_env) = names::secret_env_names(name);
             ExportedApp {
                 name: name.clone(),
                 id: app.id.clone(),
@@ -164,64 +161,6 @@ fn check(apps: &[&RemoteApp]) -> Result<(), ExportError> {
         }
     }
     Ok(())
-}
-
-/// The app name for a client ID: lowercase ASCII letters and digits, every run of other
-/// characters one `-`, no `-` at either end, at most 63 characters; `app` when nothing is
-/// left, and `app-` in front when it would start with a digit, because the secrets'
-/// environment variable names start with the name and may not start with a digit.
-pub fn base_name(client_id: &str) -> String {
-    let mut name = String::new();
-    for c in client_id.chars().map(|c| c.to_ascii_lowercase()) {
-        if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            name.push(c);
-        } else if !name.ends_with('-') {
-            name.push('-');
-        }
-    }
-    let name = name.trim_matches('-');
-    match name.chars().next() {
-        None => "app".into(),
-        Some(c) if c.is_ascii_digit() => cut(&format!("app-{name}"), MAX_NAME_LEN),
-        Some(_) => cut(name, MAX_NAME_LEN),
-    }
-}
-
-/// Names for these client IDs, in order: each its [`base_name`], and when that is taken, the
-/// base name with `-2`, `-3`, … (cut so that the whole stays within 63 characters).
-pub fn unique_names<'a>(client_ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut taken = HashSet::new();
-    let mut names = Vec::new();
-    for client_id in client_ids {
-        let base = base_name(client_id);
-        let mut name = base.clone();
-        let mut n = 2;
-        while taken.contains(&name) {
-            let suffix = format!("-{n}");
-            name = format!("{}{suffix}", cut(&base, MAX_NAME_LEN - suffix.len()));
-            n += 1;
-        }
-        taken.insert(name.clone());
-        names.push(name);
-    }
-    names
-}
-
-/// The environment variables of an app's client secret and webhook secret:
-/// `<NAME>_ZOOM_CLIENT_SECRET` and `<NAME>_ZOOM_WEBHOOK_SECRET`, the name uppercased with `-`
-/// as `_` (as `recallform init` names them).
-pub fn env_names(name: &str) -> (String, String) {
-    let upper = name.to_ascii_uppercase().replace('-', "_");
-    (
-        format!("{upper}_ZOOM_CLIENT_SECRET"),
-        format!("{upper}_ZOOM_WEBHOOK_SECRET"),
-    )
-}
-
-/// At most `max` characters of an ASCII name, without a trailing `-`.
-fn cut(name: &str, max: usize) -> String {
-    let end = name.len().min(max);
-    name[..end].trim_end_matches('-').to_string()
 }
 
 /// The region whose URL the target is, if any: such a manifest says `region:`, others
@@ -300,53 +239,6 @@ mod tests {
 
     fn region_target() -> Target {
         Target::remote(url::Url::parse("https://eu-central-1.recall.ai").unwrap())
-    }
-
-    #[test]
-    fn names_follow_the_rules() {
-        assert_eq!(base_name("AbC123xyz"), "abc123xyz");
-        assert_eq!(base_name("--Acme  Prod!!v2__"), "acme-prod-v2");
-        assert_eq!(base_name("Ünïcode"), "n-code");
-        assert_eq!(base_name("___"), "app");
-        assert_eq!(base_name(""), "app");
-        assert_eq!(base_name("9Lives"), "app-9lives");
-        let long = format!("{}-{}", "a".repeat(62), "b");
-        assert_eq!(
-            base_name(&long),
-            "a".repeat(62),
-            "cut, then no trailing '-'"
-        );
-        assert_eq!(base_name(&"x".repeat(80)).len(), 63);
-        for name in [
-            base_name("9Lives"),
-            base_name(&"x".repeat(80)),
-            base_name("-"),
-        ] {
-            assert!(manifest::is_valid_name(&name), "{name}");
-        }
-    }
-
-    #[test]
-    fn names_are_unique_in_order() {
-        assert_eq!(
-            unique_names(["Acme", "ACME", "acme", "acme-2", "Other"]),
-            ["acme", "acme-2", "acme-3", "acme-2-2", "other"]
-        );
-        let long = "y".repeat(70);
-        let names = unique_names([long.as_str(), long.as_str()]);
-        assert_eq!(names[1], format!("{}-2", "y".repeat(61)));
-        assert!(names.iter().all(|n| manifest::is_valid_name(n)));
-    }
-
-    #[test]
-    fn env_names_are_the_documented_ones() {
-        assert_eq!(
-            env_names("acme-prod-2"),
-            (
-                "ACME_PROD_2_ZOOM_CLIENT_SECRET".to_string(),
-                "ACME_PROD_2_ZOOM_WEBHOOK_SECRET".to_string()
-            )
-        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! of the YAML crate.
 
 pub mod credentials;
+pub mod names;
 pub mod raw;
 mod validate;
 
@@ -16,8 +17,8 @@ use url::Url;
 
 use crate::diagnostic::{Diagnostic, Location};
 use crate::model::{Kind, Region};
+pub use names::is_valid_name;
 pub use raw::{Reference, ValueSource};
-pub(crate) use validate::is_valid_name;
 
 /// A value together with where the manifest set it (`None` for defaults).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde_saphyr::Spanned;
 
+use super::names::{base_name, is_valid_name, secret_env_names};
 use super::raw::{APP_NAME_PATTERN, RawApp, RawManifest, RawMove, Reference, ValueSource};
 use super::{AppSpec, Located, Manifest, Policy, backticked};
 use crate::diagnostic::{self, Diagnostic, Location};
@@ -206,21 +207,17 @@ fn check_app(
     let mut ok = true;
     if !is_valid_name(&name.value) {
         ok = false;
-        let suggestion = suggest_name(&name.value);
-        let mut d = Diagnostic::new(
-            "invalid-app-name",
-            format!("invalid app name `{}`", name.value),
-            Some(name_at.clone()),
+        c.report(
+            Diagnostic::new(
+                "invalid-app-name",
+                format!("invalid app name `{}`", name.value),
+                Some(name_at.clone()),
+            )
+            .with_hint(format!(
+                "names use lowercase letters, digits and '-', 1 to 63 characters (pattern `{APP_NAME_PATTERN}`); try `{}`",
+                base_name(&name.value)
+            )),
         );
-        d = match suggestion {
-            Some(s) => d.with_hint(format!(
-                "names use lowercase letters, digits and '-', 1 to 63 characters; try `{s}`"
-            )),
-            None => d.with_hint(format!(
-                "names use lowercase letters, digits and '-', 1 to 63 characters (pattern `{APP_NAME_PATTERN}`)"
-            )),
-        };
-        c.report(d);
     }
 
     let kind = Kind::parse(&app.kind.value);
@@ -282,20 +279,21 @@ fn check_app(
         }
     }
 
-    let upper = name.value.to_uppercase().replace('-', "_");
-    let slug = suggest_name(&name.value).unwrap_or_else(|| name.value.clone());
+    // The suggestions name the variables and files the way `export` does.
+    let slug = base_name(&name.value);
+    let (client_secret_env, webhook_secret_env) = secret_env_names(&slug);
     let client_secret = secret_reference(
         c,
         &app.client_secret,
         "client_secret",
-        &format!("{upper}_ZOOM_CLIENT_SECRET"),
+        &client_secret_env,
         &format!("{slug}-zoom-client-secret"),
     );
     let webhook_secret = secret_reference(
         c,
         &app.webhook.secret,
         "webhook.secret",
-        &format!("{upper}_ZOOM_WEBHOOK_SECRET"),
+        &webhook_secret_env,
         &format!("{slug}-zoom-webhook-secret"),
     );
 
@@ -382,22 +380,6 @@ fn check_client_id(id: &str) -> Result<(), String> {
     }
 }
 
-/// `^[a-z0-9][a-z0-9-]{0,62}$`, written out to avoid a regex dependency.
-pub(crate) fn is_valid_name(name: &str) -> bool {
-    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
-    (1..=63).contains(&name.len()) && name.chars().all(ok_char) && !name.starts_with('-')
-}
-
-fn suggest_name(name: &str) -> Option<String> {
-    let s: String = name
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    let s = s.trim_matches('-').to_string();
-    is_valid_name(&s).then_some(s)
-}
-
 fn is_env_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
@@ -407,17 +389,6 @@ fn is_env_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names() {
-        for good in ["a", "acme-prod", "0x", &"a".repeat(63)] {
-            assert!(is_valid_name(good), "{good}");
-        }
-        for bad in ["", "-a", "Acme", "a_b", "a.b", &"a".repeat(64)] {
-            assert!(!is_valid_name(bad), "{bad}");
-        }
-        assert_eq!(suggest_name("Acme_Prod").as_deref(), Some("acme-prod"));
-    }
 
     #[test]
     fn env_names() {
