@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
 use url::Url;
 
@@ -76,6 +76,14 @@ pub struct NewApp<'a> {
     pub client_secret: &'a SecretString,
     /// Zoom's webhook Secret Token.
     pub webhook_secret: &'a SecretString,
+}
+
+/// What the retry loop ends with.
+enum Sent {
+    /// Recall's answer.
+    Answer(Response),
+    /// A create whose answer was lost, found by its client ID.
+    AlreadyCreated(RemoteApp),
 }
 
 /// The outcome of one HTTP attempt.
@@ -146,7 +154,7 @@ impl Client {
         let mut apps = Vec::new();
         for _ in 0..MAX_PAGES {
             let response = self
-                .send(&action, || self.http.get(url.clone()), None)
+                .request(&action, || self.http.get(url.clone()), None)
                 .await?;
             let page: Page = decode(&action, response).await?;
             apps.extend(page.results.into_iter().map(RemoteApp::from));
@@ -203,39 +211,22 @@ impl Client {
             "client_secret": new.client_secret.expose(),
             "webhook_secret": new.webhook_secret.expose(),
         });
-        let mut attempt = 1;
-        loop {
-            let request = self
-                .authorized(self.http.request(Method::POST, self.apps_url()))
+        let url = self.apps_url();
+        let build = || {
+            self.http
+                .post(url.clone())
                 .header("Idempotency-Key", &key)
-                .json(&body);
-            let outcome = self.attempt(request, Some(&body)).await;
-            let (why, after, applied_maybe) = match outcome {
-                Attempt::Done(response) => {
-                    return match decode::<WireApp>(&action, response).await {
-                        Ok(app) => Ok(app.into()),
-                        Err(e) => Err(e.redact(&[new.client_secret, new.webhook_secret])),
-                    };
-                }
-                Attempt::Retry {
-                    why,
-                    after,
-                    applied_maybe,
-                } => (why, after, applied_maybe),
-            };
-            if attempt >= self.retry.max_attempts {
-                return Err(RecallError::gave_up(&action, attempt, &why));
-            }
-            tokio::time::sleep(self.retry.delay(attempt, after)).await;
-            attempt += 1;
-            if applied_maybe {
-                // The first request may have created the app: if it did, that is our app
-                // (plan saw no app with this client_id), and sending again could make a second.
-                let found = self.list_apps(Some(new.client_id)).await?;
-                if let [app] = found.as_slice() {
-                    return Ok(app.clone());
-                }
-            }
+                .json(&body)
+        };
+        match self
+            .send(&action, build, Some(&body), Some(new.client_id))
+            .await?
+        {
+            Sent::AlreadyCreated(app) => Ok(app),
+            Sent::Answer(response) => decode::<WireApp>(&action, response)
+                .await
+                .map(RemoteApp::from)
+                .map_err(|e| e.redact(&[new.client_secret, new.webhook_secret])),
         }
     }
 
@@ -244,7 +235,7 @@ impl Client {
         let action = format!("reading the Zoom OAuth app `{id}`");
         let url = self.app_url(id);
         let response = self
-            .send(&action, || self.http.get(url.clone()), None)
+            .request(&action, || self.http.get(url.clone()), None)
             .await?;
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);
@@ -279,7 +270,7 @@ impl Client {
                 .header("Idempotency-Key", &key)
                 .json(&body)
         };
-        let response = self.send(&action, build, Some(&body)).await?;
+        let response = self.request(&action, build, Some(&body)).await?;
         let secrets: Vec<&SecretString> = client_secret.into_iter().chain(webhook_secret).collect();
         decode::<WireApp>(&action, response)
             .await
@@ -293,7 +284,7 @@ impl Client {
         let action = format!("deleting the Zoom OAuth app `{id}`");
         let url = self.app_url(id);
         let response = self
-            .send(&action, || self.http.delete(url.clone()), None)
+            .request(&action, || self.http.delete(url.clone()), None)
             .await?;
         match response.status() {
             StatusCode::NOT_FOUND => Ok(false),
@@ -315,23 +306,52 @@ impl Client {
         url
     }
 
-    /// Sends a request built by `build`, retrying what is worth retrying.
-    async fn send(
+    /// Sends a request built by `build`, retrying what is worth retrying, and returns the
+    /// answer.
+    async fn request(
         &self,
         action: &str,
         build: impl Fn() -> RequestBuilder,
         body: Option<&serde_json::Value>,
     ) -> Result<Response, RecallError> {
+        match self.send(action, build, body, None).await? {
+            Sent::Answer(response) => Ok(response),
+            Sent::AlreadyCreated(_) => unreachable!("only creates look their app up"),
+        }
+    }
+
+    /// The retry loop. For a create (`creates` names its client ID), a retry after an attempt
+    /// that may have taken effect first looks the app up: if the first request created it,
+    /// that is the app (plan saw none with this client ID), and sending again could make a
+    /// second one.
+    async fn send(
+        &self,
+        action: &str,
+        build: impl Fn() -> RequestBuilder,
+        body: Option<&serde_json::Value>,
+        creates: Option<&str>,
+    ) -> Result<Sent, RecallError> {
         let mut attempt = 1;
         loop {
-            match self.attempt(self.authorized(build()), body).await {
-                Attempt::Done(response) => return Ok(response),
-                Attempt::Retry { why, after, .. } => {
-                    if attempt >= self.retry.max_attempts {
-                        return Err(RecallError::gave_up(action, attempt, &why));
-                    }
-                    tokio::time::sleep(self.retry.delay(attempt, after)).await;
-                    attempt += 1;
+            let (why, after, applied_maybe) =
+                match self.attempt(self.authorized(build()), body).await {
+                    Attempt::Done(response) => return Ok(Sent::Answer(response)),
+                    Attempt::Retry {
+                        why,
+                        after,
+                        applied_maybe,
+                    } => (why, after, applied_maybe),
+                };
+            if attempt >= self.retry.max_attempts {
+                return Err(RecallError::gave_up(action, attempt, &why));
+            }
+            tokio::time::sleep(self.retry.delay(attempt, after)).await;
+            attempt += 1;
+            if let (Some(client_id), true) = (creates, applied_maybe) {
+                // Boxed: listing sends through this loop too.
+                let found = Box::pin(self.list_apps(Some(client_id))).await?;
+                if let [app] = found.as_slice() {
+                    return Ok(Sent::AlreadyCreated(app.clone()));
                 }
             }
         }
