@@ -163,7 +163,8 @@ fn env_name(name: &str, what: &str) -> String {
     format!("{}_{what}", name.to_uppercase().replace('-', "_"))
 }
 
-fn secret_env() -> Vec<(String, String)> {
+/// The environment variables [`app`] references, with their values.
+pub fn secret_env() -> Vec<(String, String)> {
     NAMES
         .iter()
         .flat_map(|n| {
@@ -242,4 +243,32 @@ pub fn assert_no_secret(what: &str, text: &str) {
 
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Starts `recallform sandbox serve` on 127.0.0.1:0 requiring `api_key`, with its state in
+/// `state`, and returns the process and the URL it printed.
+pub fn serve_sandbox(api_key: &str, state: &Path) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("recallform"))
+        .args([
+            "sandbox",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key",
+            api_key,
+            "--state",
+        ])
+        .arg(state)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first.split_whitespace().last().unwrap().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    (child, url)
 }

@@ -1,6 +1,5 @@
 //! The command line as pipelines use it: confirmation, exit codes, targets, the sandbox.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command as StdCommand, Stdio};
 
 use crate::common::*;
@@ -196,27 +195,7 @@ fn quickstart_on_the_sandbox_twice() {
 #[test]
 fn sandbox_serve_is_a_local_recall() {
     let h = Harness::new();
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("recallform"))
-        .args([
-            "sandbox",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--api-key",
-            "local-key",
-            "--state",
-        ])
-        .arg(h.path("state.json"))
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let url = first.split_whitespace().last().unwrap().to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    let (mut child, url) = serve_sandbox("local-key", &h.path("state.json"));
 
     h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
     let apply = |key: &str| {
@@ -255,11 +234,7 @@ fn on_a_terminal(h: &Harness, args: &str, answer: &str, no_color: bool) -> Outco
     if no_color {
         cmd.env("NO_COLOR", "1");
     }
-    for n in NAMES {
-        let var = n.to_uppercase().replace('-', "_");
-        cmd.env(format!("{var}_CLIENT_SECRET"), client_secret(n));
-        cmd.env(format!("{var}_WEBHOOK_SECRET"), webhook_secret(n));
-    }
+    cmd.envs(secret_env());
     let mut child = cmd.spawn().unwrap();
     // Typed before the prompt appears, as a fast typist would; the terminal buffers it.
     child

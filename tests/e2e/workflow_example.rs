@@ -4,13 +4,12 @@
 //! manifest. `gh` is a stub that keeps the one comment; `git push` goes to a local bare repo.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use serde_json::Value;
 
-use crate::common::{API_KEY, repo_root};
+use crate::common::{API_KEY, repo_root, serve_sandbox};
 
 const GH_STUB: &str = r#"#!/usr/bin/env bash
 # A stand-in for the GitHub CLI: remembers one pull-request comment.
@@ -111,26 +110,7 @@ impl Repo {
         );
         git(&work, &["push", "-q", "origin", "main"]);
 
-        let mut sandbox = Command::new(assert_cmd::cargo::cargo_bin("recallform"))
-            .args([
-                "sandbox",
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--api-key",
-                API_KEY,
-                "--state",
-            ])
-            .arg(tmp.path().join("recall.json"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(sandbox.stderr.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let api_url = line.split_whitespace().last().unwrap().to_string();
+        let (sandbox, api_url) = serve_sandbox(API_KEY, &tmp.path().join("recall.json"));
 
         let text =
             std::fs::read_to_string(repo_root().join("examples/github-actions/recallform.yml"))
