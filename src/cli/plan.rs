@@ -76,7 +76,7 @@ pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8, Error> {
         let file = SavedPlan::new(
             plan.clone(),
             basis,
-            session.is_sandbox,
+            session.is_sandbox(),
             &session.target.name,
             &session.manifest_path,
             session.lock().path(),

@@ -81,8 +81,6 @@ pub struct Session {
     pub remote: Vec<RemoteApp>,
     /// The plan.
     pub plan: Plan,
-    /// Whether this is the in-process sandbox.
-    pub is_sandbox: bool,
     /// The in-process emulator, kept alive for the session's length with `--sandbox`.
     sandbox: Option<Emulator>,
 }
@@ -153,7 +151,6 @@ impl Session {
             lock: Arc::new(Mutex::new(lock)),
             remote,
             plan,
-            is_sandbox: at.sandbox,
             sandbox,
         })
     }
@@ -171,6 +168,11 @@ impl Session {
             .position()
             .map(|(lineage, serial)| LockPosition { lineage, serial });
         saved::basis(&self.manifest_sha256, salt, &inputs, lockfile, &self.remote)
+    }
+
+    /// Whether this is the in-process sandbox.
+    pub fn is_sandbox(&self) -> bool {
+        self.sandbox.is_some()
     }
 
     /// Stops the in-process sandbox, if any.

@@ -93,7 +93,7 @@ impl Shared {
         let text = serde_json::to_vec_pretty(&*ws).expect("the workspace serializes");
         if let Err(e) = fsutil::write_atomically(path, &text, fsutil::Mode::Private) {
             // An emulator that cannot save is still useful for the current run.
-            eprintln!("recallform sandbox: cannot save `{}`: {e}", path.display());
+            tracing::warn!("the sandbox cannot save `{}`: {e}", path.display());
         }
     }
 

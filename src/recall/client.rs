@@ -130,12 +130,6 @@ impl Client {
         })
     }
 
-    /// Replaces the retry policy (tests and benchmarks use shorter waits).
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Client {
-        self.retry = retry;
-        self
-    }
-
     fn apps_url(&self) -> Url {
         self.base.join(APPS_PATH).expect("a constant relative path")
     }

@@ -138,14 +138,6 @@ impl RecallError {
             other => other,
         }
     }
-
-    /// The HTTP status Recall answered with, if it answered.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            RecallError::Api { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
 }
 
 fn drf_message(v: &serde_json::Value) -> String {
