@@ -216,7 +216,7 @@ fn saved_where<'a>(
     args: &ApplyArgs,
     saved: &'a SavedPlan,
 ) -> Result<Where<'a>, Error> {
-    if args.sandbox != saved.sandbox && args.sandbox {
+    if args.sandbox && !saved.sandbox {
         return Err(Error::Usage(
             "the plan was not made with `--sandbox`; apply it without `--sandbox`".into(),
         ));

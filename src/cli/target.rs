@@ -68,10 +68,7 @@ pub fn connect(global: &Global, manifest: &Manifest) -> Result<Connection, Error
     let target = target::resolve(global.api_url.as_deref(), manifest).map_err(Error::Usage)?;
     let key =
         credentials::resolve_secret(manifest.dir(), &manifest.api_key, &credentials::process_env)
-            .map_err(|d| Error::Manifest {
-            file: manifest.path.display().to_string(),
-            diagnostics: vec![d],
-        })?;
+            .map_err(|d| manifest_error(&manifest.path, vec![d]))?;
     let client = client(global, &target, key)?;
     Ok(Connection { target, client })
 }

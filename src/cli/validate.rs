@@ -3,14 +3,10 @@
 use super::Global;
 use super::output;
 use crate::error::{Error, exit, plural};
-use crate::manifest;
 
 /// Loads and validates the manifest; reads no secret and sends no request.
 pub fn run(global: &Global) -> Result<u8, Error> {
-    let m = manifest::load(&global.manifest).map_err(|diagnostics| Error::Manifest {
-        file: global.manifest.display().to_string(),
-        diagnostics,
-    })?;
+    let m = super::target::load_manifest(&global.manifest)?;
     output::data(&format!(
         "`{}` is valid ({})\n",
         global.manifest.display(),
