@@ -116,7 +116,7 @@ impl Session {
             .clone()
             .unwrap_or_else(|| SecretString::new(SANDBOX_KEY.into()));
         let client = Arc::new(super::target::client(global, &target, key)?);
-        let remote = client.list_apps(None).await?;
+        // Names on the command line are checked before any request.
         for name in guard_args.target.iter().chain(&guard_args.allow_replace) {
             let known = desired.iter().any(|d| &d.name == name) || lock.apps().contains_key(name);
             if !known {
@@ -125,6 +125,7 @@ impl Session {
                 )));
             }
         }
+        let remote = client.list_apps(None).await?;
         let guards = Guards {
             allow_delete: guard_args.allow_delete || manifest.policy.allow_delete,
             allow_replace: guard_args.allow_replace.iter().cloned().collect(),

@@ -393,7 +393,9 @@ fn target_limits_plan_and_apply() {
     assert_eq!(apps[0].client_id, "Dev1");
     let plan = h.run(&["plan", "--format", "json"]).expect(0).json();
     assert_eq!(plan["summary"]["create"], 1, "the other app is still to do");
+    let requests = h.requests().len();
     h.run(&["plan", "--target", "nobody"]).expect(64);
+    assert_eq!(h.requests().len(), requests, "refused before any request");
 }
 
 #[test]
