@@ -106,7 +106,8 @@ pub fn export(
         .collect();
 
     let text = manifest_text(target, &apps, &exported);
-    if let Err(diagnostics) = manifest::parse(manifest_path, &text) {
+    if let Err(diagnostics) = manifest::parse(manifest_path, &text, &manifest::ReadRules::default())
+    {
         let problems: Vec<String> = diagnostics.iter().map(|d| format!("  - {d}")).collect();
         return Err(ExportError::Invalid {
             problems: problems.join("\n"),
@@ -289,7 +290,12 @@ zoom_oauth_apps:
             "https://eu-central-1.recall.ai/api/v2/zoom-oauth-apps/id-1/webhook"
         );
         assert!(first.secrets.is_empty() && !first.protect);
-        let parsed = manifest::parse(Path::new("recallform.yaml"), &out.manifest).unwrap();
+        let parsed = manifest::parse(
+            Path::new("recallform.yaml"),
+            &out.manifest,
+            &manifest::ReadRules::default(),
+        )
+        .unwrap();
         assert_eq!(parsed.region, Some(Region::EuCentral1));
     }
 
@@ -304,7 +310,12 @@ zoom_oauth_apps:
             "{}",
             out.manifest
         );
-        let parsed = manifest::parse(Path::new("recallform.yaml"), &out.manifest).unwrap();
+        let parsed = manifest::parse(
+            Path::new("recallform.yaml"),
+            &out.manifest,
+            &manifest::ReadRules::default(),
+        )
+        .unwrap();
         let resolved = crate::recall::target::resolve(None, &parsed).unwrap();
         assert_eq!(resolved.name, out.lockfile.api_url);
     }

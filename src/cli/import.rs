@@ -31,7 +31,7 @@ pub struct ImportArgs {
 
 /// Checks the app against the manifest, the lockfile and Recall, then records it.
 pub async fn run(global: &Global, args: &ImportArgs) -> Result<u8, Error> {
-    let manifest = target::load_manifest(&global.manifest)?;
+    let manifest = target::load_manifest(global, &global.manifest)?;
     let spec = manifest_entry(&manifest, &args.name)?;
     if args.id.trim().is_empty() {
         return Err(Error::Usage("the Recall ID is empty".into()));
@@ -52,7 +52,7 @@ pub async fn run(global: &Global, args: &ImportArgs) -> Result<u8, Error> {
             args.id, args.name
         )));
     }
-    let client_id = credentials::resolve_client_id(manifest.dir(), spec, &credentials::process_env)
+    let client_id = credentials::resolve_client_id(&manifest, spec, &credentials::process_env)
         .map_err(|d| target::manifest_error(&manifest.path, vec![d]))?;
     let Some(remote) = connection.client.get_app(&args.id).await? else {
         return Err(Error::Other(format!(

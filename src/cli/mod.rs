@@ -65,6 +65,21 @@ pub struct Global {
     /// Print nothing but errors (and the JSON asked for with `--format json`).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Let the manifest read only the environment variables matching PATTERN (`*` matches any
+    /// run of characters; repeatable, or comma-separated in RECALLFORM_ENV_ALLOW). Use it
+    /// wherever the manifest is less trusted than the environment, as in pull requests.
+    #[arg(
+        long = "env-allow",
+        global = true,
+        env = "RECALLFORM_ENV_ALLOW",
+        value_delimiter = ',',
+        value_name = "PATTERN"
+    )]
+    pub env_allow: Vec<String>,
+    /// Let `{file: ...}` references leave the manifest's folder (absolute paths, `..`,
+    /// symlinks out). Only for pipelines whose manifest is trusted.
+    #[arg(long, global = true)]
+    pub allow_external_files: bool,
     /// Set when `--api-url` was typed, not taken from the environment.
     #[arg(skip)]
     pub api_url_on_command_line: bool,
@@ -74,6 +89,21 @@ pub struct Global {
 }
 
 impl Global {
+    /// What the manifest may read, from `--env-allow` and `--allow-external-files`: the
+    /// command line and the environment, never the manifest.
+    pub fn read_rules(&self) -> Result<crate::manifest::ReadRules, Error> {
+        let env_allow = match self.env_allow.as_slice() {
+            [] => None,
+            patterns => {
+                Some(crate::manifest::EnvAllowlist::new(patterns.to_vec()).map_err(Error::Usage)?)
+            }
+        };
+        Ok(crate::manifest::ReadRules {
+            env_allow,
+            allow_external_files: self.allow_external_files,
+        })
+    }
+
     /// The lockfile's path.
     pub fn lockfile_path(&self) -> PathBuf {
         self.lockfile.clone().unwrap_or_else(|| {

@@ -92,14 +92,17 @@ impl Session {
         at: Where<'_>,
         guard_args: &GuardArgs,
     ) -> Result<Session, Error> {
-        let manifest = super::target::load_manifest(at.manifest)?;
+        let manifest = super::target::load_manifest(global, at.manifest)?;
 
         if at.sandbox && global.api_url_on_command_line {
             return Err(Error::Usage(
                 "`--sandbox` and `--api-url` name two different targets; use one".into(),
             ));
         }
-        let (desired, api_key) = resolve(&manifest, at.sandbox)
+        let credentials::Resolved {
+            apps: desired,
+            api_key,
+        } = credentials::resolve(&manifest, &credentials::process_env, !at.sandbox)
             .map_err(|d| super::target::manifest_error(at.manifest, d))?;
 
         let (target, sandbox) = if at.sandbox {
@@ -180,28 +183,6 @@ impl Session {
     pub async fn close(self) {
         if let Some(emulator) = self.sandbox {
             emulator.shutdown().await;
-        }
-    }
-}
-
-/// Resolves every credential, reporting every missing one at once.
-fn resolve(
-    manifest: &Manifest,
-    sandbox: bool,
-) -> Result<(Vec<DesiredApp>, Option<SecretString>), Vec<crate::diagnostic::Diagnostic>> {
-    let env = credentials::process_env;
-    let apps = credentials::resolve(manifest, &env);
-    let api_key = if sandbox {
-        Ok(None)
-    } else {
-        credentials::resolve_secret(manifest.dir(), &manifest.api_key, &env).map(Some)
-    };
-    match (apps, api_key) {
-        (Ok(d), Ok(k)) => Ok((d, k)),
-        (apps, key) => {
-            let mut all: Vec<_> = key.err().into_iter().collect();
-            all.extend(apps.err().unwrap_or_default());
-            Err(all)
         }
     }
 }

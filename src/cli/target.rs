@@ -41,9 +41,11 @@ pub fn open_recorded(global: &Global) -> Result<LockStore, Error> {
     Ok(LockStore::open_any(&global.lockfile_path())?)
 }
 
-/// Loads and validates the manifest at `path`; reads no secret.
-pub fn load_manifest(path: &Path) -> Result<Manifest, Error> {
-    manifest::load(path).map_err(|diagnostics| manifest_error(path, diagnostics))
+/// Loads and validates the manifest at `path` under the command line's reading rules; reads
+/// no secret.
+pub fn load_manifest(global: &Global, path: &Path) -> Result<Manifest, Error> {
+    let rules = global.read_rules()?;
+    manifest::load(path, &rules).map_err(|diagnostics| manifest_error(path, diagnostics))
 }
 
 /// The error for problems found in the manifest at `path`.
@@ -66,9 +68,8 @@ pub struct Connection {
 /// key, and builds a client; no app's credentials are read.
 pub fn connect(global: &Global, manifest: &Manifest) -> Result<Connection, Error> {
     let target = target::resolve(global.api_url.as_deref(), manifest).map_err(Error::Usage)?;
-    let key =
-        credentials::resolve_secret(manifest.dir(), &manifest.api_key, &credentials::process_env)
-            .map_err(|d| manifest_error(&manifest.path, vec![d]))?;
+    let key = credentials::resolve_api_key(manifest, &credentials::process_env)
+        .map_err(|d| manifest_error(&manifest.path, vec![d]))?;
     let client = client(global, &target, key)?;
     Ok(Connection { target, client })
 }

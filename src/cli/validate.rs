@@ -6,7 +6,7 @@ use crate::error::{Error, exit, plural};
 
 /// Loads and validates the manifest; reads no secret and sends no request.
 pub fn run(global: &Global) -> Result<u8, Error> {
-    let m = super::target::load_manifest(&global.manifest)?;
+    let m = super::target::load_manifest(global, &global.manifest)?;
     output::data(&format!(
         "`{}` is valid ({})\n",
         global.manifest.display(),

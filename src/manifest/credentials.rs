@@ -2,11 +2,17 @@
 //!
 //! This is the only place that reads secrets. Values come back wrapped in
 //! [`SecretString`], and no error message ever contains a value: only the reference and the
-//! reason it could not be read.
+//! reason it could not be read. Every read follows the manifest's [`ReadRules`]: files are
+//! confined to the manifest's folder on the canonical path at the moment they are read (so a
+//! symlink cannot lead out), must be regular files of at most
+//! [`MAX_FILE_BYTES`](super::rules::MAX_FILE_BYTES) of UTF-8, and a client ID (which plans
+//! print) may not carry the value of any secret.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
+use super::rules::{self, MAX_FILE_BYTES, ReadRules};
 use super::{AppSpec, Located, Manifest, Reference, ValueSource};
 use crate::diagnostic::{self, Diagnostic, Location};
 use crate::model::{DesiredApp, SecretString};
@@ -19,18 +25,46 @@ pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// Resolves every app's client ID and secrets, reporting every unreadable reference at once.
-pub fn resolve(manifest: &Manifest, env: EnvLookup) -> Result<Vec<DesiredApp>, Vec<Diagnostic>> {
+/// What plan and apply need from the manifest's references.
+#[derive(Debug)]
+pub struct Resolved {
+    /// The apps, with their credentials.
+    pub apps: Vec<DesiredApp>,
+    /// The Recall API key; `None` when it was not asked for (the sandbox needs none).
+    pub api_key: Option<SecretString>,
+}
+
+/// Resolves every app's client ID and secrets and, with `need_api_key`, the API key, reporting
+/// every unreadable reference at once. Without `need_api_key` the key is still read when it
+/// can be, but only to check that no client ID carries it.
+pub fn resolve(
+    manifest: &Manifest,
+    env: EnvLookup,
+    need_api_key: bool,
+) -> Result<Resolved, Vec<Diagnostic>> {
+    let reader = Reader {
+        dir: manifest.dir(),
+        rules: &manifest.rules,
+        env,
+    };
     let mut problems = Vec::new();
+    let api_key = match resolve_api_key(manifest, env) {
+        Ok(key) => Some(key),
+        Err(d) if need_api_key => {
+            problems.push(d);
+            None
+        }
+        Err(_) => None,
+    };
     let mut apps = Vec::new();
-    let mut seen: HashMap<String, (String, Option<Location>)> = HashMap::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
     for spec in &manifest.apps {
-        let client_id = resolve_client_id(manifest.dir(), spec, env);
-        let client_secret = resolve_secret(manifest.dir(), &spec.client_secret, env);
-        let webhook_secret = resolve_secret(manifest.dir(), &spec.webhook_secret, env);
+        let client_id = reader.client_id(spec);
+        let client_secret = reader.secret(&spec.client_secret);
+        let webhook_secret = reader.secret(&spec.webhook_secret);
         match (client_id, client_secret, webhook_secret) {
             (Ok(client_id), Ok(client_secret), Ok(webhook_secret)) => {
-                if let Some((first, _)) = seen.get(&client_id) {
+                if let Some(first) = seen.get(&client_id) {
                     problems.push(
                         Diagnostic::new(
                             "duplicate-client-id",
@@ -44,10 +78,7 @@ pub fn resolve(manifest: &Manifest, env: EnvLookup) -> Result<Vec<DesiredApp>, V
                     );
                     continue;
                 }
-                seen.insert(
-                    client_id.clone(),
-                    (spec.name.clone(), spec.client_id.location.clone()),
-                );
+                seen.insert(client_id.clone(), spec.name.clone());
                 apps.push(DesiredApp {
                     name: spec.name.clone(),
                     kind: spec.kind,
@@ -61,77 +92,224 @@ pub fn resolve(manifest: &Manifest, env: EnvLookup) -> Result<Vec<DesiredApp>, V
             (a, b, c) => problems.extend(a.err().into_iter().chain(b.err()).chain(c.err())),
         }
     }
+    problems.extend(secrets_as_client_ids(manifest, &apps, api_key.as_ref()));
     if problems.is_empty() {
-        Ok(apps)
+        Ok(Resolved {
+            apps,
+            api_key: api_key.filter(|_| need_api_key),
+        })
     } else {
         diagnostic::sort(&mut problems);
         Err(problems)
     }
 }
 
-/// Resolves one app's client ID (written inline or as a reference) and nothing else, for
-/// commands that need to know which Zoom app an entry is without needing its secrets.
-pub fn resolve_client_id(dir: &Path, spec: &AppSpec, env: EnvLookup) -> Result<String, Diagnostic> {
-    match &spec.client_id.value {
-        ValueSource::Literal(id) => Ok(id.clone()),
-        ValueSource::Reference(r) => {
-            read(dir, r, &spec.client_id.location, env).map(|s| s.expose().trim().to_string())
-        }
+/// A client ID whose value is a secret's, wherever each was read from, would print that secret
+/// in the plan: refused, naming where the secret is read but never either value.
+fn secrets_as_client_ids(
+    manifest: &Manifest,
+    apps: &[DesiredApp],
+    api_key: Option<&SecretString>,
+) -> Vec<Diagnostic> {
+    let mut secrets: Vec<(&SecretString, String)> = Vec::new();
+    if let Some(key) = api_key {
+        secrets.push((key, "the Recall API key".into()));
     }
-}
-
-/// Resolves one secret reference.
-pub fn resolve_secret(
-    dir: &Path,
-    reference: &Located<Reference>,
-    env: EnvLookup,
-) -> Result<SecretString, Diagnostic> {
-    read(dir, &reference.value, &reference.location, env)
-}
-
-fn read(
-    dir: &Path,
-    reference: &Reference,
-    at: &Option<Location>,
-    env: EnvLookup,
-) -> Result<SecretString, Diagnostic> {
-    let value = match reference {
-        Reference::Env(name) => match env(name) {
-            None => {
-                return Err(Diagnostic::new(
-                    "unset-env",
-                    format!("the environment variable `{name}` is not set"),
-                    at.clone(),
-                )
-                .with_hint(format!(
-                    "export `{name}` before running recallform (it is read by `{reference}`)"
-                )));
-            }
-            Some(v) => v,
-        },
-        Reference::File(rel) => {
-            let path = dir.join(rel);
-            match std::fs::read_to_string(&path) {
-                Err(e) => {
-                    return Err(Diagnostic::new(
-                        "unreadable-file",
-                        format!("cannot read `{}`: {e}", path.display()),
-                        at.clone(),
-                    )
-                    .with_hint("`file` paths are relative to the manifest's folder"));
-                }
-                Ok(text) => strip_one_newline(text),
-            }
-        }
-    };
-    if value.trim().is_empty() {
-        return Err(Diagnostic::new(
-            "empty-secret",
-            format!("`{reference}` is empty"),
-            at.clone(),
+    for a in apps {
+        secrets.push((
+            &a.client_secret,
+            format!("the `client_secret` of `{}`", a.name),
+        ));
+        secrets.push((
+            &a.webhook_secret,
+            format!("the `webhook.secret` of `{}`", a.name),
         ));
     }
-    Ok(SecretString::new(value))
+    apps.iter()
+        .filter_map(|a| {
+            let (_, whose) = secrets
+                .iter()
+                .find(|(s, _)| s.expose().trim() == a.client_id)?;
+            let at = manifest
+                .apps
+                .iter()
+                .find(|s| s.name == a.name)
+                .and_then(|s| s.client_id.location.clone());
+            Some(
+                Diagnostic::new(
+                    "secret-as-client-id",
+                    format!(
+                        "the `client_id` of `{}` has the value of {whose}; neither is shown",
+                        a.name
+                    ),
+                    at,
+                )
+                .with_hint("a client ID is shown in every plan, a secret never: check which value each reference reads"),
+            )
+        })
+        .collect()
+}
+
+/// Resolves one app's client ID (written inline or as a reference) and nothing else, for
+/// commands that need to know which Zoom app an entry is without needing its secrets.
+pub fn resolve_client_id(
+    manifest: &Manifest,
+    spec: &AppSpec,
+    env: EnvLookup,
+) -> Result<String, Diagnostic> {
+    Reader {
+        dir: manifest.dir(),
+        rules: &manifest.rules,
+        env,
+    }
+    .client_id(spec)
+}
+
+/// Resolves the manifest's Recall API key. The default, `{env: RECALL_API_KEY}`, is not
+/// written in the manifest, so the allowlist (which limits what the manifest names) does not
+/// apply to it; a `recall.api_key` the manifest writes is read under the rules like any other.
+pub fn resolve_api_key(manifest: &Manifest, env: EnvLookup) -> Result<SecretString, Diagnostic> {
+    let defaulted = ReadRules {
+        env_allow: None,
+        ..manifest.rules.clone()
+    };
+    let rules = match manifest.api_key.location {
+        None => &defaulted,
+        Some(_) => &manifest.rules,
+    };
+    Reader {
+        dir: manifest.dir(),
+        rules,
+        env,
+    }
+    .secret(&manifest.api_key)
+}
+
+/// Reads references under one manifest's rules.
+struct Reader<'a> {
+    dir: &'a Path,
+    rules: &'a ReadRules,
+    env: EnvLookup<'a>,
+}
+
+impl Reader<'_> {
+    fn client_id(&self, spec: &AppSpec) -> Result<String, Diagnostic> {
+        match &spec.client_id.value {
+            ValueSource::Literal(id) => Ok(id.clone()),
+            ValueSource::Reference(r) => self
+                .read(r, &spec.client_id.location)
+                .map(|s| s.expose().trim().to_string()),
+        }
+    }
+
+    fn secret(&self, reference: &Located<Reference>) -> Result<SecretString, Diagnostic> {
+        self.read(&reference.value, &reference.location)
+    }
+
+    fn read(
+        &self,
+        reference: &Reference,
+        at: &Option<Location>,
+    ) -> Result<SecretString, Diagnostic> {
+        let value = match reference {
+            Reference::Env(name) => {
+                // `validate` refused this already; checked again so that no caller can read
+                // a variable the rules forbid.
+                if let Some(allow) = &self.rules.env_allow
+                    && !allow.allows(name)
+                {
+                    return Err(Diagnostic::new(
+                        "env-not-allowed",
+                        format!("`{name}` is not allowed (allowed: {allow})"),
+                        at.clone(),
+                    ));
+                }
+                (self.env)(name).ok_or_else(|| {
+                    Diagnostic::new(
+                        "unset-env",
+                        format!("the environment variable `{name}` is not set"),
+                        at.clone(),
+                    )
+                    .with_hint(format!(
+                        "export `{name}` before running recallform (it is read by `{reference}`)"
+                    ))
+                })?
+            }
+            Reference::File(rel) => self.read_file(rel, at)?,
+        };
+        if value.trim().is_empty() {
+            return Err(Diagnostic::new(
+                "empty-secret",
+                format!("`{reference}` is empty"),
+                at.clone(),
+            ));
+        }
+        Ok(SecretString::new(value))
+    }
+
+    /// Reads a `{file: ...}`: inside the manifest's folder on its canonical path (unless
+    /// external files are allowed), a regular file, at most [`MAX_FILE_BYTES`], UTF-8.
+    fn read_file(&self, rel: &str, at: &Option<Location>) -> Result<String, Diagnostic> {
+        let path = self.dir.join(rel);
+        let unreadable = |why: String| {
+            Diagnostic::new(
+                "unreadable-file",
+                format!("cannot read `{}`: {why}", path.display()),
+                at.clone(),
+            )
+        };
+        let outside = |why: String| {
+            Diagnostic::new(
+                "file-outside-manifest",
+                format!("`{{file: {rel}}}` {why}"),
+                at.clone(),
+            )
+            .with_hint("`file` paths are relative to the manifest's folder and stay inside it; a trusted pipeline can lift this with `--allow-external-files`")
+        };
+        let real: PathBuf = if self.rules.allow_external_files {
+            path.clone()
+        } else {
+            if !rules::stays_inside(rel) {
+                return Err(outside("is outside the manifest's folder".into()));
+            }
+            let root = self
+                .dir
+                .canonicalize()
+                .map_err(|e| unreadable(format!("the manifest's folder: {e}")))?;
+            let real = path.canonicalize().map_err(|e| {
+                unreadable(e.to_string())
+                    .with_hint("`file` paths are relative to the manifest's folder")
+            })?;
+            if !real.starts_with(&root) {
+                return Err(outside(format!(
+                    "leads through a symlink to `{}`, outside the manifest's folder `{}`",
+                    real.display(),
+                    root.display()
+                )));
+            }
+            real
+        };
+        // Checked before opening: opening a FIFO would wait for a writer.
+        let meta = std::fs::metadata(&real).map_err(|e| {
+            unreadable(e.to_string())
+                .with_hint("`file` paths are relative to the manifest's folder")
+        })?;
+        if !meta.is_file() {
+            return Err(unreadable("not a regular file".into()));
+        }
+        let mut bytes = Vec::new();
+        std::fs::File::open(&real)
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| unreadable(e.to_string()))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(unreadable(format!(
+                "larger than {} KiB, which no secret is",
+                MAX_FILE_BYTES / 1024
+            )));
+        }
+        let text = String::from_utf8(bytes).map_err(|_| unreadable("not valid UTF-8".into()))?;
+        Ok(strip_one_newline(text))
+    }
 }
 
 /// Editors end files with a newline; exactly one (`\n` or `\r\n`) is not part of the value.
@@ -148,7 +326,7 @@ fn strip_one_newline(mut s: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::parse;
+    use crate::manifest::{EnvAllowlist, parse};
 
     const MANIFEST: &str = "version: 1
 recall: {region: us-east-1}
@@ -169,9 +347,9 @@ zoom_oauth_apps:
     fn reports_every_unreadable_reference_without_values() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("recallform.yaml");
-        let m = parse(&path, MANIFEST).unwrap();
+        let m = parse(&path, MANIFEST, &ReadRules::default()).unwrap();
         let env = |n: &str| (n == "A_SECRET").then(|| "s3cret-value".to_string());
-        let problems = resolve(&m, &env).unwrap_err();
+        let problems = resolve(&m, &env, false).unwrap_err();
         let codes: Vec<_> = problems.iter().map(|d| d.code).collect();
         assert_eq!(
             codes,
@@ -187,7 +365,7 @@ zoom_oauth_apps:
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("recallform.yaml");
         std::fs::write(dir.path().join("hook"), "tok\r\n").unwrap();
-        let m = parse(&path, MANIFEST).unwrap();
+        let m = parse(&path, MANIFEST, &ReadRules::default()).unwrap();
         let env = |n: &str| {
             Some(if n == "A_ID" {
                 "same".to_string()
@@ -195,12 +373,12 @@ zoom_oauth_apps:
                 format!("v-{n}")
             })
         };
-        let problems = resolve(&m, &env).unwrap_err();
+        let problems = resolve(&m, &env, false).unwrap_err();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].code, "duplicate-client-id");
 
         let env = |n: &str| Some(format!("v-{n}"));
-        let apps = resolve(&m, &env).unwrap();
+        let apps = resolve(&m, &env, false).unwrap().apps;
         assert_eq!(apps[0].client_id, "v-A_ID");
         assert_eq!(apps[0].webhook_secret.expose(), "tok");
     }
@@ -209,5 +387,135 @@ zoom_oauth_apps:
     fn strips_exactly_one_newline() {
         assert_eq!(strip_one_newline("a\n\n".into()), "a\n");
         assert_eq!(strip_one_newline("a".into()), "a");
+    }
+
+    /// A manifest with one app whose webhook secret is `{file: FILE}`, in a fresh folder.
+    fn with_file(file: &str, rules: ReadRules) -> (tempfile::TempDir, Manifest) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("recallform.yaml");
+        let text = format!(
+            "version: 1\nrecall: {{region: us-east-1}}\nzoom_oauth_apps:\n  a:\n    kind: user_level\n    client_id: cid\n    client_secret: {{env: S}}\n    webhook: {{secret: {{file: '{file}'}}}}\n"
+        );
+        let m = parse(&path, &text, &rules).unwrap();
+        (dir, m)
+    }
+
+    fn codes(m: &Manifest) -> Vec<&'static str> {
+        let env = |_: &str| Some("value".to_string());
+        match resolve(m, &env, false) {
+            Ok(_) => vec![],
+            Err(ds) => ds.iter().map(|d| d.code).collect(),
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_out_of_the_folder_is_refused_at_read_time() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("stolen"), "s3cret-outside").unwrap();
+        let (dir, m) = with_file("secrets/hook", ReadRules::default());
+        std::fs::create_dir(dir.path().join("secrets")).unwrap();
+        // A symlinked folder, not only a symlinked file: every level counts.
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("secrets/real")).unwrap();
+        std::os::unix::fs::symlink("real/stolen", dir.path().join("secrets/hook")).unwrap();
+        let env = |_: &str| Some("value".to_string());
+        let problems = resolve(&m, &env, false).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].code, "file-outside-manifest");
+        assert!(!problems[0].to_string().contains("s3cret-outside"));
+        // A symlink that stays inside is fine.
+        std::fs::remove_file(dir.path().join("secrets/hook")).unwrap();
+        std::fs::write(dir.path().join("secrets/token"), "tok\n").unwrap();
+        std::os::unix::fs::symlink("token", dir.path().join("secrets/hook")).unwrap();
+        assert!(codes(&m).is_empty());
+    }
+
+    #[test]
+    fn large_binary_and_special_files_are_refused() {
+        let (dir, m) = with_file("hook", ReadRules::default());
+        std::fs::write(dir.path().join("hook"), vec![b'a'; MAX_FILE_BYTES as usize]).unwrap();
+        assert!(codes(&m).is_empty(), "exactly the cap is fine");
+        std::fs::write(
+            dir.path().join("hook"),
+            vec![b'a'; MAX_FILE_BYTES as usize + 1],
+        )
+        .unwrap();
+        assert_eq!(codes(&m), ["unreadable-file"]);
+        std::fs::write(dir.path().join("hook"), [0xff, 0xfe, 0x00]).unwrap();
+        assert_eq!(codes(&m), ["unreadable-file"]);
+        std::fs::remove_file(dir.path().join("hook")).unwrap();
+        std::fs::create_dir(dir.path().join("hook")).unwrap();
+        assert_eq!(codes(&m), ["unreadable-file"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn external_files_only_when_allowed_and_never_devices() {
+        let rules = ReadRules {
+            allow_external_files: true,
+            ..ReadRules::default()
+        };
+        let (_dir, m) = with_file("/dev/zero", rules);
+        let env = |_: &str| Some("value".to_string());
+        let problems = resolve(&m, &env, false).unwrap_err();
+        assert_eq!(problems[0].code, "unreadable-file");
+        assert!(
+            problems[0].message.contains("not a regular file"),
+            "{}",
+            problems[0]
+        );
+    }
+
+    #[test]
+    fn a_client_id_with_a_secrets_value_is_refused_without_either() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("recallform.yaml");
+        let text = "version: 1\nrecall: {region: us-east-1}\nzoom_oauth_apps:\n  a:\n    kind: user_level\n    client_id: {env: A_ID}\n    client_secret: {env: A_S}\n    webhook: {secret: {env: A_W}}\n";
+        let m = parse(&path, text, &ReadRules::default()).unwrap();
+        for (same_as, whose) in [
+            ("A_S", "the `client_secret` of `a`"),
+            ("A_W", "the `webhook.secret` of `a`"),
+            ("RECALL_API_KEY", "the Recall API key"),
+        ] {
+            let env = |n: &str| {
+                Some(if n == "A_ID" || n == same_as {
+                    "sk_live_stolen_42".to_string()
+                } else {
+                    format!("v-{n}")
+                })
+            };
+            for need_key in [true, false] {
+                let problems = resolve(&m, &env, need_key).unwrap_err();
+                assert_eq!(problems.len(), 1, "{problems:?}");
+                let shown = problems[0].to_string();
+                assert_eq!(problems[0].code, "secret-as-client-id");
+                assert!(shown.contains(whose), "{shown}");
+                assert!(!shown.contains("sk_live_stolen_42"), "{shown}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_allowlist_is_enforced_when_reading_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("recallform.yaml");
+        let allowed = ReadRules {
+            env_allow: Some(EnvAllowlist::new(vec!["A_*".into()]).unwrap()),
+            ..ReadRules::default()
+        };
+        let text = "version: 1\nrecall: {region: us-east-1}\nzoom_oauth_apps:\n  a:\n    kind: user_level\n    client_id: cid\n    client_secret: {env: A_S}\n    webhook: {secret: {env: A_W}}\n";
+        let mut m = parse(&path, text, &allowed).unwrap();
+        m.rules.env_allow = Some(EnvAllowlist::new(vec!["B_*".into()]).unwrap());
+        let read = std::cell::RefCell::new(Vec::new());
+        let env = |n: &str| {
+            read.borrow_mut().push(n.to_string());
+            Some("v".to_string())
+        };
+        let problems = resolve(&m, &env, false).unwrap_err();
+        assert!(problems.iter().all(|d| d.code == "env-not-allowed"));
+        assert!(
+            !read.borrow().iter().any(|n| n.starts_with("A_")),
+            "{read:?}"
+        );
     }
 }

@@ -9,6 +9,7 @@
 pub mod credentials;
 pub mod names;
 pub mod raw;
+pub mod rules;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use crate::diagnostic::{Diagnostic, Location};
 use crate::model::{Kind, Region};
 pub use names::is_valid_name;
 pub use raw::{Reference, ValueSource};
+pub use rules::{EnvAllowlist, ReadRules};
 
 /// A value together with where the manifest set it (`None` for defaults).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +50,8 @@ pub struct Manifest {
     pub policy: Policy,
     /// SHA-256 of the manifest's text, so a saved plan can tell that it changed.
     pub sha256: String,
+    /// The reading rules it was checked under; its references are read under the same ones.
+    pub rules: ReadRules,
 }
 
 /// One app of a valid manifest; credentials are still references.
@@ -99,8 +103,9 @@ impl Manifest {
     }
 }
 
-/// Reads and validates the manifest at `path`: every problem found is returned at once.
-pub fn load(path: &Path) -> Result<Manifest, Vec<Diagnostic>> {
+/// Reads and validates the manifest at `path` under `rules`: every problem found is returned
+/// at once.
+pub fn load(path: &Path, rules: &ReadRules) -> Result<Manifest, Vec<Diagnostic>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         vec![
             Diagnostic::new(
@@ -111,14 +116,14 @@ pub fn load(path: &Path) -> Result<Manifest, Vec<Diagnostic>> {
             .with_hint("pass its path with `-f/--manifest`"),
         ]
     })?;
-    parse(path, &text)
+    parse(path, &text, rules)
 }
 
 /// Parses and validates manifest text; `path` is used for locations and relative files.
-pub fn parse(path: &Path, text: &str) -> Result<Manifest, Vec<Diagnostic>> {
+pub fn parse(path: &Path, text: &str, rules: &ReadRules) -> Result<Manifest, Vec<Diagnostic>> {
     let raw: raw::RawManifest =
         serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(path, &e)])?;
-    let mut manifest = validate::validate(path, raw)?;
+    let mut manifest = validate::validate(path, raw, rules)?;
     manifest.sha256 = crate::digest::sha256_hex(text.as_bytes());
     Ok(manifest)
 }

@@ -2,7 +2,8 @@
 //!
 //! Every check runs and every problem is collected, so one `validate` run shows them all. No
 //! check reads a secret, an environment variable or a referenced file: those happen at plan
-//! time in [`super::credentials`].
+//! time in [`super::credentials`]. The reading rules ([`ReadRules`]) are checked here on the
+//! text, so a reference the rules forbid is refused before anything is read.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,6 +12,7 @@ use serde_saphyr::Spanned;
 
 use super::names::{base_name, is_valid_name, secret_env_names};
 use super::raw::{APP_NAME_PATTERN, RawApp, RawManifest, RawMove, Reference, ValueSource};
+use super::rules::{self, DEFAULT_API_KEY_ENV, ReadRules};
 use super::{AppSpec, Located, Manifest, Policy, backticked};
 use crate::diagnostic::{self, Diagnostic, Location};
 use crate::model::{Kind, Region};
@@ -21,6 +23,12 @@ const MAX_CLIENT_ID_LEN: usize = 200;
 
 struct Checker<'a> {
     path: &'a Path,
+    rules: &'a ReadRules,
+    /// The variables that hold the Recall API key: `RECALL_API_KEY`, and the one
+    /// `recall.api_key` names. No app field may read them.
+    api_key_vars: Vec<String>,
+    /// The file `recall.api_key` names, if it names one; no app field may read it either.
+    api_key_file: Option<Reference>,
     problems: Vec<Diagnostic>,
 }
 
@@ -38,10 +46,17 @@ impl Checker<'_> {
     }
 }
 
-/// Checks everything that can be checked offline.
-pub(super) fn validate(path: &Path, raw: RawManifest) -> Result<Manifest, Vec<Diagnostic>> {
+/// Checks everything that can be checked offline, under the reading rules of this run.
+pub(super) fn validate(
+    path: &Path,
+    raw: RawManifest,
+    rules: &ReadRules,
+) -> Result<Manifest, Vec<Diagnostic>> {
     let mut c = Checker {
         path,
+        rules,
+        api_key_vars: vec![DEFAULT_API_KEY_ENV.to_string()],
+        api_key_file: None,
         problems: Vec::new(),
     };
 
@@ -79,7 +94,7 @@ pub(super) fn validate(path: &Path, raw: RawManifest) -> Result<Manifest, Vec<Di
             .value
             .base_url
             .as_ref()
-            .and_then(|b| match target::check_api_url(&b.value) {
+            .and_then(|b| match check_base_url(&b.value) {
                 Ok(url) => Some(url),
                 Err(why) => {
                     let at = c.at(b);
@@ -104,21 +119,26 @@ pub(super) fn validate(path: &Path, raw: RawManifest) -> Result<Manifest, Vec<Di
 
     let api_key = match &raw.recall.value.api_key {
         None => Located {
-            value: Reference::Env("RECALL_API_KEY".into()),
+            value: Reference::Env(DEFAULT_API_KEY_ENV.into()),
             location: None,
         },
         Some(key) => Located {
             value: secret_reference(
                 &mut c,
                 key,
-                "recall.api_key",
-                "RECALL_API_KEY",
+                ("recall.api_key", None),
+                DEFAULT_API_KEY_ENV,
                 "recall-api-key",
             )
-            .unwrap_or(Reference::Env("RECALL_API_KEY".into())),
+            .unwrap_or(Reference::Env(DEFAULT_API_KEY_ENV.into())),
             location: Some(c.at(key)),
         },
     };
+    match &api_key.value {
+        Reference::Env(name) if name != DEFAULT_API_KEY_ENV => c.api_key_vars.push(name.clone()),
+        Reference::File(_) => c.api_key_file = Some(api_key.value.clone()),
+        Reference::Env(_) => {}
+    }
 
     let mut apps = Vec::new();
     let mut client_ids: HashMap<String, Location> = HashMap::new();
@@ -128,6 +148,7 @@ pub(super) fn validate(path: &Path, raw: RawManifest) -> Result<Manifest, Vec<Di
         }
     }
 
+    check_client_id_sources(&mut c, &apps, &api_key.value);
     let moves = check_moves(&mut c, raw.moved.unwrap_or_default(), &apps);
     let policy = raw
         .policy
@@ -147,6 +168,7 @@ pub(super) fn validate(path: &Path, raw: RawManifest) -> Result<Manifest, Vec<Di
             moves,
             policy,
             sha256: String::new(),
+            rules: rules.clone(),
         })
     } else {
         diagnostic::sort(&mut c.problems);
@@ -275,7 +297,7 @@ fn check_app(
             }
         },
         ValueSource::Reference(r) => {
-            ok &= check_reference(c, r, &client_id_at);
+            ok &= check_reference(c, r, &client_id_at, Some(&name.value), "client_id");
         }
     }
 
@@ -285,14 +307,14 @@ fn check_app(
     let client_secret = secret_reference(
         c,
         &app.client_secret,
-        "client_secret",
+        ("client_secret", Some(&name.value)),
         &client_secret_env,
         &format!("{slug}-zoom-client-secret"),
     );
     let webhook_secret = secret_reference(
         c,
         &app.webhook.secret,
-        "webhook.secret",
+        ("webhook.secret", Some(&name.value)),
         &webhook_secret_env,
         &format!("{slug}-zoom-webhook-secret"),
     );
@@ -320,11 +342,12 @@ fn check_app(
     .filter(|_| ok)
 }
 
-/// A secret must be a reference; a literal is reported with the exact fix.
+/// A secret must be a reference; a literal is reported with the exact fix. `field` is the
+/// key and, for an app's secrets, the app's name.
 fn secret_reference(
     c: &mut Checker,
     source: &Spanned<ValueSource>,
-    field: &str,
+    (field, app): (&str, Option<&str>),
     env_suggestion: &str,
     file_suggestion: &str,
 ) -> Option<Reference> {
@@ -343,28 +366,167 @@ fn secret_reference(
             );
             None
         }
-        ValueSource::Reference(r) => check_reference(c, r, &at).then(|| r.clone()),
+        ValueSource::Reference(r) => check_reference(c, r, &at, app, field).then(|| r.clone()),
     }
 }
 
-fn check_reference(c: &mut Checker, r: &Reference, at: &Location) -> bool {
+/// Checks a reference's form and the reading rules: the allowlist, the API key's variables
+/// (never readable by an app's field), and the manifest's folder.
+fn check_reference(
+    c: &mut Checker,
+    r: &Reference,
+    at: &Location,
+    app: Option<&str>,
+    field: &str,
+) -> bool {
+    let whose = match app {
+        Some(app) => format!("`{field}` of `{app}`"),
+        None => format!("`{field}`"),
+    };
     let problem = match r {
-        Reference::Env(name) if !is_env_name(name) => Some(format!(
-            "`{name}` is not an environment variable name (letters, digits and '_', not starting with a digit)"
+        Reference::Env(name) if !is_env_name(name) => Some(Diagnostic::new(
+            "invalid-reference",
+            format!(
+                "`{name}` is not an environment variable name (letters, digits and '_', not starting with a digit)"
+            ),
+            Some(at.clone()),
         )),
-        Reference::File(p) if p.trim().is_empty() => Some("`file` needs a path".to_string()),
-        _ => None,
+        Reference::File(p) if p.trim().is_empty() => Some(Diagnostic::new(
+            "invalid-reference",
+            "`file` needs a path",
+            Some(at.clone()),
+        )),
+        Reference::Env(name) if app.is_some() && c.api_key_vars.contains(name) => Some(
+            Diagnostic::new(
+                "api-key-reference",
+                format!("{whose} reads `{name}`, which holds the Recall API key"),
+                Some(at.clone()),
+            )
+            .with_hint("the API key is read as `recall.api_key` only; give this field a variable of its own"),
+        ),
+        Reference::File(p)
+            if app.is_some() && c.api_key_file.as_ref().is_some_and(|k| same_source(k, r)) =>
+        {
+            Some(
+                Diagnostic::new(
+                    "api-key-reference",
+                    format!("{whose} reads `{p}`, which holds the Recall API key"),
+                    Some(at.clone()),
+                )
+                .with_hint("the API key is read as `recall.api_key` only; give this field a file of its own"),
+            )
+        }
+        Reference::Env(name) => match &c.rules.env_allow {
+            Some(allow) if !allow.allows(name) => Some(
+                Diagnostic::new(
+                    "env-not-allowed",
+                    format!("{whose} reads `{name}`, which this run does not allow (allowed: {allow})"),
+                    Some(at.clone()),
+                )
+                .with_hint("the variables a manifest may read come from `--env-allow` or `RECALLFORM_ENV_ALLOW`, never from the manifest; add a pattern there if this variable is meant to be read"),
+            ),
+            _ => None,
+        },
+        Reference::File(p) if !c.rules.allow_external_files && !rules::stays_inside(p) => Some(
+            Diagnostic::new(
+                "file-outside-manifest",
+                format!("{whose} reads `{p}`, which is outside the manifest's folder"),
+                Some(at.clone()),
+            )
+            .with_hint("`file` paths are relative to the manifest's folder and stay inside it; a trusted pipeline can lift this with `--allow-external-files`"),
+        ),
+        Reference::File(_) => None,
     };
     match problem {
-        Some(message) => {
-            c.report(Diagnostic::new(
-                "invalid-reference",
-                message,
-                Some(at.clone()),
-            ));
+        Some(d) => {
+            c.report(d);
             false
         }
         None => true,
+    }
+}
+
+/// A client ID is printed in every plan, so it must not be read from where a secret is: not
+/// from a reference a secret field (or `recall.api_key`) uses, and not from a variable or file
+/// whose name says it holds a secret. Otherwise a pull request could move a secret into the
+/// plan comment. (Equal values read from different places are caught when they are read.)
+fn check_client_id_sources(c: &mut Checker, apps: &[AppSpec], api_key: &Reference) {
+    let mut secrets: Vec<(&Reference, String)> = vec![(api_key, "`recall.api_key`".into())];
+    for a in apps {
+        secrets.push((
+            &a.client_secret.value,
+            format!("`client_secret` of `{}`", a.name),
+        ));
+        secrets.push((
+            &a.webhook_secret.value,
+            format!("`webhook.secret` of `{}`", a.name),
+        ));
+    }
+    for a in apps {
+        let ValueSource::Reference(r) = &a.client_id.value else {
+            continue;
+        };
+        let named = match r {
+            Reference::Env(name) => name.as_str(),
+            Reference::File(p) => Path::new(p)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or(p),
+        };
+        let message = if let Some((_, whose)) = secrets.iter().find(|(s, _)| same_source(s, r)) {
+            format!(
+                "the `client_id` of `{}` reads `{r}`, which {whose} also reads",
+                a.name
+            )
+        } else if rules::names_a_secret(named) {
+            format!(
+                "the `client_id` of `{}` reads `{r}`, whose name says it holds a secret",
+                a.name
+            )
+        } else {
+            continue;
+        };
+        c.report(
+            Diagnostic::new("secret-as-client-id", message, a.client_id.location.clone())
+                .with_hint("a client ID is shown in every plan; write it inline (it is not a secret) or read it from a variable of its own, such as `ACME_ZOOM_CLIENT_ID`"),
+        );
+    }
+}
+
+/// Whether two references read the same variable or (lexically) the same file.
+fn same_source(a: &Reference, b: &Reference) -> bool {
+    let parts = |p: &str| -> Vec<String> {
+        Path::new(p)
+            .components()
+            .filter(|c| *c != std::path::Component::CurDir)
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect()
+    };
+    match (a, b) {
+        (Reference::Env(x), Reference::Env(y)) => x == y,
+        (Reference::File(x), Reference::File(y)) => parts(x) == parts(y),
+        _ => false,
+    }
+}
+
+/// The manifest's `base_url` must be Recall's (`https://` on `recall.ai`) or a loopback
+/// address. The API key goes wherever it points, and the manifest arrives in pull requests:
+/// any other host (a proxy, say) is named by the pipeline, with `--api-url` or
+/// `RECALL_API_URL`, not by the manifest.
+fn check_base_url(raw: &str) -> Result<url::Url, String> {
+    let url = target::check_api_url(raw)?;
+    let recall = url.scheme() == "https"
+        && url.host_str().is_some_and(|h| {
+            let h = h.to_ascii_lowercase();
+            h == "recall.ai" || h.ends_with(".recall.ai")
+        });
+    if recall || target::is_loopback(&url) {
+        Ok(url)
+    } else {
+        Err(format!(
+            "points at `{}`, which is neither Recall (`https://<region>.recall.ai`) nor a loopback address; the API key would be sent there. Name another host (a proxy, say) with `--api-url` or `RECALL_API_URL` in the pipeline instead",
+            url.host_str().unwrap_or_default()
+        ))
     }
 }
 
