@@ -8,6 +8,7 @@ mod input;
 mod lifecycle;
 mod property;
 mod reconcile;
+mod security;
 mod state;
 mod tools;
 mod workflow;
