@@ -27,6 +27,10 @@ const SCHEMA_FILE: &str = "recallform.schema.json";
 /// given), and apply's lock file (which says who holds the lock).
 const IGNORE_LINES: &[&str] = &[".recallform/", "*.lock.json.lock"];
 
+/// The allowlist that matches the starter manifest's variables (the README's CI section says
+/// why a pipeline sets one).
+const ENV_ALLOW: &str = "--env-allow 'EXAMPLE_APP_ZOOM_*'";
+
 /// The starter manifest. `{validate}` and `{plan}` become the commands for this manifest's path.
 const TEMPLATE: &str = r#"# yaml-language-server: $schema=./recallform.schema.json
 #
@@ -201,7 +205,7 @@ fn ignore_sandbox_state(path: &Path) -> Result<Option<String>, Error> {
 /// What to do after `init`, for stderr.
 fn next_steps(manifest: &Path) -> String {
     format!(
-        "next steps:\n  1. replace `REPLACE_WITH_ZOOM_CLIENT_ID` in `{m}` with your Zoom app's Client ID\n  2. set `RECALL_API_KEY`, `EXAMPLE_APP_ZOOM_CLIENT_SECRET` and `EXAMPLE_APP_ZOOM_WEBHOOK_SECRET`\n  3. `{validate}` checks the manifest offline\n  4. `{plan}` shows what apply would change in Recall",
+        "next steps:\n  1. replace `REPLACE_WITH_ZOOM_CLIENT_ID` in `{m}` with your Zoom app's Client ID\n  2. set `RECALL_API_KEY`, `EXAMPLE_APP_ZOOM_CLIENT_SECRET` and `EXAMPLE_APP_ZOOM_WEBHOOK_SECRET`\n  3. `{validate}` checks the manifest offline\n  4. `{plan}` shows what apply would change in Recall\n  5. in CI, where pull requests change the manifest, let it read only its own variables:\n     `{plan} {ENV_ALLOW}`",
         m = manifest.display(),
         validate = command_for("validate", manifest),
         plan = command_for("plan", manifest),

@@ -64,6 +64,35 @@ fn init_writes_a_manifest_that_validates_and_plans() {
 }
 
 #[test]
+fn init_prints_an_allowlist_that_fits_its_manifest() {
+    let h = Harness::new();
+    let out = Outcome::of(h.bare(&["init"])).expect(0);
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("--env-allow"))
+        .unwrap_or_else(|| panic!("no --env-allow line:\n{}", out.stderr));
+    assert_eq!(
+        line.trim(),
+        "`recallform plan --env-allow 'EXAMPLE_APP_ZOOM_*'`"
+    );
+    let mut plan = h.bare(&["plan", "--sandbox", "--env-allow", "EXAMPLE_APP_ZOOM_*"]);
+    plan.env("EXAMPLE_APP_ZOOM_CLIENT_SECRET", "dummy-client-secret")
+        .env("EXAMPLE_APP_ZOOM_WEBHOOK_SECRET", "dummy-webhook-secret");
+    Outcome::of(plan).expect(0);
+    // And it is narrow: a variable of another name is refused.
+    let manifest = read(&h, "recallform.yaml")
+        .replace("EXAMPLE_APP_ZOOM_CLIENT_SECRET", "OTHER_ZOOM_CLIENT_SECRET");
+    h.write("recallform.yaml", &manifest);
+    let out = Outcome::of(h.bare(&["validate", "--env-allow", "EXAMPLE_APP_ZOOM_*"])).expect(1);
+    assert!(
+        out.stderr.contains("error[env-not-allowed]"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn init_refuses_an_existing_manifest_unless_forced() {
     let h = Harness::new();
     let mine = "version: 1\nrecall:\n  region: eu-central-1\n";

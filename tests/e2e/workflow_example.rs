@@ -185,6 +185,25 @@ impl Repo {
     /// Runs the step `id` of `job` with bash as GitHub does (`bash -e -o pipefail`); returns
     /// the step's outputs.
     fn step(&self, job: &str, id: &str, event: &str) -> BTreeMap<String, String> {
+        let (out, outputs) = self.run_step(job, id, event);
+        assert!(
+            out.status.success(),
+            "step `{id}` failed ({:?})\n--- stdout\n{}\n--- stderr\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        outputs
+    }
+
+    /// Runs the step like [`Repo::step`]; returns what it printed and its outputs, whether it
+    /// succeeded or not. No step ever prints a secret.
+    fn run_step(
+        &self,
+        job: &str,
+        id: &str,
+        event: &str,
+    ) -> (std::process::Output, BTreeMap<String, String>) {
         let steps = self.workflow["jobs"][job]["steps"].as_array().unwrap();
         let step = steps
             .iter()
@@ -231,13 +250,6 @@ impl Repo {
             }
         }
         let out = cmd.output().unwrap();
-        assert!(
-            out.status.success(),
-            "step `{id}` failed ({:?})\n--- stdout\n{}\n--- stderr\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         for secret in ["Xq1", "Xq2", "Xq3", "Xq4", "Xq5", "Xq6", API_KEY] {
@@ -246,12 +258,13 @@ impl Repo {
                 "step `{id}` printed a secret"
             );
         }
-        std::fs::read_to_string(&outputs)
+        let outputs = std::fs::read_to_string(&outputs)
             .unwrap_or_default()
             .lines()
             .filter_map(|l| l.split_once('='))
             .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+            .collect();
+        (out, outputs)
     }
 
     fn comment(&self) -> String {
@@ -349,8 +362,38 @@ fn the_example_workflow_from_pull_request_to_merge() {
 
     // The next pull request's plan is empty, and so is its comment.
     assert!(!repo.pull_request());
+    let empty = "<!-- recallform:plan -->\n### recallform plan: no changes\n\nRecall matches the manifest (3 apps).\n";
+    assert_eq!(repo.comment(), empty);
+
+    // A hostile pull request points a client ID at a variable the plan step has (GH_STATE
+    // stands for any variable of the runner) and at a file secret written for another app:
+    // the workflow's allowlist and recallform's rules stop the plan, and no comment changes.
+    let manifest = std::fs::read_to_string(repo.work.join("recallform.yaml")).unwrap();
+    let hostile = manifest
+        .replace(
+            "client_id: AcmeDevZoomClientId",
+            "client_id: {env: GH_STATE}",
+        )
+        .replace(
+            "client_id: GlobexAdminZoomClientId",
+            "client_id: {file: secrets/acme-prod-webhook-token}",
+        );
+    assert_ne!(hostile, manifest);
+    std::fs::write(repo.work.join("recallform.yaml"), hostile).unwrap();
+    let (out, _) = repo.run_step("plan", "validate", "pull_request");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("error[env-not-allowed]: `client_id` of `acme-dev` reads `GH_STATE`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("error[secret-as-client-id]"), "{stderr}");
+    repo.step("plan", "file-secrets", "pull_request");
+    let (out, _) = repo.run_step("plan", "plan", "pull_request");
+    assert!(!out.status.success());
     assert_eq!(
         repo.comment(),
-        "<!-- recallform:plan -->\n### recallform plan: no changes\n\nRecall matches the manifest (3 apps).\n"
+        empty,
+        "the comment still shows the last good plan"
     );
 }
