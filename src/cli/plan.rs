@@ -36,6 +36,11 @@ pub struct PlanArgs {
 
 /// Computes and prints the plan.
 pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8, Error> {
+    if global.env_allow.is_empty() && !args.sandbox && !global.quiet && in_ci() {
+        output::message(
+            "warning: no `--env-allow`: the manifest may read any environment variable of this job\n  = hint: where pull requests change the manifest, set `RECALLFORM_ENV_ALLOW` to the variables it uses (the README's Security section says why)",
+        );
+    }
     let session = Session::open(
         global,
         Where::from_global(global, args.sandbox),
@@ -105,4 +110,12 @@ pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8, Error> {
     };
     session.close().await;
     Ok(code)
+}
+
+/// Whether this runs in a CI pipeline (GitHub Actions, GitLab and most others set `CI`), where
+/// plans of pull requests run with secrets in the environment.
+fn in_ci() -> bool {
+    ["CI", "GITHUB_ACTIONS"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|v| v == "true" || v == "1"))
 }

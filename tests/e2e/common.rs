@@ -107,6 +107,10 @@ impl Harness {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("recallform"));
         cmd.current_dir(self.dir.path())
             .env_remove("RECALL_API_URL")
+            .env_remove("RECALLFORM_ENV_ALLOW")
+            // CI itself sets these; tests of CI behaviour set them again.
+            .env_remove("CI")
+            .env_remove("GITHUB_ACTIONS")
             .env_remove("NO_COLOR")
             .env("RECALL_API_KEY", API_KEY)
             .args(args);

@@ -861,3 +861,22 @@ fn every_artefact_is_free_of_every_secret() {
         }
     }
 }
+
+#[test]
+fn a_plan_in_ci_without_an_allowlist_says_so() {
+    let h = Harness::new();
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+    let warning =
+        "warning: no `--env-allow`: the manifest may read any environment variable of this job";
+    let mut cmd = h.cmd(&["plan"]);
+    cmd.env("GITHUB_ACTIONS", "true");
+    let out = Outcome::of(cmd).expect(0);
+    assert!(out.stderr.starts_with(warning), "{}", out.stderr);
+    let mut cmd = h.cmd(&["plan", "--env-allow", "ACME_PROD_*"]);
+    cmd.env("CI", "true");
+    let out = Outcome::of(cmd).expect(0);
+    assert_eq!(out.stderr, "");
+    // Outside CI, nothing.
+    let out = h.run(&["plan"]).expect(0);
+    assert_eq!(out.stderr, "");
+}
