@@ -68,8 +68,10 @@ pub fn resolve(
                     problems.push(
                         Diagnostic::new(
                             "duplicate-client-id",
+                            // Without the value: it was read from a reference, and the
+                            // secret check below has not looked at it yet.
                             format!(
-                                "`{}` and `{first}` resolve to the same client_id `{client_id}`",
+                                "`{}` and `{first}` resolve to the same client_id",
                                 spec.name
                             ),
                             spec.client_id.location.clone(),
