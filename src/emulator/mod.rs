@@ -8,11 +8,16 @@
 //! UNCONFIRMED (secrets in responses, duplicate client IDs) the behaviour is a [`Config`]
 //! switch so both answers can be tested.
 //!
-//! Tests can also inject faults: error statuses, delays, and dropped connections before or
-//! after the write.
+//! Every answer carries an `x-request-id` header (a UUID v4), as Recall's load balancers add
+//! one; the log keeps it so tests can look for it in recallform's errors.
+//!
+//! Tests can also inject faults: error statuses, delays, dropped connections before or after
+//! the write, and a hostile or broken server's answers: bodies that echo the secrets sent,
+//! bodies too large to read, pages that loop, redirects.
 //!
 //! Not for: production. It keeps secrets in its state file (as Recall keeps them).
 
+mod faults;
 mod server;
 pub mod state;
 
@@ -95,6 +100,40 @@ pub enum FaultKind {
     Delay(Duration),
     /// Answer normally, but with list `next` links pointing at this base URL instead.
     ForeignNext(String),
+    /// After authentication, answer `status` with DRF field errors that quote every field of
+    /// the request's JSON body back, in each shape a serializer can: inside a message
+    /// (`{"client_secret": ["\"<value>\" is not valid."]}`), as a whole value in a nested
+    /// list (a number when the value parses as one: `{"nested": {"non_field_errors": [<value>]}}`)
+    /// and as an object key (`{"nested": {"by_value": {"<value>": [...]}}}`, as a `DictField`
+    /// keys its errors). Nothing is changed.
+    Echo {
+        /// The HTTP status, usually 400.
+        status: u16,
+    },
+    /// After authentication, answer `status` with an HTML page like Django's debug page: the
+    /// request body and the `Authorization` header, HTML-escaped (`&quot;`), in a table.
+    /// Nothing is changed.
+    EchoPage {
+        /// The HTTP status: a 4xx, as recallform retries a 5xx without reading its body.
+        status: u16,
+    },
+    /// Answer 401 with a `detail` that quotes the token received, as some servers do.
+    EchoToken,
+    /// Answer 200 with a valid JSON list page (no apps, `next: null`) padded to this many
+    /// bytes, sent with its `Content-Length`.
+    HugeBody(usize),
+    /// Like [`FaultKind::HugeBody`], sent chunked with no `Content-Length`, so only counting
+    /// the bytes as they arrive shows its size.
+    HugeChunkedBody(usize),
+    /// Answer a list normally, except that `next` is the URL of the very page requested.
+    LoopingNext,
+    /// Answer `status` (a 3xx) with `Location: location` and no body, before anything else.
+    Redirect {
+        /// The HTTP status, e.g. 302 or 307.
+        status: u16,
+        /// The `Location` header.
+        location: String,
+    },
 }
 
 /// A fault for the next `times` requests to `route`.
@@ -128,6 +167,8 @@ pub struct Logged {
     pub idempotency_key: Option<String>,
     /// The `Authorization` header, if sent (tests check where the key went).
     pub authorization: Option<String>,
+    /// The `x-request-id` sent with the answer; `None` when the connection was dropped.
+    pub request_id: Option<String>,
     /// When the request arrived.
     pub at: std::time::Instant,
 }

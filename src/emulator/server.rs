@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use super::faults::{debug_page, echo_errors, huge_page};
 use super::state::{Answer, Workspace, not_found};
 use super::{Config, Fault, FaultKind, Logged, Route, lock};
 use crate::fsutil;
@@ -170,7 +171,7 @@ pub(super) async fn serve(
     }
 }
 
-type Reply = Response<Full<Bytes>>;
+pub(super) type Reply = Response<Full<Bytes>>;
 
 async fn handle(shared: std::sync::Arc<Shared>, req: Request<Incoming>) -> Result<Reply, Dropped> {
     // Recall keeps processing a request whose client has gone away (a timeout, say); so does
@@ -186,10 +187,19 @@ async fn handle(shared: std::sync::Arc<Shared>, req: Request<Incoming>) -> Resul
             status: None,
             idempotency_key: header(&req, "idempotency-key"),
             authorization: header(&req, "authorization"),
+            request_id: None,
             at: Instant::now(),
         };
-        let result = respond(&shared, req).await;
-        entry.status = result.as_ref().ok().map(|r| r.status().as_u16());
+        let mut result = respond(&shared, req).await;
+        if let Ok(reply) = &mut result {
+            let id = uuid::Uuid::new_v4().to_string();
+            reply.headers_mut().insert(
+                "x-request-id",
+                id.parse().expect("a UUID is a valid header"),
+            );
+            entry.status = Some(reply.status().as_u16());
+            entry.request_id = Some(id);
+        }
         lock(&shared.log).push(entry);
         result
     })
@@ -243,6 +253,15 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Result<Reply, Dropp
             return Ok(reply);
         }
         Some(FaultKind::DropBeforeWrite) => return Err(Dropped),
+        Some(FaultKind::Redirect { status, location }) => {
+            return Ok(Response::builder()
+                .status(*status)
+                .header("location", location.as_str())
+                .body(Full::new(Bytes::new()))
+                .expect("a test's status and location are valid"));
+        }
+        Some(FaultKind::HugeBody(size)) => return Ok(huge_page(*size, false)),
+        Some(FaultKind::HugeChunkedBody(size)) => return Ok(huge_page(*size, true)),
         _ => {}
     }
 
@@ -261,6 +280,14 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Result<Reply, Dropp
         return Ok(waf_block());
     }
 
+    if fault == Some(FaultKind::EchoToken) {
+        let token = auth.as_deref().unwrap_or_default();
+        let token = token.strip_prefix("Token ").unwrap_or(token);
+        return Ok(json_reply((
+            401,
+            Some(json!({"detail": format!("Invalid token \"{token}\".")})),
+        )));
+    }
     let api_key = match authenticate(&shared.config, auth.as_deref()) {
         Ok(key) => key,
         Err(detail) => return Ok(json_reply((401, Some(json!({"detail": detail}))))),
@@ -282,6 +309,18 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Result<Reply, Dropp
             .headers_mut()
             .insert("retry-after", wait.to_string().parse().expect("digits"));
         return Ok(reply);
+    }
+
+    // Validation errors come from the view, after authentication and throttling.
+    match &fault {
+        Some(FaultKind::Echo { status }) => {
+            let sent = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            return Ok(json_reply((*status, Some(echo_errors(&sent)))));
+        }
+        Some(FaultKind::EchoPage { status }) => {
+            return Ok(debug_page(*status, &path, &body, auth.as_deref()));
+        }
+        _ => {}
     }
 
     let scope = match (&idempotency_key, &method) {
@@ -469,6 +508,11 @@ fn list(
         Some(FaultKind::ForeignNext(base)) => base.trim_end_matches('/').to_string(),
         _ => format!("http://{host}"),
     };
+    let this_page = if query.is_empty() {
+        format!("{base}{APPS}")
+    } else {
+        format!("{base}{APPS}?{query}")
+    };
     let link = |forward: bool, pos: u64| {
         let mut kept: Vec<(String, String)> = params
             .iter()
@@ -481,10 +525,13 @@ fn list(
             .finish();
         format!("{base}{APPS}?{q}")
     };
-    let next = page
-        .last()
-        .filter(|last| all.iter().any(|a| a.seq > last.seq))
-        .map(|last| link(true, last.seq));
+    let next = match fault {
+        Some(FaultKind::LoopingNext) => Some(this_page),
+        _ => page
+            .last()
+            .filter(|last| all.iter().any(|a| a.seq > last.seq))
+            .map(|last| link(true, last.seq)),
+    };
     let previous = page
         .first()
         .filter(|first| all.iter().any(|a| a.seq < first.seq))

@@ -1,82 +1,39 @@
 //! The HTTP client for Recall's Zoom OAuth Apps API.
 //!
-//! It owns everything about talking to Recall: authentication, cursor pagination, retries with
-//! backoff and `Retry-After`, idempotent creates, and turning failures into errors that say
-//! what was being done. It never logs or returns a secret.
+//! It owns everything about talking to Recall: authentication, cursor pagination (which stops
+//! on a loop), retries with backoff and `Retry-After`, idempotent creates, a cap on the size of
+//! an answer, and turning failures into errors that say what was being done and quote Recall's
+//! request ID. It never logs or returns a secret: every error leaving a public method, and
+//! every log line, passes through the client's [`Redactor`].
+//!
+//! Redirects are never followed (the API key goes only where it is sent), and the TLS
+//! certificate of `https://` targets is always checked; a test audits the source for both.
 //!
 //! Not for: deciding what to do (that is `plan`) or recording results (that is `apply`).
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
 use url::Url;
 
-use super::error::RecallError;
-use super::retry::RetryPolicy;
+use super::error::{Answered, RecallError, Unredacted, request_id, untrusted_certificate};
+use super::redact::Redactor;
+use super::retry::{RetryPolicy, is_retryable, retry_after};
 use super::target::same_origin;
-use crate::model::{Kind, RemoteApp, SecretString};
+use super::wire::{Page, WireApp};
+use crate::model::{RemoteApp, SecretString};
+
+pub use super::wire::NewApp;
 
 const APPS_PATH: &str = "api/v2/zoom-oauth-apps/";
 /// A workspace with more pages than this is not a workspace, it is a loop.
 const MAX_PAGES: usize = 10_000;
 
-/// A page of `GET /api/v2/zoom-oauth-apps/`.
-#[derive(Deserialize)]
-struct Page {
-    next: Option<String>,
-    results: Vec<WireApp>,
-}
-
-/// A Zoom OAuth app as Recall returns it. The secrets may or may not be there (UNCONFIRMED);
-/// when they are, they go straight into [`SecretString`]s, which cannot be printed.
-#[derive(Deserialize)]
-struct WireApp {
-    id: String,
-    kind: String,
-    client_id: String,
-    created_at: String,
-    #[serde(default)]
-    webhook_last_validation: Option<String>,
-    #[serde(default)]
-    client_secret: Option<String>,
-    #[serde(default)]
-    webhook_secret: Option<String>,
-}
-
-impl From<WireApp> for RemoteApp {
-    fn from(w: WireApp) -> RemoteApp {
-        RemoteApp {
-            id: w.id,
-            kind: w.kind,
-            client_id: w.client_id,
-            created_at: w.created_at,
-            webhook_last_validation: w.webhook_last_validation,
-            // A masked or empty value tells nothing about the secret: treat it as unreadable.
-            client_secret: readable(w.client_secret),
-            webhook_secret: readable(w.webhook_secret),
-        }
-    }
-}
-
-/// A secret Recall returned, unless it is absent, empty or visibly masked (`****`, `••••`).
-fn readable(value: Option<String>) -> Option<SecretString> {
-    value
-        .filter(|v| !v.is_empty() && !v.chars().all(|c| matches!(c, '*' | '•' | 'x' | 'X')))
-        .map(SecretString::new)
-}
-
-/// What a create sends; the secrets leave memory only in the request body.
-pub struct NewApp<'a> {
-    /// The app's kind.
-    pub kind: Kind,
-    /// The Zoom client ID.
-    pub client_id: &'a str,
-    /// The Zoom client secret.
-    pub client_secret: &'a SecretString,
-    /// Zoom's webhook Secret Token.
-    pub webhook_secret: &'a SecretString,
-}
+/// The largest answer the client reads, in bytes (16 MiB): a page of apps is a few kilobytes,
+/// so anything near this is a broken or hostile server, and reading on would only fill memory.
+pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// What the retry loop ends with.
 enum Sent {
@@ -94,7 +51,10 @@ enum Attempt {
         why: String,
         after: Option<Duration>,
         applied_maybe: bool,
+        request_id: Option<String>,
     },
+    /// Trying again cannot help (an untrusted certificate).
+    Fatal(String),
 }
 
 /// A client bound to one Recall deployment and one API key.
@@ -103,12 +63,18 @@ pub struct Client {
     base: Url,
     api_key: SecretString,
     retry: RetryPolicy,
+    redactor: Redactor,
+    max_response_bytes: u64,
+    max_pages: usize,
 }
 
 impl Client {
     /// A client for the Recall at `base` (already checked by [`super::target`]); `timeout`
     /// bounds each request, after which its outcome counts as unknown.
     pub fn new(base: Url, api_key: SecretString, timeout: Duration) -> Result<Client, RecallError> {
+        let redactor = Redactor::new();
+        redactor.learn(&api_key);
+        // Certificate and host-name checks stay as reqwest sets them: on.
         let http = reqwest::Client::builder()
             .user_agent(concat!("recallform/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
@@ -116,7 +82,9 @@ impl Client {
             // The key must only go where we send it; a redirect could carry it elsewhere.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| RecallError::transport("setting up the HTTP client", &e))?;
+            .map_err(|e| {
+                redactor.error(RecallError::transport("setting up the HTTP client", &e))
+            })?;
         let mut base = base;
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());
@@ -127,44 +95,140 @@ impl Client {
             base,
             api_key,
             retry: RetryPolicy::default(),
+            redactor,
+            max_response_bytes: MAX_RESPONSE_BYTES,
+            max_pages: MAX_PAGES,
         })
+    }
+
+    /// Tells the client the session's other secrets (every client secret and webhook secret
+    /// the manifest resolved), so that no error or log line shows one even if Recall echoes
+    /// it. The API key, the secrets this client sends and those Recall returns are known
+    /// without it. Call it before the first request.
+    pub fn know_secrets<'a>(&self, secrets: impl IntoIterator<Item = &'a SecretString>) {
+        self.redactor.learn_all(secrets);
+    }
+
+    /// The redactor that cleans this client's errors and logs; its clones share what it knows.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// Lowers (or raises) the largest answer read, [`MAX_RESPONSE_BYTES`] by default.
+    pub fn with_max_response_bytes(mut self, bytes: u64) -> Client {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// Lowers the page cap, so tests can reach it without 10,000 requests.
+    #[cfg(test)]
+    pub(super) fn with_max_pages(mut self, pages: usize) -> Client {
+        self.max_pages = pages;
+        self
+    }
+
+    /// Lists every app, following `next` until it is null. With `client_id`, only that one's.
+    pub async fn list_apps(&self, client_id: Option<&str>) -> Result<Vec<RemoteApp>, RecallError> {
+        self.seal(self.list(client_id).await)
+    }
+
+    /// Creates an app. Safe to call once per logical create: retries reuse one
+    /// `Idempotency-Key`, and before re-sending after an unknown outcome it looks the app up by
+    /// client ID, so a lost response never produces a second app.
+    pub async fn create_app(&self, new: &NewApp<'_>) -> Result<RemoteApp, RecallError> {
+        self.seal(self.create(new).await)
+    }
+
+    /// Reads one app by ID; `None` when Recall has no such app (404).
+    pub async fn get_app(&self, id: &str) -> Result<Option<RemoteApp>, RecallError> {
+        self.seal(self.get(id).await)
+    }
+
+    /// Sends new secrets for an app with PATCH (the only fields Recall can change). Safe to
+    /// retry: the same values again change nothing.
+    pub async fn update_secrets(
+        &self,
+        id: &str,
+        client_secret: Option<&SecretString>,
+        webhook_secret: Option<&SecretString>,
+    ) -> Result<RemoteApp, RecallError> {
+        self.seal(self.update(id, client_secret, webhook_secret).await)
+    }
+
+    /// Deletes an app. Returns whether it existed: a 404 means it is already gone, which is
+    /// what a delete wants.
+    pub async fn delete_app(&self, id: &str) -> Result<bool, RecallError> {
+        self.seal(self.delete(id).await)
+    }
+
+    /// The one way an error leaves the client: through the redactor. [`Unredacted`] does not
+    /// convert into [`RecallError`] otherwise, so a public method cannot skip this.
+    fn seal<T>(&self, result: Result<T, Unredacted>) -> Result<T, RecallError> {
+        result.map_err(|Unredacted(e)| self.redactor.error(e))
     }
 
     fn apps_url(&self) -> Url {
         self.base.join(APPS_PATH).expect("a constant relative path")
     }
 
-    /// Lists every app, following `next` until it is null. With `client_id`, only that one's.
-    pub async fn list_apps(&self, client_id: Option<&str>) -> Result<Vec<RemoteApp>, RecallError> {
+    async fn list(&self, client_id: Option<&str>) -> Result<Vec<RemoteApp>, Unredacted> {
         let action = match client_id {
             Some(id) => format!("listing the Zoom OAuth apps with client_id `{id}`"),
             None => "listing the Zoom OAuth apps".to_string(),
         };
-        let first = self.apps_url();
-        let mut url = first.clone();
+        let mut url = self.apps_url();
         if let Some(id) = client_id {
             url.query_pairs_mut().append_pair("client_id", id);
         }
         let mut apps = Vec::new();
-        for _ in 0..MAX_PAGES {
+        // Every page URL read so far: a `next` that points back at one is a loop, stopped
+        // before the request that would go round it again.
+        let mut read: HashSet<Url> = HashSet::new();
+        loop {
+            if read.len() >= self.max_pages {
+                return Err(RecallError::protocol(
+                    &action,
+                    format!(
+                        "Recall listed more than {} pages, more than any workspace holds; stopping",
+                        self.max_pages
+                    ),
+                    None,
+                )
+                .into());
+            }
+            read.insert(url.clone());
             let response = self
                 .request(&action, || self.http.get(url.clone()), None)
                 .await?;
-            let page: Page = decode(&action, response).await?;
+            let id = request_id(response.headers());
+            let page: Page = self.decode(&action, response).await?;
             apps.extend(page.results.into_iter().map(RemoteApp::from));
-            match page.next {
-                None => return Ok(apps),
-                Some(next) => url = self.next_url(&action, &url, &next)?,
+            let Some(next) = page.next else {
+                return Ok(apps);
+            };
+            let next = self.next_url(&action, &url, &next, id.as_deref())?;
+            if read.contains(&next) {
+                return Err(RecallError::protocol(
+                    &action,
+                    format!(
+                        "the next page `{next}` was already read, so Recall's pages go round in a loop; stopping"
+                    ),
+                    id.as_deref(),
+                )
+                .into());
             }
+            url = next;
         }
-        Err(RecallError::protocol(
-            &action,
-            format!("more than {MAX_PAGES} pages; stopping"),
-        ))
     }
 
     /// Resolves a `next` value: an absolute URL on the same origin, or a bare cursor.
-    fn next_url(&self, action: &str, current: &Url, next: &str) -> Result<Url, RecallError> {
+    fn next_url(
+        &self,
+        action: &str,
+        current: &Url,
+        next: &str,
+        request_id: Option<&str>,
+    ) -> Result<Url, RecallError> {
         match Url::parse(next) {
             Ok(url) if same_origin(&url, &self.base) => Ok(url),
             Ok(url) => Err(RecallError::protocol(
@@ -173,6 +237,7 @@ impl Client {
                     "the next page is on another host (`{}`); refusing to send the API key there",
                     url.origin().ascii_serialization()
                 ),
+                request_id,
             )),
             Err(_) => {
                 let mut url = current.clone();
@@ -190,14 +255,14 @@ impl Client {
         }
     }
 
-    /// Creates an app. Safe to call once per logical create: retries reuse one
-    /// `Idempotency-Key`, and before re-sending after an unknown outcome it looks the app up by
-    /// client ID, so a lost response never produces a second app.
-    pub async fn create_app(&self, new: &NewApp<'_>) -> Result<RemoteApp, RecallError> {
+    async fn create(&self, new: &NewApp<'_>) -> Result<RemoteApp, Unredacted> {
         let action = format!(
             "creating the Zoom OAuth app with client_id `{}`",
             new.client_id
         );
+        // Whatever the session told the client, the secrets it sends are secrets.
+        self.redactor
+            .learn_all([new.client_secret, new.webhook_secret]);
         let key = uuid::Uuid::new_v4().to_string();
         let body = serde_json::json!({
             "kind": new.kind.as_str(),
@@ -217,15 +282,14 @@ impl Client {
             .await?
         {
             Sent::AlreadyCreated(app) => Ok(app),
-            Sent::Answer(response) => decode::<WireApp>(&action, response)
+            Sent::Answer(response) => self
+                .decode::<WireApp>(&action, response)
                 .await
-                .map(RemoteApp::from)
-                .map_err(|e| e.redact(&[new.client_secret, new.webhook_secret])),
+                .map(RemoteApp::from),
         }
     }
 
-    /// Reads one app by ID; `None` when Recall has no such app (404).
-    pub async fn get_app(&self, id: &str) -> Result<Option<RemoteApp>, RecallError> {
+    async fn get(&self, id: &str) -> Result<Option<RemoteApp>, Unredacted> {
         let action = format!("reading the Zoom OAuth app `{id}`");
         let url = self.app_url(id);
         let response = self
@@ -234,20 +298,20 @@ impl Client {
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        decode::<WireApp>(&action, response)
+        self.decode::<WireApp>(&action, response)
             .await
             .map(|w| Some(w.into()))
     }
 
-    /// Sends new secrets for an app with PATCH (the only fields Recall can change). Safe to
-    /// retry: the same values again change nothing.
-    pub async fn update_secrets(
+    async fn update(
         &self,
         id: &str,
         client_secret: Option<&SecretString>,
         webhook_secret: Option<&SecretString>,
-    ) -> Result<RemoteApp, RecallError> {
+    ) -> Result<RemoteApp, Unredacted> {
         let action = format!("updating the secrets of the Zoom OAuth app `{id}`");
+        self.redactor
+            .learn_all(client_secret.into_iter().chain(webhook_secret));
         let mut body = serde_json::Map::new();
         if let Some(s) = client_secret {
             body.insert("client_secret".into(), s.expose().into());
@@ -265,16 +329,12 @@ impl Client {
                 .json(&body)
         };
         let response = self.request(&action, build, Some(&body)).await?;
-        let secrets: Vec<&SecretString> = client_secret.into_iter().chain(webhook_secret).collect();
-        decode::<WireApp>(&action, response)
+        self.decode::<WireApp>(&action, response)
             .await
             .map(RemoteApp::from)
-            .map_err(|e| e.redact(&secrets))
     }
 
-    /// Deletes an app. Returns whether it existed: a 404 means it is already gone, which is
-    /// what a delete wants.
-    pub async fn delete_app(&self, id: &str) -> Result<bool, RecallError> {
+    async fn delete(&self, id: &str) -> Result<bool, Unredacted> {
         let action = format!("deleting the Zoom OAuth app `{id}`");
         let url = self.app_url(id);
         let response = self
@@ -283,7 +343,8 @@ impl Client {
         match response.status() {
             StatusCode::NOT_FOUND => Ok(false),
             s if s.is_success() => Ok(true),
-            _ => decode::<serde_json::Value>(&action, response)
+            _ => self
+                .decode::<serde_json::Value>(&action, response)
                 .await
                 .map(|_| true),
         }
@@ -307,7 +368,7 @@ impl Client {
         action: &str,
         build: impl Fn() -> RequestBuilder,
         body: Option<&serde_json::Value>,
-    ) -> Result<Response, RecallError> {
+    ) -> Result<Response, Unredacted> {
         match self.send(action, build, body, None).await? {
             Sent::Answer(response) => Ok(response),
             Sent::AlreadyCreated(_) => unreachable!("only creates look their app up"),
@@ -324,26 +385,34 @@ impl Client {
         build: impl Fn() -> RequestBuilder,
         body: Option<&serde_json::Value>,
         creates: Option<&str>,
-    ) -> Result<Sent, RecallError> {
+    ) -> Result<Sent, Unredacted> {
         let mut attempt = 1;
         loop {
-            let (why, after, applied_maybe) =
+            let (why, after, applied_maybe, id) =
                 match self.attempt(self.authorized(build()), body).await {
                     Attempt::Done(response) => return Ok(Sent::Answer(response)),
+                    Attempt::Fatal(detail) => {
+                        return Err(RecallError::Transport {
+                            action: action.into(),
+                            detail,
+                        }
+                        .into());
+                    }
                     Attempt::Retry {
                         why,
                         after,
                         applied_maybe,
-                    } => (why, after, applied_maybe),
+                        request_id,
+                    } => (why, after, applied_maybe, request_id),
                 };
             if attempt >= self.retry.max_attempts {
-                return Err(RecallError::gave_up(action, attempt, &why));
+                return Err(RecallError::gave_up(action, attempt, &why, id.as_deref()).into());
             }
             tokio::time::sleep(self.retry.delay(attempt, after)).await;
             attempt += 1;
             if let (Some(client_id), true) = (creates, applied_maybe) {
                 // Boxed: listing sends through this loop too.
-                let found = Box::pin(self.list_apps(Some(client_id))).await?;
+                let found = Box::pin(self.list(Some(client_id))).await?;
                 if let [app] = found.as_slice() {
                     return Ok(Sent::AlreadyCreated(app.clone()));
                 }
@@ -368,16 +437,19 @@ impl Client {
                     why: RecallError::describe_transport(&e),
                     after: None,
                     applied_maybe: false,
+                    request_id: None,
                 };
             }
         };
         let (method, url) = (request.method().clone(), request.url().clone());
-        tracing::debug!(
-            "{method} {url} headers: {}",
-            redacted_headers(request.headers())
-        );
+        self.debug(|| {
+            format!(
+                "{method} {url} headers: {}",
+                redacted_headers(request.headers())
+            )
+        });
         if let Some(body) = body {
-            tracing::debug!("{method} {url} body: {}", redact_json(body));
+            self.debug(|| format!("{method} {url} body: {}", self.redactor.json(body)));
         }
         let started = Instant::now();
         let result = self.http.execute(request).await;
@@ -385,22 +457,34 @@ impl Client {
         match result {
             Err(e) => {
                 let why = RecallError::describe_transport(&e);
-                tracing::info!("{method} {url} failed after {ms} ms: {why}");
+                self.info(|| format!("{method} {url} failed after {ms} ms: {why}"));
+                if untrusted_certificate(&e) {
+                    return Attempt::Fatal(why);
+                }
                 Attempt::Retry {
                     why,
                     after: None,
                     // A failed connect never reached Recall; anything later might have.
                     applied_maybe: !e.is_connect(),
+                    request_id: None,
                 }
             }
             Ok(response) => {
                 let status = response.status();
-                tracing::info!("{method} {url} -> {status} in {ms} ms");
+                let id = request_id(response.headers());
+                self.info(|| {
+                    let id = id
+                        .as_deref()
+                        .map(|i| format!(" (request ID {i})"))
+                        .unwrap_or_default();
+                    format!("{method} {url} -> {status} in {ms} ms{id}")
+                });
                 if is_retryable(status) {
                     Attempt::Retry {
                         why: format!("Recall answered {status}"),
                         after: retry_after(&response),
                         applied_maybe: status.is_server_error(),
+                        request_id: id,
                     }
                 } else {
                     Attempt::Done(response)
@@ -408,29 +492,96 @@ impl Client {
             }
         }
     }
+
+    /// Reads a success body as `T`, or turns an error status into a [`RecallError::Api`].
+    /// Secrets in a success body are learned before anything of it is logged.
+    async fn decode<T: for<'de> Deserialize<'de>>(
+        &self,
+        action: &str,
+        response: Response,
+    ) -> Result<T, Unredacted> {
+        let (answered, bytes) = self.read_body(action, response).await?;
+        let id = answered.request_id.as_deref();
+        let unexpected = |e: serde_json::Error| {
+            RecallError::protocol(action, format!("unexpected response body: {e}"), id)
+        };
+        if answered.status.is_success() {
+            let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(unexpected)?;
+            self.redactor.learn_from_response(&value);
+            self.debug(|| format!("response body: {}", self.redactor.json(&value)));
+            return Ok(serde_json::from_value(value).map_err(unexpected)?);
+        }
+        self.debug(
+            || match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                Ok(value) => format!("response body: {}", self.redactor.json(&value)),
+                Err(_) => format!(
+                    "response body (not JSON): {}",
+                    self.redactor.text(&String::from_utf8_lossy(&bytes))
+                ),
+            },
+        );
+        Err(RecallError::api(action, &answered, &bytes, &self.redactor).into())
+    }
+
+    /// Reads the whole body, up to the cap: refused up front when `Content-Length` says it is
+    /// larger, and stopped as soon as the chunks read pass it, so no more than the cap is ever
+    /// held.
+    async fn read_body(
+        &self,
+        action: &str,
+        mut response: Response,
+    ) -> Result<(Answered, Vec<u8>), Unredacted> {
+        let answered = Answered::of(&response);
+        let cap = self.max_response_bytes;
+        let too_large = || {
+            RecallError::protocol(
+                action,
+                format!("the answer is larger than {}; stopping", size(cap)),
+                answered.request_id.as_deref(),
+            )
+        };
+        if response.content_length().is_some_and(|n| n > cap) {
+            return Err(too_large().into());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| RecallError::transport(action, &e))?
+        {
+            if (body.len() + chunk.len()) as u64 > cap {
+                return Err(too_large().into());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((answered, body))
+    }
+
+    /// Logs at `-vv`, redacted; the line is built only when it will be shown.
+    fn debug(&self, line: impl FnOnce() -> String) {
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            tracing::debug!("{}", self.redactor.text(&line()));
+        }
+    }
+
+    /// Logs at `-v`, redacted.
+    fn info(&self, line: impl FnOnce() -> String) {
+        if tracing::enabled!(tracing::Level::INFO) {
+            tracing::info!("{}", self.redactor.text(&line()));
+        }
+    }
 }
 
-/// Keys whose values are never logged, in requests or responses.
-const SENSITIVE_KEYS: &[&str] = &["client_secret", "webhook_secret", "api_key", "token"];
-
-/// A JSON value with every sensitive key's value replaced by `(sensitive)`.
-fn redact_json(value: &serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let v = if SENSITIVE_KEYS.contains(&k.as_str()) {
-                        Value::String("(sensitive)".into())
-                    } else {
-                        redact_json(v)
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(redact_json).collect()),
-        other => other.clone(),
+/// A byte count as people say it: `16 MiB`, `64 KiB`, `1000 bytes`.
+fn size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
+        format!("{} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 
@@ -448,51 +599,6 @@ fn redacted_headers(headers: &reqwest::header::HeaderMap) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// 429 (rate limited), 409 (an idempotent request still in flight) and 5xx are transient.
-fn is_retryable(status: StatusCode) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS
-        || status == StatusCode::CONFLICT
-        || status.is_server_error()
-}
-
-/// `Retry-After` in seconds, as Recall sends it.
-fn retry_after(response: &Response) -> Option<Duration> {
-    response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
-}
-
-/// Reads a success body as `T`, or turns an error status into a [`RecallError::Api`].
-async fn decode<T: for<'de> Deserialize<'de>>(
-    action: &str,
-    response: Response,
-) -> Result<T, RecallError> {
-    let status = response.status();
-    let is_json = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| RecallError::transport(action, &e))?;
-    if status.is_success() {
-        let value: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| RecallError::protocol(action, format!("unexpected response body: {e}")))?;
-        tracing::debug!("response body: {}", redact_json(&value));
-        return serde_json::from_value(value)
-            .map_err(|e| RecallError::protocol(action, format!("unexpected response body: {e}")));
-    }
-    Err(RecallError::api(action, status, is_json, &bytes))
 }
 
 #[cfg(test)]
@@ -516,9 +622,9 @@ mod tests {
         )
         .unwrap();
         let abs = "https://us-east-1.recall.ai/api/v2/zoom-oauth-apps/?cursor=xyz";
-        assert_eq!(c.next_url("x", &current, abs).unwrap().as_str(), abs);
+        assert_eq!(c.next_url("x", &current, abs, None).unwrap().as_str(), abs);
         assert_eq!(
-            c.next_url("x", &current, "cD0x").unwrap().as_str(),
+            c.next_url("x", &current, "cD0x", None).unwrap().as_str(),
             "https://us-east-1.recall.ai/api/v2/zoom-oauth-apps/?client_id=a&cursor=cD0x"
         );
         let err = c
@@ -526,12 +632,13 @@ mod tests {
                 "listing",
                 &current,
                 "https://evil.example/api/v2/zoom-oauth-apps/?cursor=1",
+                None,
             )
             .unwrap_err()
             .to_string();
         assert!(err.contains("refusing to send the API key there"), "{err}");
         assert!(
-            c.next_url("x", &current, "http://us-east-1.recall.ai/?cursor=1")
+            c.next_url("x", &current, "http://us-east-1.recall.ai/?cursor=1", None)
                 .is_err(),
             "a downgrade to http is another origin"
         );

@@ -1,14 +1,18 @@
-//! Errors from talking to Recall, each saying what was being done.
+//! Errors from talking to Recall, each saying what was being done and, when Recall answered,
+//! the request ID its support can look the answer up by.
+//!
+//! Texts that come from Recall are built from bodies the [`Redactor`] has already cleaned, and
+//! every error leaving the client passes through it once more (see [`Unredacted`]).
 
 use reqwest::StatusCode;
 
-use crate::model::SecretString;
+use super::redact::Redactor;
 
 /// A failed exchange with Recall.
 #[derive(Debug, thiserror::Error)]
 pub enum RecallError {
     /// Recall answered with an error status.
-    #[error("{action}: Recall answered {status}: {message}")]
+    #[error("{action}: Recall answered {status}: {message}{}", quoted(.request_id))]
     Api {
         /// What recallform was doing.
         action: String,
@@ -16,6 +20,8 @@ pub enum RecallError {
         status: u16,
         /// Recall's own message, or a summary of a non-JSON body.
         message: String,
+        /// Recall's ID for the request, when it sent one.
+        request_id: Option<String>,
     },
     /// The request could not be completed (connection, timeout, TLS).
     #[error("{action}: {detail}")]
@@ -26,15 +32,20 @@ pub enum RecallError {
         detail: String,
     },
     /// Recall's answer did not follow the API (or pointed somewhere unsafe).
-    #[error("{action}: {detail}")]
+    #[error("{action}: {detail}{}", quoted(.request_id))]
     Protocol {
         /// What recallform was doing.
         action: String,
         /// What was wrong with the answer.
         detail: String,
+        /// Recall's ID for the request whose answer was wrong, when it sent one.
+        request_id: Option<String>,
     },
     /// Every attempt failed with a transient error.
-    #[error("{action}: gave up after {attempts} attempts; the last one failed: {last}")]
+    #[error(
+        "{action}: gave up after {attempts} attempts; the last one failed: {last}{}",
+        quoted(.request_id)
+    )]
     GaveUp {
         /// What recallform was doing.
         action: String,
@@ -42,7 +53,28 @@ pub enum RecallError {
         attempts: u32,
         /// Why the last one failed.
         last: String,
+        /// Recall's ID for the last attempt, when it got an answer with one.
+        request_id: Option<String>,
     },
+}
+
+/// ` (request ID …)`, or nothing when Recall sent none.
+fn quoted(request_id: &Option<String>) -> String {
+    match request_id {
+        Some(id) => format!(" (request ID {id})"),
+        None => String::new(),
+    }
+}
+
+/// An error inside the client, not yet redacted. It does not convert into [`RecallError`]: the
+/// one way out is [`Redactor::error`] through `Client::seal`, so no public method can return
+/// Recall's words without that pass.
+pub(super) struct Unredacted(pub(super) RecallError);
+
+impl From<RecallError> for Unredacted {
+    fn from(e: RecallError) -> Self {
+        Unredacted(e)
+    }
 }
 
 impl RecallError {
@@ -53,32 +85,54 @@ impl RecallError {
         }
     }
 
-    pub(super) fn protocol(action: &str, detail: impl Into<String>) -> Self {
+    pub(super) fn protocol(
+        action: &str,
+        detail: impl Into<String>,
+        request_id: Option<&str>,
+    ) -> Self {
         RecallError::Protocol {
             action: action.into(),
             detail: detail.into(),
+            request_id: request_id.map(str::to_string),
         }
     }
 
-    pub(super) fn gave_up(action: &str, attempts: u32, last: &str) -> Self {
+    pub(super) fn gave_up(
+        action: &str,
+        attempts: u32,
+        last: &str,
+        request_id: Option<&str>,
+    ) -> Self {
         RecallError::GaveUp {
             action: action.into(),
             attempts,
             last: last.into(),
+            request_id: request_id.map(str::to_string),
         }
     }
 
     /// Builds an API error from a response body: DRF's `{"detail": ...}`, field errors
     /// (`{"kind": ["..."]}`), or the start of a non-JSON body such as the WAF's HTML page.
-    pub(super) fn api(action: &str, status: StatusCode, is_json: bool, body: &[u8]) -> Self {
-        let message = if is_json {
+    /// Secrets are replaced before the body is cut short, so no prefix of one is left at the
+    /// cut.
+    pub(super) fn api(action: &str, answer: &Answered, body: &[u8], redactor: &Redactor) -> Self {
+        let status = answer.status;
+        let message = if status.is_redirection() {
+            let to = answer
+                .location
+                .as_deref()
+                .unwrap_or("nowhere (no `Location` header)");
+            format!(
+                "a redirect to {to}, which recallform never follows (the API key goes only where it is sent)"
+            )
+        } else if answer.is_json {
             serde_json::from_slice::<serde_json::Value>(body)
-                .map(|v| drf_message(&v))
-                .unwrap_or_else(|_| snippet(body))
+                .map(|v| drf_message(&redactor.values(&v)))
+                .unwrap_or_else(|_| snippet(&redactor.text(&String::from_utf8_lossy(body))))
         } else if status == StatusCode::FORBIDDEN {
             "the request was blocked by Recall's firewall (an HTML page, not an API answer)".into()
         } else {
-            snippet(body)
+            snippet(&redactor.text(&String::from_utf8_lossy(body)))
         };
         let message = match status {
             StatusCode::UNAUTHORIZED => {
@@ -90,12 +144,15 @@ impl RecallError {
             action: action.into(),
             status: status.as_u16(),
             message,
+            request_id: answer.request_id.clone(),
         }
     }
 
     /// A one-line description of a transport failure, without the request URL's query.
     pub(super) fn describe_transport(e: &reqwest::Error) -> String {
-        let kind = if e.is_timeout() {
+        let kind = if untrusted_certificate(e) {
+            "the server's TLS certificate is not trusted, so nothing was sent"
+        } else if e.is_timeout() {
             "timed out"
         } else if e.is_connect() {
             "could not connect"
@@ -116,28 +173,124 @@ impl RecallError {
         }
     }
 
-    /// Removes any copy of the given secrets from the message, in case Recall echoes input.
-    pub(super) fn redact(self, secrets: &[&SecretString]) -> Self {
+    /// The same error with `f` applied to each of its texts (for [`Redactor::error`]).
+    pub(super) fn map_texts(self, f: impl Fn(String) -> String) -> Self {
         match self {
             RecallError::Api {
                 action,
                 status,
-                mut message,
-            } => {
-                for s in secrets {
-                    if !s.expose().is_empty() {
-                        message = message.replace(s.expose(), "(sensitive)");
-                    }
-                }
-                RecallError::Api {
-                    action,
-                    status,
-                    message,
-                }
-            }
-            other => other,
+                message,
+                request_id,
+            } => RecallError::Api {
+                action: f(action),
+                status,
+                message: f(message),
+                request_id: request_id.map(&f),
+            },
+            RecallError::Transport { action, detail } => RecallError::Transport {
+                action: f(action),
+                detail: f(detail),
+            },
+            RecallError::Protocol {
+                action,
+                detail,
+                request_id,
+            } => RecallError::Protocol {
+                action: f(action),
+                detail: f(detail),
+                request_id: request_id.map(&f),
+            },
+            RecallError::GaveUp {
+                action,
+                attempts,
+                last,
+                request_id,
+            } => RecallError::GaveUp {
+                action: f(action),
+                attempts,
+                last: f(last),
+                request_id: request_id.map(&f),
+            },
         }
     }
+}
+
+/// Whether the connection failed because the server's certificate was not trusted (unknown
+/// issuer, expired, wrong name). Retrying cannot help, and the request never left.
+pub(super) fn untrusted_certificate(e: &reqwest::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = source {
+        // rustls reports through an `io::Error`, whose `source` skips the inner error itself.
+        let inner = s
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|i| i.to_string());
+        if s.to_string().contains("invalid peer certificate")
+            || inner.is_some_and(|i| i.contains("invalid peer certificate"))
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// The headers that carry the ID Recall's support looks a request up by, in the order they
+/// are looked for: the first one present wins.
+pub const REQUEST_ID_HEADERS: [&str; 4] = [
+    "x-request-id",
+    "request-id",
+    "x-amzn-requestid",
+    "x-amz-cf-id",
+];
+
+/// What is known of an answer before its body is read.
+pub(super) struct Answered {
+    /// The HTTP status.
+    pub(super) status: StatusCode,
+    /// Whether the body says it is JSON.
+    pub(super) is_json: bool,
+    /// Recall's ID for the request, if it sent one.
+    pub(super) request_id: Option<String>,
+    /// Where a redirect points: origin and path only, as a query may carry anything.
+    pub(super) location: Option<String>,
+}
+
+impl Answered {
+    pub(super) fn of(response: &reqwest::Response) -> Answered {
+        let headers = response.headers();
+        let location = headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(|raw| match response.url().join(raw) {
+                Ok(mut url) => {
+                    url.set_query(None);
+                    url.set_fragment(None);
+                    let _ = url.set_username("");
+                    let _ = url.set_password(None);
+                    format!("`{url}`")
+                }
+                Err(_) => "an unreadable `Location`".to_string(),
+            });
+        Answered {
+            status: response.status(),
+            is_json: headers
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("json")),
+            request_id: request_id(headers),
+            location,
+        }
+    }
+}
+
+/// The first request-ID header present (see [`REQUEST_ID_HEADERS`]), kept short and printable.
+pub(super) fn request_id(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    REQUEST_ID_HEADERS.iter().find_map(|name| {
+        // `to_str` accepts visible ASCII only, so no control character reaches a terminal.
+        let value = headers.get(*name)?.to_str().ok()?.trim();
+        (!value.is_empty()).then(|| value.chars().take(128).collect())
+    })
 }
 
 fn drf_message(v: &serde_json::Value) -> String {
@@ -171,8 +324,9 @@ fn drf_message(v: &serde_json::Value) -> String {
     }
 }
 
-fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
+/// The start of a body, on one line. Takes text the redactor has already cleaned: cutting first
+/// could leave the head of a secret behind.
+fn snippet(text: &str) -> String {
     let text = text.trim();
     if text.is_empty() {
         return "(empty body)".into();
@@ -188,39 +342,85 @@ fn snippet(body: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    fn answered(status: u16, is_json: bool) -> Answered {
+        Answered {
+            status: StatusCode::from_u16(status).unwrap(),
+            is_json,
+            request_id: None,
+            location: None,
+        }
+    }
+
     #[test]
     fn drf_shapes() {
-        let e = RecallError::api("x", StatusCode::BAD_REQUEST, true, br#"{"kind": ["\"a\" is not a valid choice."], "client_id": ["This field is required."]}"#);
+        let r = Redactor::new();
+        let e = RecallError::api("x", &answered(400, true), br#"{"kind": ["\"a\" is not a valid choice."], "client_id": ["This field is required."]}"#, &r);
         assert_eq!(
             e.to_string(),
             r#"x: Recall answered 400: client_id: This field is required.; kind: "a" is not a valid choice."#
         );
         let e = RecallError::api(
             "x",
-            StatusCode::NOT_FOUND,
-            true,
+            &answered(404, true),
             br#"{"detail": "Not found."}"#,
+            &r,
         );
         assert_eq!(e.to_string(), "x: Recall answered 404: Not found.");
         let e = RecallError::api(
             "x",
-            StatusCode::FORBIDDEN,
-            false,
+            &answered(403, false),
             b"<html>Request blocked</html>",
+            &r,
         );
         assert!(e.to_string().contains("firewall"));
     }
 
     #[test]
-    fn redacts_echoed_secrets() {
-        let secret = SecretString::new("topsecret".into());
-        let e = RecallError::api(
-            "x",
-            StatusCode::BAD_REQUEST,
-            true,
-            br#"{"client_secret": ["topsecret is bad"]}"#,
-        )
-        .redact(&[&secret]);
-        assert!(!e.to_string().contains("topsecret"));
+    fn the_request_id_is_quoted_when_there_is_one() {
+        let r = Redactor::new();
+        let mut a = answered(400, true);
+        a.request_id = Some("3f2a-11".into());
+        let e = RecallError::api("x", &a, br#"{"detail": "Bad."}"#, &r);
+        assert_eq!(
+            e.to_string(),
+            "x: Recall answered 400: Bad. (request ID 3f2a-11)"
+        );
+        let e = RecallError::gave_up("x", 5, "Recall answered 503", Some("r-9"));
+        assert_eq!(
+            e.to_string(),
+            "x: gave up after 5 attempts; the last one failed: Recall answered 503 (request ID r-9)"
+        );
+        let e = RecallError::protocol("x", "bad page", None);
+        assert_eq!(e.to_string(), "x: bad page");
+    }
+
+    #[test]
+    fn request_id_headers_in_order() {
+        use reqwest::header::{HeaderMap, HeaderValue};
+        let mut h = HeaderMap::new();
+        assert_eq!(request_id(&h), None);
+        h.insert("x-amz-cf-id", HeaderValue::from_static("cf"));
+        assert_eq!(request_id(&h).as_deref(), Some("cf"));
+        h.insert("x-amzn-requestid", HeaderValue::from_static("amzn"));
+        assert_eq!(request_id(&h).as_deref(), Some("amzn"));
+        h.insert("request-id", HeaderValue::from_static("plain"));
+        assert_eq!(request_id(&h).as_deref(), Some("plain"));
+        h.insert("x-request-id", HeaderValue::from_static(" x "));
+        assert_eq!(request_id(&h).as_deref(), Some("x"));
+        h.insert("x-request-id", HeaderValue::from_static(""));
+        assert_eq!(
+            request_id(&h).as_deref(),
+            Some("plain"),
+            "an empty one is skipped"
+        );
+    }
+
+    #[test]
+    fn a_secret_at_the_cut_leaves_no_prefix() {
+        let r = Redactor::new();
+        r.learn(&crate::model::SecretString::new("ABCDEFGHIJKLMNOP".into()));
+        let body = format!("{}ABCDEFGHIJKLMNOP", "x".repeat(195));
+        let e = RecallError::api("x", &answered(500, false), body.as_bytes(), &r);
+        assert!(!e.to_string().contains("ABCDE"), "{e}");
     }
 }

@@ -1,7 +1,9 @@
-//! How long to wait between attempts: capped exponential backoff with jitter, unless Recall
-//! said how long with `Retry-After`.
+//! Which answers are worth another attempt, and how long to wait before it: capped exponential
+//! backoff with jitter, unless Recall said how long with `Retry-After`.
 
 use std::time::Duration;
+
+use reqwest::{Response, StatusCode};
 
 /// When and how often to retry.
 #[derive(Clone, Debug)]
@@ -42,6 +44,26 @@ impl RetryPolicy {
         let half = exp / 2;
         half + half.mul_f64(fastrand::f64())
     }
+}
+
+/// 429 (rate limited), 409 (an idempotent request still in flight) and 5xx are transient.
+pub(super) fn is_retryable(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::CONFLICT
+        || status.is_server_error()
+}
+
+/// `Retry-After` in seconds, as Recall sends it.
+pub(super) fn retry_after(response: &Response) -> Option<Duration> {
+    response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
 }
 
 #[cfg(test)]

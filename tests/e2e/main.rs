@@ -6,6 +6,7 @@ mod faults;
 mod gitops;
 mod input;
 mod lifecycle;
+mod network;
 mod property;
 mod reconcile;
 mod security;

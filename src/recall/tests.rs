@@ -1,0 +1,300 @@
+//! The client against the emulator (and, where the emulator is too well-behaved, a raw socket):
+//! the size cap, pagination loops, request IDs and redaction at the client's one exit.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use url::Url;
+
+use super::{Client, NewApp, RecallError};
+use crate::emulator::{Config, Emulator, Fault, FaultKind, Route};
+use crate::model::{Kind, SecretString};
+
+const KEY: &str = "unit-test-api-key-7Hq2";
+
+async fn emulator(config: Config) -> Emulator {
+    let config = Config {
+        api_key: Some(KEY.into()),
+        ..config
+    };
+    Emulator::start(([127, 0, 0, 1], 0).into(), config)
+        .await
+        .unwrap()
+}
+
+fn client_for(url: &str) -> Client {
+    Client::new(
+        Url::parse(url).unwrap(),
+        SecretString::new(KEY.into()),
+        Duration::from_secs(5),
+    )
+    .unwrap()
+}
+
+fn secret(s: &str) -> SecretString {
+    SecretString::new(s.into())
+}
+
+/// The `x-request-id` of the emulator's last answer.
+fn last_request_id(e: &Emulator) -> String {
+    e.requests().last().unwrap().request_id.clone().unwrap()
+}
+
+#[tokio::test]
+async fn a_body_over_the_cap_is_refused_by_its_content_length() {
+    let e = emulator(Config::default()).await;
+    e.inject(Fault::new(Route::List, 1, FaultKind::HugeBody(1001)));
+    let c = client_for(&e.url()).with_max_response_bytes(1000);
+    let err = c.list_apps(None).await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "listing the Zoom OAuth apps: the answer is larger than 1000 bytes; stopping (request ID {})",
+            last_request_id(&e)
+        )
+    );
+    assert_eq!(e.requests().len(), 1, "not retried");
+}
+
+#[tokio::test]
+async fn a_chunked_body_is_stopped_once_its_chunks_pass_the_cap() {
+    let e = emulator(Config::default()).await;
+    e.inject(Fault::new(
+        Route::List,
+        1,
+        FaultKind::HugeChunkedBody(8 << 20),
+    ));
+    let c = client_for(&e.url()).with_max_response_bytes(64 << 10);
+    let err = c.list_apps(None).await.unwrap_err().to_string();
+    assert!(
+        err.contains("the answer is larger than 64 KiB; stopping (request ID "),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_body_of_exactly_the_cap_is_read() {
+    let e = emulator(Config::default()).await;
+    e.inject(Fault::new(Route::List, 1, FaultKind::HugeBody(1000)));
+    e.inject(Fault::new(Route::List, 1, FaultKind::HugeChunkedBody(1000)));
+    let c = client_for(&e.url()).with_max_response_bytes(1000);
+    assert!(c.list_apps(None).await.unwrap().is_empty());
+    assert!(c.list_apps(None).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_looping_next_stops_before_going_round_again() {
+    let e = emulator(Config {
+        page_size: 1,
+        ..Default::default()
+    })
+    .await;
+    for id in ["a", "b", "c"] {
+        e.seed("user_level", id);
+    }
+    // The first page is fine; the second names itself as the next one.
+    e.inject(Fault::new(Route::List, 1, FaultKind::Delay(Duration::ZERO)));
+    e.inject(Fault::new(Route::List, 1, FaultKind::LoopingNext));
+    let c = client_for(&e.url());
+    let err = c.list_apps(None).await.unwrap_err().to_string();
+    let log = e.requests();
+    assert_eq!(log.len(), 2, "no request after the loop showed");
+    assert_eq!(
+        err,
+        format!(
+            "listing the Zoom OAuth apps: the next page `{}{}` was already read, so Recall's pages go round in a loop; stopping (request ID {})",
+            e.url(),
+            log[1].uri,
+            log[1].request_id.as_deref().unwrap()
+        )
+    );
+}
+
+#[tokio::test]
+async fn the_page_cap_stops_the_list() {
+    let e = emulator(Config {
+        page_size: 1,
+        ..Default::default()
+    })
+    .await;
+    for id in ["a", "b", "c", "d", "e"] {
+        e.seed("user_level", id);
+    }
+    let c = client_for(&e.url()).with_max_pages(3);
+    let err = c.list_apps(None).await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "listing the Zoom OAuth apps: Recall listed more than 3 pages, more than any workspace holds; stopping"
+    );
+    assert_eq!(e.requests().len(), 3, "no request past the cap");
+    let c = client_for(&e.url()).with_max_pages(5);
+    assert_eq!(
+        c.list_apps(None).await.unwrap().len(),
+        5,
+        "5 pages fit a cap of 5"
+    );
+}
+
+#[tokio::test]
+async fn echoed_secrets_never_leave_any_public_method() {
+    let e = emulator(Config::default()).await;
+    let app = e.seed("user_level", "cid");
+    let c = client_for(&e.url());
+    let (cs, ws, known) = (
+        secret("client-secret-9Zp"),
+        secret("123456789012"),
+        secret("known-but-unsent-4Kd"),
+    );
+    c.know_secrets([&known]);
+    e.inject(Fault::new(
+        Route::Create,
+        1,
+        FaultKind::Echo { status: 400 },
+    ));
+    let new = NewApp {
+        kind: Kind::UserLevel,
+        client_id: "known-but-unsent-4Kd",
+        client_secret: &cs,
+        webhook_secret: &ws,
+    };
+    let err = c.create_app(&new).await.unwrap_err();
+    assert!(matches!(err, RecallError::Api { status: 400, .. }), "{err}");
+    let shown = err.to_string();
+    for s in ["client-secret-9Zp", "123456789012", "known-but-unsent-4Kd"] {
+        assert!(!shown.contains(s), "{shown}");
+    }
+    assert!(shown.contains("is not valid."), "{shown}");
+
+    e.inject(Fault::new(
+        Route::Update,
+        1,
+        FaultKind::EchoPage { status: 400 },
+    ));
+    let err = c
+        .update_secrets(&app.id, Some(&secret("patched-secret-8Lw")), None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("Recall answered 400"), "{err}");
+    for s in ["patched-secret-8Lw", KEY] {
+        assert!(!err.contains(s), "{err}");
+    }
+
+    for route in [Route::List, Route::Retrieve, Route::Delete] {
+        e.inject(Fault::new(route, 1, FaultKind::EchoToken));
+    }
+    let errors = [
+        c.list_apps(None).await.unwrap_err(),
+        c.get_app(&app.id).await.unwrap_err(),
+        c.delete_app(&app.id).await.unwrap_err(),
+    ];
+    for err in errors {
+        let err = err.to_string();
+        assert!(err.contains("Invalid token \"(sensitive)\"."), "{err}");
+        assert!(!err.contains(KEY), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn secrets_recall_returns_are_learned() {
+    let e = emulator(Config::default()).await;
+    e.seed("user_level", "cid");
+    let c = client_for(&e.url());
+    c.list_apps(None).await.unwrap();
+    assert_eq!(c.redactor().text("x seeded-client-secret"), "x (sensitive)");
+    assert_eq!(c.redactor().text("seeded-webhook-secret"), "(sensitive)");
+}
+
+/// Answers every connection on 127.0.0.1 with this status line, headers and body, after
+/// reading the request's head.
+async fn raw_server(status: &str, headers: &str, body: &str) -> String {
+    let response = format!(
+        "HTTP/1.1 {status}\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = stream.write_all(response.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        }
+    });
+    url
+}
+
+const JSON: &str = "content-type: application/json\r\n";
+
+#[tokio::test]
+async fn works_without_a_request_id() {
+    let page = r#"{"next": null, "previous": null, "results": []}"#;
+    let url = raw_server("200 OK", JSON, page).await;
+    assert!(client_for(&url).list_apps(None).await.unwrap().is_empty());
+    let url = raw_server("400 Bad Request", JSON, r#"{"detail": "Bad."}"#).await;
+    let err = client_for(&url)
+        .list_apps(None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "listing the Zoom OAuth apps: Recall answered 400: Bad."
+    );
+}
+
+#[tokio::test]
+async fn a_request_id_from_another_header_is_quoted() {
+    let headers = format!("x-amz-cf-id: cf-77\r\nx-amzn-requestid: amzn-42\r\n{JSON}");
+    let url = raw_server("404 Not Found", &headers, r#"{"detail": "Not found."}"#).await;
+    // A 404 on delete is "already gone", not an error; a list's 404 is one.
+    assert!(!client_for(&url).delete_app("x").await.unwrap());
+    let err = client_for(&url)
+        .list_apps(None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "listing the Zoom OAuth apps: Recall answered 404: Not found. (request ID amzn-42)"
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_is_an_error_that_names_it() {
+    let headers = "location: https://elsewhere.example/steal?key=1\r\n";
+    let url = raw_server("307 Temporary Redirect", headers, "").await;
+    let err = client_for(&url)
+        .list_apps(None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "listing the Zoom OAuth apps: Recall answered 307: a redirect to `https://elsewhere.example/steal`, which recallform never follows (the API key goes only where it is sent)"
+    );
+}
+
+#[tokio::test]
+async fn a_decode_error_that_quotes_a_returned_secret_is_cleaned_at_the_exit() {
+    // Recall returns a secret as a number: it is learned from the body, and serde's message,
+    // which quotes it, is cleaned on its way out of the client.
+    let page = r#"{"next": null, "results": [{"id": "i", "kind": "user_level", "client_id": "c", "created_at": "t", "client_secret": 918273645546372819}]}"#;
+    let url = raw_server("200 OK", JSON, page).await;
+    let err = client_for(&url)
+        .list_apps(None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "listing the Zoom OAuth apps: unexpected response body: invalid type: integer `(sensitive)`, expected a string"
+    );
+}
