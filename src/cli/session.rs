@@ -119,6 +119,12 @@ impl Session {
             .clone()
             .unwrap_or_else(|| SecretString::new(SANDBOX_KEY.into()));
         let client = Arc::new(super::target::client(global, &target, key)?);
+        // Recall may echo any of them, not only the ones a request carries.
+        client.know_secrets(
+            desired
+                .iter()
+                .flat_map(|d| [&d.client_secret, &d.webhook_secret]),
+        );
         // Names on the command line are checked before any request.
         for name in guard_args.target.iter().chain(&guard_args.allow_replace) {
             let known = desired.iter().any(|d| &d.name == name) || lock.apps().contains_key(name);

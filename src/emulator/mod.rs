@@ -119,6 +119,13 @@ pub enum FaultKind {
     },
     /// Answer 401 with a `detail` that quotes the token received, as some servers do.
     EchoToken,
+    /// After authentication, answer `status` with a message that quotes the secrets Recall
+    /// stores for every app, as a careless error handler might. Nothing is changed. Unlike
+    /// [`FaultKind::Echo`], it reveals secrets the request did not carry.
+    EchoStored {
+        /// The HTTP status: a 4xx, as recallform retries a 5xx without reading its body.
+        status: u16,
+    },
     /// Answer 200 with a valid JSON list page (no apps, `next: null`) padded to this many
     /// bytes, sent with its `Content-Length`.
     HugeBody(usize),

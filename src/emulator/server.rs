@@ -320,6 +320,22 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Result<Reply, Dropp
         Some(FaultKind::EchoPage { status }) => {
             return Ok(debug_page(*status, &path, &body, auth.as_deref()));
         }
+        Some(FaultKind::EchoStored { status }) => {
+            let stored: Vec<String> = lock(&shared.workspace)
+                .apps
+                .values()
+                .map(|a| {
+                    format!(
+                        "app {} has client_secret {} and webhook_secret {}",
+                        a.client_id, a.client_secret, a.webhook_secret
+                    )
+                })
+                .collect();
+            return Ok(json_reply((
+                *status,
+                Some(json!({"non_field_errors": stored})),
+            )));
+        }
         _ => {}
     }
 

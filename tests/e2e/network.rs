@@ -428,3 +428,25 @@ fn the_source_never_weakens_tls_or_follows_redirects() {
     }
     assert_eq!(redirect_calls, 1, "the one client sets the policy");
 }
+
+/// Recall may quote secrets the request did not carry (here, what it stores for every app):
+/// the session tells the client every secret it resolved, so those are replaced too.
+#[test]
+fn secrets_a_request_did_not_carry_are_replaced_too() {
+    let h = Harness::new();
+    h.manifest(&[
+        ("acme-prod", "user_level", "AbC123xyz"),
+        ("globex", "account_level", "GlobexId"),
+    ]);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    // A plan sends no secret; a list that fails with the stored ones must not show them.
+    inject(&h, Route::List, FaultKind::EchoStored { status: 400 });
+    let out = h.run(&["plan", "-vv"]).expect(1);
+    assert!(
+        out.stderr
+            .contains("app AbC123xyz has client_secret (sensitive) and webhook_secret (sensitive)"),
+        "{}",
+        out.stderr
+    );
+    assert_clean(&[("stdout", &out.stdout), ("stderr", &out.stderr)], &[]);
+}
