@@ -68,6 +68,14 @@ pub enum ExportError {
         /// Their IDs, in backticks.
         ids: String,
     },
+    /// The target is one a manifest may not name as its `base_url` (a proxy, say).
+    #[error(
+        "a manifest may point only at Recall (`https://<region>.recall.ai`) or a loopback address, not at `{url}`, so nothing was written\n  = hint: export with `--region REGION`; to reach Recall through `{url}`, set `RECALL_API_URL` for every run (the lockfile records the URL runs use)"
+    )]
+    UnnameableTarget {
+        /// The target's URL.
+        url: String,
+    },
     /// The manifest would not pass `validate` (for example a client ID longer than 200
     /// characters).
     #[error(
@@ -86,6 +94,7 @@ pub fn export(
     target: &Target,
     manifest_path: &Path,
 ) -> Result<Export, ExportError> {
+    check_target(target)?;
     let mut apps: Vec<&RemoteApp> = remote.iter().collect();
     // Stable: apps created in the same microsecond keep Recall's (creation) order.
     apps.sort_by(|a, b| a.created_at.cmp(&b.created_at));
@@ -162,6 +171,18 @@ fn check(apps: &[&RemoteApp]) -> Result<(), ExportError> {
         }
     }
     Ok(())
+}
+
+/// Refuses a target whose URL the exported manifest could not name: call it before reading
+/// Recall, so a refused export costs no request.
+pub fn check_target(target: &Target) -> Result<(), ExportError> {
+    if region_of(target).is_some() || manifest::rules::may_name_base_url(&target.api_url) {
+        Ok(())
+    } else {
+        Err(ExportError::UnnameableTarget {
+            url: target.name.clone(),
+        })
+    }
 }
 
 /// The region whose URL the target is, if any: such a manifest says `region:`, others

@@ -56,6 +56,7 @@ pub async fn run(global: &Global, args: &ExportArgs) -> Result<u8, Error> {
         ));
     }
     let target = export_target(global, args)?;
+    export::check_target(&target).map_err(|e| Error::Usage(e.to_string()))?;
     let manifest_path = in_out_dir(&args.out, MANIFEST_FILE);
     let lockfile_path = in_out_dir(&args.out, LOCKFILE_FILE);
     let paths = [manifest_path.as_path(), lockfile_path.as_path()];

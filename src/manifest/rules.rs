@@ -105,6 +105,19 @@ pub fn stays_inside(path: &str) -> bool {
     true
 }
 
+/// Whether a manifest may point `recall.base_url` at `url`: Recall itself (`https://` on
+/// `recall.ai` or a subdomain) or a loopback address. The API key goes wherever the URL points,
+/// and the manifest arrives in pull requests; any other host (a proxy, say) is named by the
+/// pipeline, with `--api-url` or `RECALL_API_URL`.
+pub fn may_name_base_url(url: &url::Url) -> bool {
+    let recall = url.scheme() == "https"
+        && url.host_str().is_some_and(|h| {
+            let h = h.to_ascii_lowercase();
+            h == "recall.ai" || h.ends_with(".recall.ai")
+        });
+    recall || crate::recall::target::is_loopback(url)
+}
+
 /// Words that mark a variable or a file as holding a secret. A client ID is printed in every
 /// plan, so it must not come from such a source: that is how a manifest would make a plan
 /// reveal a secret the pipeline holds for another purpose.

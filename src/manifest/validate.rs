@@ -509,18 +509,11 @@ fn same_source(a: &Reference, b: &Reference) -> bool {
     }
 }
 
-/// The manifest's `base_url` must be Recall's (`https://` on `recall.ai`) or a loopback
-/// address. The API key goes wherever it points, and the manifest arrives in pull requests:
-/// any other host (a proxy, say) is named by the pipeline, with `--api-url` or
-/// `RECALL_API_URL`, not by the manifest.
+/// The manifest's `base_url`: a valid API URL that a manifest may name
+/// ([`rules::may_name_base_url`]).
 fn check_base_url(raw: &str) -> Result<url::Url, String> {
     let url = target::check_api_url(raw)?;
-    let recall = url.scheme() == "https"
-        && url.host_str().is_some_and(|h| {
-            let h = h.to_ascii_lowercase();
-            h == "recall.ai" || h.ends_with(".recall.ai")
-        });
-    if recall || target::is_loopback(&url) {
+    if rules::may_name_base_url(&url) {
         Ok(url)
     } else {
         Err(format!(

@@ -551,6 +551,21 @@ fn base_url_cannot_send_the_key_elsewhere() {
         out.stderr
     );
     assert!(h.requests().is_empty());
+    // `export` will not write a manifest that names such a host either; it asks no one.
+    let out = Outcome::of(h.bare(&[
+        "export",
+        "--api-url",
+        "https://proxy.corp.example",
+        "--out",
+        "exported",
+    ]))
+    .expect(64);
+    assert!(
+        out.stderr.contains("a manifest may point only at Recall (`https://<region>.recall.ai`) or a loopback address, not at `https://proxy.corp.example`, so nothing was written"),
+        "{}",
+        out.stderr
+    );
+    assert!(!h.path("exported").exists());
     // Recall's own hosts and loopback stay fine.
     for url in ["https://eu-central-1.recall.ai", "https://api.recall.ai/"] {
         h.write(
