@@ -70,7 +70,7 @@ pub enum ExportError {
     },
     /// The target is one a manifest may not name as its `base_url` (a proxy, say).
     #[error(
-        "a manifest may point only at Recall (`https://<region>.recall.ai`) or a loopback address, not at `{url}`, so nothing was written\n  = hint: export with `--region REGION`; to reach Recall through `{url}`, set `RECALL_API_URL` for every run (the lockfile records the URL runs use)"
+        "a manifest may point only at Recall (`https://<region>.recall.ai`) or a loopback address, not at `{url}`, so nothing was written\n  = hint: a manifest reaches Recall through a proxy only when every run sets `RECALL_API_URL` (or `--api-url`) to it; write that manifest's `recall.region` by hand"
     )]
     UnnameableTarget {
         /// The target's URL.
