@@ -115,7 +115,13 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
     let total = plan.actionable().count();
     if total == 0 {
         if args.format == ResultFormat::Json {
-            output::data(&results_json(&plan, &[], args.plan_file.as_deref()));
+            let nothing = apply::Tally::default();
+            output::data(&results_json(
+                &plan,
+                &[],
+                &nothing,
+                args.plan_file.as_deref(),
+            ));
         }
         session.close().await;
         return Ok(exit::SUCCESS);
@@ -140,52 +146,44 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
         session.client.clone(),
         session.lock.clone(),
         &options,
-        |o| {
-            if !text {
-                return;
-            }
-            match &progress {
-                Some(bar) => {
-                    bar.inc(1);
-                    bar.suspend(|| output::data(&describe(o)));
-                }
-                None => output::data(&describe(o)),
+        |_| {
+            if let Some(bar) = &progress {
+                bar.inc(1);
             }
         },
     )
     .await;
-    let outcomes = report.outcomes;
     interrupts.abort();
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
 
-    let count = |f: &dyn Fn(&Outcome) -> bool| outcomes.iter().filter(|o| f(o)).count();
-    let failed = count(&|o| matches!(o.status, Status::Failed(_)));
-    let skipped = count(&|o| o.status == Status::Skipped);
+    let tally = report.tally();
+    let outcomes = &report.outcomes;
     match args.format {
-        ResultFormat::Json => {
-            output::data(&results_json(&plan, &outcomes, args.plan_file.as_deref()))
-        }
+        ResultFormat::Json => output::data(&results_json(
+            &plan,
+            outcomes,
+            &tally,
+            args.plan_file.as_deref(),
+        )),
         ResultFormat::Text if text => {
-            let done = |a| count(&|o| o.action == a && matches!(o.status, Status::Done(_)));
-            output::data(&format!(
-                "\nApply complete: {} created, {} adopted, {failed} failed{}.\n",
-                done(Action::Create),
-                done(Action::Adopt),
-                if skipped > 0 {
-                    format!(", {skipped} not started")
-                } else {
-                    String::new()
-                },
-            ));
-            if failed + skipped < outcomes.len() {
+            // Printed once all are done, by name: completion order is an accident of timing.
+            let results: String = outcomes.iter().map(describe).collect();
+            output::data(&format!("\n{results}\n{}\n", summary_line(&tally)));
+            if tally.done > 0 {
                 let lock = session.lock();
-                output::data(&zoom_hint(lock.path(), lock.apps().len()));
+                output::data(&after_apply_hint(
+                    lock.path(),
+                    lock.apps().len(),
+                    session.sandbox_state(),
+                    tally.created + tally.adopted + tally.replaced > 0,
+                ));
             }
         }
         ResultFormat::Text => {}
     }
+    let (failed, skipped) = (tally.failed, tally.skipped);
     session.close().await;
 
     if let Some(conflict) = report.conflict {
@@ -269,36 +267,105 @@ fn describe(o: &Outcome) -> String {
         Action::Update => "updated",
         Action::Replace => "replaced",
         Action::Delete => "deleted",
-        Action::NoOp => "record updated",
+        Action::NoOp => "lockfile record updated",
+    };
+    // What happened to the record besides the action: a rename, a `protect` change.
+    let record: Vec<String> = o
+        .moved_from
+        .iter()
+        .map(|m| format!("renamed from `{m}`"))
+        .chain(o.lockfile_changes.iter().cloned())
+        .collect();
+    let also = match (o.action, record.is_empty()) {
+        (_, true) => String::new(),
+        (Action::NoOp, false) => format!(": {}", record.join(", ")),
+        (_, false) => format!(" (lockfile: {})", record.join(", ")),
     };
     let previous = o.previous_id.as_deref().unwrap_or_default();
+    let name = &o.name;
     match &o.status {
         Status::Done(Some(app)) if o.action == Action::Replace => format!(
-            "zoom_oauth_app.{}: replaced `{previous}` with `{}`\n\n    !! NEW webhook URL: {}\n    !! enter it in the Zoom app (event notification endpoint and deauthorization endpoint): the old URL no longer works\n\n",
-            o.name, app.id, app.webhook_url
+            "zoom_oauth_app.{name}: replaced `{previous}` with `{}`{also}\n\n    !! NEW webhook URL: {}\n    !! enter it in the Zoom app (event notification endpoint and deauthorization endpoint): the old URL no longer works\n\n",
+            app.id, app.webhook_url
+        ),
+        Status::Done(Some(app)) if o.action == Action::NoOp => format!(
+            "zoom_oauth_app.{name}: {verb} (`{}`){also}\n    webhook URL: {}\n",
+            app.id, app.webhook_url
         ),
         Status::Done(Some(app)) => format!(
-            "zoom_oauth_app.{}: {verb} `{}`\n    webhook URL: {}\n",
-            o.name, app.id, app.webhook_url
+            "zoom_oauth_app.{name}: {verb} `{}`{also}\n    webhook URL: {}\n",
+            app.id, app.webhook_url
         ),
-        Status::Done(None) => format!("zoom_oauth_app.{}: {verb} `{previous}`\n", o.name),
-        Status::Failed(why) => format!("zoom_oauth_app.{}: failed: {why}\n", o.name),
-        Status::Skipped => format!("zoom_oauth_app.{}: not started (interrupted)\n", o.name),
+        Status::Done(None) if o.already_gone => format!(
+            "zoom_oauth_app.{name}: record of `{previous}` removed (the app was already gone from Recall)\n"
+        ),
+        Status::Done(None) => format!("zoom_oauth_app.{name}: {verb} `{previous}`\n"),
+        Status::Failed(why) => format!("zoom_oauth_app.{name}: failed: {why}\n"),
+        Status::Skipped => format!("zoom_oauth_app.{name}: not started (interrupted)\n"),
     }
 }
 
-fn zoom_hint(lockfile: &Path, apps: usize) -> String {
-    format!(
-        "\nIn each Zoom app (Features > Access), enter its webhook URL as the event notification endpoint\n\
-         (and as the Deauthorization Endpoint URL), and subscribe to the events `meeting.created` and `user.updated`.\n\
-         The lockfile `{}` now records {}: commit it.\n",
-        lockfile.display(),
-        plural(apps, "app")
-    )
+/// The `Apply complete:` line: every action's count, like the `Plan:` line (`lockfile-only`
+/// and `not started` only when there are any).
+fn summary_line(t: &apply::Tally) -> String {
+    let mut parts = vec![
+        format!("{} created", t.created),
+        format!("{} adopted", t.adopted),
+        format!("{} updated", t.updated),
+        format!("{} replaced", t.replaced),
+        format!("{} deleted", t.deleted),
+        format!("{} moved", t.moved),
+    ];
+    if t.lockfile_only > 0 {
+        parts.push(format!("{} lockfile-only", t.lockfile_only));
+    }
+    parts.push(format!("{} failed", t.failed));
+    if t.skipped > 0 {
+        parts.push(format!("{} not started", t.skipped));
+    }
+    format!("Apply complete: {}.", parts.join(", "))
 }
 
-/// Apply's JSON document: the plan and each operation's result.
-fn results_json(plan: &Plan, outcomes: &[Outcome], plan_file: Option<&Path>) -> String {
+/// What to do next: enter the webhook URLs in Zoom (when apps got one) and commit the
+/// lockfile; in the sandbox neither, since its URLs reach nothing and its record is local.
+fn after_apply_hint(
+    lockfile: &Path,
+    apps: usize,
+    sandbox_state: Option<&Path>,
+    new_urls: bool,
+) -> String {
+    let recorded = plural(apps, "app");
+    let lockfile = lockfile.display();
+    match sandbox_state {
+        Some(state) => format!(
+            "\n{}The lockfile `{lockfile}` now records {recorded} of the sandbox.\n\
+             Like the sandbox's state in `{}/`, it belongs to this machine: do not commit it.\n",
+            if new_urls {
+                "These are sandbox webhook URLs (`.invalid`): Zoom cannot reach them, so do not enter them in a Zoom app.\n"
+            } else {
+                ""
+            },
+            state.display(),
+        ),
+        None => format!(
+            "\n{}The lockfile `{lockfile}` now records {recorded}: commit it.\n",
+            if new_urls {
+                "In each Zoom app (Features > Access), enter its webhook URL as the event notification endpoint\n\
+                 (and as the Deauthorization Endpoint URL), and subscribe to the events `meeting.created` and `user.updated`.\n"
+            } else {
+                ""
+            },
+        ),
+    }
+}
+
+/// Apply's JSON document: the plan and each operation's result, by app name.
+fn results_json(
+    plan: &Plan,
+    outcomes: &[Outcome],
+    tally: &apply::Tally,
+    plan_file: Option<&Path>,
+) -> String {
     let results: Vec<_> = outcomes
         .iter()
         .map(|o| {
@@ -313,18 +380,18 @@ fn results_json(plan: &Plan, outcomes: &[Outcome], plan_file: Option<&Path>) -> 
                 "status": status,
                 "id": app.map(|a| &a.id),
                 "previous_id": o.previous_id,
+                "moved_from": o.moved_from,
                 "webhook_url": app.map(|a| &a.webhook_url),
                 "error": error,
             })
         })
         .collect();
-    let count = |s: &str| results.iter().filter(|r| r["status"] == s).count();
     let doc = json!({
         "format_version": 1,
         "plan_file": plan_file.map(|p| p.display().to_string()),
         "plan": render::json(plan),
         "results": results,
-        "summary": {"done": count("done"), "failed": count("failed"), "skipped": count("skipped")},
+        "summary": tally,
     });
     let mut text = serde_json::to_string_pretty(&doc).expect("JSON serializes");
     text.push('\n');

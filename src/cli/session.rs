@@ -13,7 +13,7 @@ use super::Global;
 use crate::emulator::{self, Emulator};
 use crate::error::Error;
 use crate::lockfile::LockStore;
-use crate::manifest::{Manifest, credentials};
+use crate::manifest::credentials;
 use crate::model::{DesiredApp, RemoteApp, SecretString};
 use crate::plan::{self, Guards, Plan};
 use crate::recall::Client;
@@ -83,6 +83,8 @@ pub struct Session {
     pub plan: Plan,
     /// The in-process emulator, kept alive for the session's length with `--sandbox`.
     sandbox: Option<Emulator>,
+    /// Where the in-process emulator keeps its state.
+    sandbox_state: Option<PathBuf>,
 }
 
 impl Session {
@@ -105,8 +107,9 @@ impl Session {
         } = credentials::resolve(&manifest, &credentials::process_env, !at.sandbox)
             .map_err(|d| super::target::manifest_error(at.manifest, d))?;
 
-        let (target, sandbox) = if at.sandbox {
-            let emulator = start_sandbox(&manifest).await?;
+        let sandbox_state = at.sandbox.then(|| manifest.dir().join(".recallform"));
+        let (target, sandbox) = if let Some(state) = &sandbox_state {
+            let emulator = start_sandbox(state).await?;
             let url = url::Url::parse(&emulator.url()).expect("the emulator's URL is valid");
             (Target::sandbox(url), Some(emulator))
         } else {
@@ -162,6 +165,7 @@ impl Session {
             remote,
             plan,
             sandbox,
+            sandbox_state,
         })
     }
 
@@ -185,6 +189,11 @@ impl Session {
         self.sandbox.is_some()
     }
 
+    /// The folder of the in-process sandbox's state (`.recallform/` beside the manifest).
+    pub fn sandbox_state(&self) -> Option<&Path> {
+        self.sandbox_state.as_deref()
+    }
+
     /// Stops the in-process sandbox, if any.
     pub async fn close(self) {
         if let Some(emulator) = self.sandbox {
@@ -193,11 +202,9 @@ impl Session {
     }
 }
 
-/// Starts the emulator on a free loopback port, with its state in `.recallform/sandbox.json`
-/// beside the manifest.
-async fn start_sandbox(manifest: &Manifest) -> Result<Emulator, Error> {
-    let dir = manifest.dir().join(".recallform");
-    std::fs::create_dir_all(&dir)
+/// Starts the emulator on a free loopback port, with its state in `sandbox.json` in `dir`.
+async fn start_sandbox(dir: &Path) -> Result<Emulator, Error> {
+    std::fs::create_dir_all(dir)
         .map_err(|e| Error::Other(format!("cannot create `{}`: {e}", dir.display())))?;
     let config = emulator::Config {
         api_key: Some(SANDBOX_KEY.into()),

@@ -45,11 +45,9 @@ fn a_saved_plan_is_applied_exactly_and_without_asking() {
     let applied = h
         .run(&["apply", "plan.json", "--detailed-exitcode"])
         .expect(2);
-    assert!(
-        applied
-            .stdout
-            .contains("Apply complete: 2 created, 0 adopted, 0 failed.")
-    );
+    assert!(applied.stdout.contains(
+        "Apply complete: 2 created, 0 adopted, 0 updated, 0 replaced, 0 deleted, 0 moved, 0 failed."
+    ));
     assert_eq!(h.emulator.apps().len(), 2);
     assert_eq!(h.lockfile()["serial"], 2);
 
@@ -421,12 +419,21 @@ fn apply_json_quiet_and_verbose() {
         .expect(0);
     let doc = out.json();
     assert_eq!(doc["format_version"], 1);
+    // Every action is counted (issue 8, item 1); `done`, `failed` and `skipped` stay.
     assert_eq!(
         doc["summary"],
-        serde_json::json!({"done": 2, "failed": 0, "skipped": 0})
+        serde_json::json!({
+            "done": 2, "failed": 0, "skipped": 0,
+            "created": 2, "adopted": 0, "updated": 0, "replaced": 0, "deleted": 0,
+            "moved": 0, "lockfile_only": 0,
+        })
     );
     let results = doc["results"].as_array().unwrap();
-    assert_eq!(results.len(), 2);
+    let names: Vec<&str> = results
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["acme-eu", "acme-prod"], "by name");
     for r in results {
         let app = h
             .emulator
@@ -436,6 +443,8 @@ fn apply_json_quiet_and_verbose() {
             .expect("a real ID");
         assert_eq!(r["status"], "done");
         assert_eq!(r["action"], "create");
+        assert_eq!(r["previous_id"], serde_json::Value::Null);
+        assert_eq!(r["moved_from"], serde_json::Value::Null);
         assert_eq!(
             r["webhook_url"],
             format!(

@@ -164,7 +164,7 @@ fn quickstart_on_the_sandbox_twice() {
     assert!(
         first
             .stdout
-            .contains("Apply complete: 2 created, 0 adopted, 0 failed."),
+            .contains("Apply complete: 2 created, 0 adopted, 0 updated, 0 replaced, 0 deleted, 0 moved, 0 failed."),
         "{}",
         first.stdout
     );
