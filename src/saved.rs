@@ -13,7 +13,7 @@
 //! Not for: computing plans (that is `plan`) or carrying them out (that is `apply`).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -42,10 +42,17 @@ pub struct SavedPlan {
     pub sandbox: bool,
     /// The target the lockfile records (`api_url` there).
     pub target: String,
-    /// The manifest's path, as given when planning.
+    /// The manifest's path, as given when planning (relative to the folder plan ran in).
     pub manifest: String,
     /// The lockfile's path, as given when planning.
     pub lockfile: String,
+    /// The manifest's path relative to the plan file's folder, so that the plan applies from
+    /// any working folder; absent from plan files of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_from_plan: Option<String>,
+    /// The lockfile's path relative to the plan file's folder; see `manifest_from_plan`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lockfile_from_plan: Option<String>,
     /// What the plan was computed from.
     pub basis: Basis,
     /// The plan itself.
@@ -145,9 +152,10 @@ fn fingerprint(app: &RemoteApp) -> String {
 }
 
 /// Why a saved plan no longer matches the world, one sentence per cause; empty when it still
-/// does.
-pub fn stale_causes(saved: &SavedPlan, target: &str, now: &Basis) -> Vec<String> {
+/// does. `at` names the manifest and lockfile as this run found them.
+pub fn stale_causes(saved: &SavedPlan, target: &str, now: &Basis, at: &Located) -> Vec<String> {
     let was = &saved.basis;
+    let (manifest, lockfile) = (at.manifest.display(), at.lockfile.display());
     let mut causes = Vec::new();
     if saved.target != target {
         causes.push(format!(
@@ -156,7 +164,7 @@ pub fn stale_causes(saved: &SavedPlan, target: &str, now: &Basis) -> Vec<String>
         ));
     }
     if was.manifest_sha256 != now.manifest_sha256 {
-        causes.push(format!("the manifest `{}` changed", saved.manifest));
+        causes.push(format!("the manifest `{manifest}` changed"));
     }
     for (label, old) in &was.inputs {
         match now.inputs.get(label) {
@@ -170,15 +178,15 @@ pub fn stale_causes(saved: &SavedPlan, target: &str, now: &Basis) -> Vec<String>
     }
     match (&was.lockfile, &now.lockfile) {
         (None, None) => {}
-        (None, Some(_)) => causes.push(format!("the lockfile `{}` was created", saved.lockfile)),
-        (Some(_), None) => causes.push(format!("the lockfile `{}` was deleted", saved.lockfile)),
+        (None, Some(_)) => causes.push(format!("the lockfile `{lockfile}` was created")),
+        (Some(_), None) => causes.push(format!("the lockfile `{lockfile}` was deleted")),
         (Some(a), Some(b)) if a.lineage != b.lineage => causes.push(format!(
-            "the lockfile `{}` was replaced by another one (lineage `{}`, was `{}`)",
-            saved.lockfile, b.lineage, a.lineage
+            "the lockfile `{lockfile}` was replaced by another one (lineage `{}`, was `{}`)",
+            b.lineage, a.lineage
         )),
         (Some(a), Some(b)) if a.serial != b.serial => causes.push(format!(
-            "the lockfile `{}` changed (serial {}, was {})",
-            saved.lockfile, b.serial, a.serial
+            "the lockfile `{lockfile}` changed (serial {}, was {})",
+            b.serial, a.serial
         )),
         _ => {}
     }
@@ -207,6 +215,21 @@ pub enum SavedPlanError {
         path: String,
         /// The OS error.
         source: std::io::Error,
+    },
+    /// The manifest a plan file records is in none of the places its paths lead to.
+    #[error(
+        "the manifest `{recorded}` recorded in the plan file `{plan}` is not at {}\n  = hint: {hint}",
+        tried.join(" nor at ")
+    )]
+    ManifestMissing {
+        /// The manifest's path as the plan file records it.
+        recorded: String,
+        /// The plan file.
+        plan: String,
+        /// Where it was looked for, each in backticks.
+        tried: Vec<String>,
+        /// What to do.
+        hint: String,
     },
     /// The file is not a plan this recallform can apply.
     #[error("`{path}` is not a recallform plan this version can use: {detail}")]
@@ -250,15 +273,17 @@ impl SavedPlan {
         serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
     }
 
-    /// A new plan file's content.
+    /// A new plan file's content, to be written to `plan_file`.
     pub fn new(
         plan: Plan,
         basis: Basis,
         sandbox: bool,
         target: &str,
-        manifest: &Path,
-        lockfile: &Path,
+        paths: (&Path, &Path),
+        plan_file: &Path,
     ) -> SavedPlan {
+        let (manifest, lockfile) = paths;
+        let dir = folder_of(plan_file);
         SavedPlan {
             kind: KIND.into(),
             format_version: FORMAT_VERSION,
@@ -268,9 +293,79 @@ impl SavedPlan {
             target: target.into(),
             manifest: manifest.display().to_string(),
             lockfile: lockfile.display().to_string(),
+            manifest_from_plan: relative(dir, manifest),
+            lockfile_from_plan: relative(dir, lockfile),
             basis,
             plan,
         }
+    }
+
+    /// Finds the manifest and lockfile this plan was made with, from any working folder:
+    /// first relative to the plan file's folder, then as recorded (relative to the working
+    /// folder, which is all that plan files of older versions record). A manifest found in
+    /// neither place is an error that says the path came from the plan file, unless
+    /// `manifest_given` (`-f`): then only the lockfile is looked for.
+    pub fn locate(
+        &self,
+        plan_file: &Path,
+        manifest_given: bool,
+    ) -> Result<Located, SavedPlanError> {
+        // Not `folder_of`: a bare `plan.json` gives `recallform.yaml`, not `./recallform.yaml`.
+        let dir = plan_file.parent().unwrap_or(Path::new(""));
+        let as_recorded = Located {
+            manifest: PathBuf::from(&self.manifest),
+            lockfile: PathBuf::from(&self.lockfile),
+        };
+        let from_plan = self.manifest_from_plan.as_ref().map(|m| Located {
+            manifest: dir.join(m),
+            lockfile: self
+                .lockfile_from_plan
+                .as_ref()
+                .map_or_else(|| as_recorded.lockfile.clone(), |l| dir.join(l)),
+        });
+        let candidates: Vec<Located> = from_plan.into_iter().chain([as_recorded]).collect();
+        if let Some(found) = candidates.iter().find(|c| c.manifest.is_file()) {
+            return Ok(found.clone());
+        }
+        if manifest_given {
+            // Only the lockfile is wanted: the first that exists, else where the plan file
+            // puts it (a first apply creates it).
+            let lockfile = candidates
+                .iter()
+                .find(|c| c.lockfile.exists())
+                .unwrap_or(&candidates[0])
+                .lockfile
+                .clone();
+            return Ok(Located {
+                manifest: PathBuf::new(),
+                lockfile,
+            });
+        }
+        let cwd = std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|_| "?".into());
+        let mut tried: Vec<String> = Vec::new();
+        for c in &candidates {
+            let shown = if c.manifest.is_relative() {
+                format!("`{}` in the current folder `{cwd}`", c.manifest.display())
+            } else {
+                format!("`{}`", c.manifest.display())
+            };
+            if !tried.contains(&shown) {
+                tried.push(shown);
+            }
+        }
+        let hint = if self.manifest_from_plan.is_some() {
+            "keep the plan file where it was written, relative to its manifest, or name the manifest with `-f PATH` (and the lockfile with `--lockfile PATH`)"
+        } else {
+            "this plan file was written by an older recallform, which recorded paths relative to the folder it ran in: apply it from that folder, or name the manifest with `-f PATH` (and the lockfile with `--lockfile PATH`)"
+        };
+        Err(SavedPlanError::ManifestMissing {
+            recorded: self.manifest.clone(),
+            plan: plan_file.display().to_string(),
+            tried,
+            hint: hint.into(),
+        })
     }
 
     /// Writes the plan file atomically.
@@ -285,6 +380,46 @@ impl SavedPlan {
             },
         )
     }
+}
+
+/// Where a saved plan's manifest and lockfile are, seen from the working folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Located {
+    /// The manifest.
+    pub manifest: PathBuf,
+    /// The lockfile.
+    pub lockfile: PathBuf,
+}
+
+/// The folder a file is in, `.` for a bare file name.
+fn folder_of(file: &Path) -> &Path {
+    match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// `path` relative to the folder `dir`, through their canonical folders, or `None` when there
+/// is no such path (another drive, a folder that does not exist, a name that is not UTF-8).
+/// The file name itself is kept, not resolved: a manifest that is a symlink stays one, so its
+/// `{file: ...}` references and sandbox state stay where they were.
+fn relative(dir: &Path, path: &Path) -> Option<String> {
+    let base = dir.canonicalize().ok()?;
+    let target = folder_of(path).canonicalize().ok()?.join(path.file_name()?);
+    let (base, target): (Vec<Component>, Vec<Component>) =
+        (base.components().collect(), target.components().collect());
+    let common = base.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return None;
+    }
+    let mut rel = PathBuf::new();
+    for _ in common..base.len() {
+        rel.push("..");
+    }
+    for c in &target[common..] {
+        rel.push(c);
+    }
+    rel.to_str().map(str::to_string)
 }
 
 #[cfg(test)]
@@ -308,8 +443,11 @@ mod tests {
             basis,
             false,
             "https://r",
-            Path::new("recallform.yaml"),
-            Path::new("recallform.lock.json"),
+            (
+                Path::new("recallform.yaml"),
+                Path::new("recallform.lock.json"),
+            ),
+            Path::new("plan.json"),
         )
     }
 
@@ -324,6 +462,10 @@ mod tests {
         let inputs = |v: &'static str| vec![("a.client_secret".to_string(), v)];
         let then = basis("m1", "salt", &inputs("s1"), pos(1), &[remote("x", None)]);
         let plan = saved(then.clone());
+        let at = Located {
+            manifest: "recallform.yaml".into(),
+            lockfile: "recallform.lock.json".into(),
+        };
 
         let same = basis(
             "m1",
@@ -332,11 +474,11 @@ mod tests {
             pos(1),
             &[remote("x", Some("2026-01-01"))],
         );
-        assert!(stale_causes(&plan, "https://r", &same).is_empty());
+        assert!(stale_causes(&plan, "https://r", &same, &at).is_empty());
 
         let moved = basis("m2", "salt", &inputs("s2"), pos(2), &[remote("y", None)]);
         assert_eq!(
-            stale_causes(&plan, "https://other", &moved),
+            stale_causes(&plan, "https://other", &moved, &at),
             [
                 "the plan was made for `https://r`, but this run targets `https://other`",
                 "the manifest `recallform.yaml` changed",
@@ -346,6 +488,25 @@ mod tests {
                 "Recall has a new app `y`",
             ]
         );
+    }
+
+    #[test]
+    fn paths_are_recorded_relative_to_the_plan_files_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let repo = root.path().join("repo");
+        std::fs::create_dir_all(repo.join("plans")).unwrap();
+        std::fs::write(repo.join("recallform.yaml"), "").unwrap();
+        let manifest = repo.join("recallform.yaml");
+        assert_eq!(
+            relative(&repo.join("plans"), &manifest).as_deref(),
+            Some("../recallform.yaml")
+        );
+        assert_eq!(
+            relative(&repo, &repo.join("not-yet.lock.json")).as_deref(),
+            Some("not-yet.lock.json"),
+            "a lockfile that does not exist yet"
+        );
+        assert_eq!(relative(&repo.join("missing"), &manifest), None);
     }
 
     #[test]

@@ -69,9 +69,13 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
             "`--allow-delete`, `--allow-replace`, `--force` and `--target` shape a plan: pass them to `recallform plan --out`, where the review sees their effect".into(),
         ));
     }
-    let at = match &saved {
-        Some(s) => saved_where(global, args, s)?,
-        None => Where::from_global(global, args.sandbox),
+    let at = match (&saved, &args.plan_file) {
+        (Some(s), Some(file)) => saved_where(global, args, s, file)?,
+        _ => Where::from_global(global, args.sandbox),
+    };
+    let located = saved::Located {
+        manifest: at.manifest.clone(),
+        lockfile: at.lockfile.clone(),
     };
     let _lock = target::lock(&at.lockfile, args.lock_timeout)?;
     let session = Session::open(global, at, &args.guards).await?;
@@ -82,11 +86,13 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
                 s,
                 &session.target.name,
                 &session.basis(&s.basis.inputs_salt),
+                &located,
             );
             if !causes.is_empty() {
                 session.close().await;
                 return Err(Error::Stale {
                     file: file.display().to_string(),
+                    replan: replan(s, file, &located),
                     causes,
                 });
             }
@@ -208,29 +214,79 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
     })
 }
 
-/// Where a saved plan's inputs are: as recorded in it, unless the command line says otherwise.
-fn saved_where<'a>(
-    global: &'a Global,
+/// Where a saved plan's inputs are: where its recorded paths lead from `file`'s folder (or
+/// the working folder), unless the command line says otherwise.
+fn saved_where(
+    global: &Global,
     args: &ApplyArgs,
-    saved: &'a SavedPlan,
-) -> Result<Where<'a>, Error> {
+    saved: &SavedPlan,
+    file: &Path,
+) -> Result<Where, Error> {
     if args.sandbox && !saved.sandbox {
         return Err(Error::Usage(
             "the plan was not made with `--sandbox`; apply it without `--sandbox`".into(),
         ));
     }
+    let manifest = global
+        .manifest_on_command_line
+        .then(|| global.manifest.clone());
+    let recorded = match (&manifest, &global.lockfile) {
+        (Some(_), Some(_)) => None,
+        _ => Some(saved.locate(file, manifest.is_some())?),
+    };
+    let from_plan = |pick: fn(saved::Located) -> PathBuf| {
+        recorded
+            .clone()
+            .map(pick)
+            .expect("located unless both are given")
+    };
     Ok(Where {
-        manifest: if global.manifest_on_command_line {
-            &global.manifest
-        } else {
-            Path::new(&saved.manifest)
-        },
+        manifest: manifest.unwrap_or_else(|| from_plan(|l| l.manifest)),
         lockfile: global
             .lockfile
             .clone()
-            .unwrap_or_else(|| PathBuf::from(&saved.lockfile)),
+            .unwrap_or_else(|| from_plan(|l| l.lockfile)),
         sandbox: saved.sandbox,
     })
+}
+
+/// The `plan` command that makes `saved` again from this folder: the same sandbox, manifest,
+/// lockfile and targets, written to the same file.
+fn replan(saved: &SavedPlan, file: &Path, at: &saved::Located) -> String {
+    let mut cmd = vec!["recallform plan".to_string()];
+    if saved.sandbox {
+        cmd.push("--sandbox".into());
+    }
+    if at.manifest != Path::new("recallform.yaml") {
+        cmd.push(format!("-f {}", shell_word(&at.manifest)));
+    }
+    let beside = at
+        .manifest
+        .parent()
+        .unwrap_or(Path::new(""))
+        .join("recallform.lock.json");
+    if at.lockfile != beside {
+        cmd.push(format!("--lockfile {}", shell_word(&at.lockfile)));
+    }
+    for t in &saved.plan.targets {
+        cmd.push(format!("--target {}", shell_word(Path::new(t))));
+    }
+    cmd.push(format!("--out {}", shell_word(file)));
+    cmd.join(" ")
+}
+
+/// A path as one shell word: quoted when it holds anything but plain path characters.
+fn shell_word(path: &Path) -> String {
+    let text = path.display().to_string();
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:@,".contains(c))
+    {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 /// The first Ctrl-C lets operations in flight finish and be recorded, and starts no others; the

@@ -83,8 +83,8 @@ pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8, Error> {
             basis,
             session.is_sandbox(),
             &session.target.name,
-            &session.manifest_path,
-            session.lock().path(),
+            (&session.manifest_path, session.lock().path()),
+            out,
         );
         file.write(out)?;
         if !global.quiet {

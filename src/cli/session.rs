@@ -24,20 +24,20 @@ use crate::saved::{self, Basis, LockPosition};
 const SANDBOX_KEY: &str = "sandbox";
 
 /// Where a session's inputs are and which Recall it talks to.
-pub struct Where<'a> {
+pub struct Where {
     /// The manifest.
-    pub manifest: &'a Path,
+    pub manifest: PathBuf,
     /// The lockfile.
     pub lockfile: PathBuf,
     /// Whether to use the in-process sandbox.
     pub sandbox: bool,
 }
 
-impl<'a> Where<'a> {
+impl Where {
     /// What the command line says.
-    pub fn from_global(global: &'a Global, sandbox: bool) -> Where<'a> {
+    pub fn from_global(global: &Global, sandbox: bool) -> Where {
         Where {
-            manifest: &global.manifest,
+            manifest: global.manifest.clone(),
             lockfile: global.lockfile_path(),
             sandbox,
         }
@@ -91,10 +91,10 @@ impl Session {
     /// Loads, resolves, lists and plans.
     pub async fn open(
         global: &Global,
-        at: Where<'_>,
+        at: Where,
         guard_args: &GuardArgs,
     ) -> Result<Session, Error> {
-        let manifest = super::target::load_manifest(global, at.manifest)?;
+        let manifest = super::target::load_manifest(global, &at.manifest)?;
 
         if at.sandbox && global.api_url_on_command_line {
             return Err(Error::Usage(
@@ -105,7 +105,7 @@ impl Session {
             apps: desired,
             api_key,
         } = credentials::resolve(&manifest, &credentials::process_env, !at.sandbox)
-            .map_err(|d| super::target::manifest_error(at.manifest, d))?;
+            .map_err(|d| super::target::manifest_error(&at.manifest, d))?;
 
         let sandbox_state = at.sandbox.then(|| manifest.dir().join(".recallform"));
         let (target, sandbox) = if let Some(state) = &sandbox_state {
@@ -155,7 +155,7 @@ impl Session {
             guards: &guards,
         });
         Ok(Session {
-            manifest_path: at.manifest.to_path_buf(),
+            manifest_path: at.manifest,
             manifest_sha256: manifest.sha256,
             desired,
             api_key,
