@@ -231,6 +231,14 @@ pub enum SavedPlanError {
         /// What to do.
         hint: String,
     },
+    /// The file is a manifest, given where a plan file is expected.
+    #[error(
+        "`{path}` is a manifest, not a saved plan: `apply FILE` and `show FILE` take a plan written by `recallform plan --out FILE`\n  = hint: the manifest goes with `-f`: `recallform plan -f {path}` shows what it would change, `recallform apply -f {path}` applies it"
+    )]
+    Manifest {
+        /// The file.
+        path: String,
+    },
     /// The file is not a plan this recallform can apply.
     #[error("`{path}` is not a recallform plan this version can use: {detail}")]
     Invalid {
@@ -254,8 +262,13 @@ impl SavedPlan {
             path: shown.clone(),
             detail,
         };
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| invalid(format!("not JSON ({e})")))?;
+        let value: serde_json::Value = match serde_json::from_str(&text) {
+            Ok(value) => value,
+            Err(_) if looks_like_a_manifest(path, &text) => {
+                return Err(SavedPlanError::Manifest { path: shown });
+            }
+            Err(e) => return Err(invalid(format!("not JSON ({e})"))),
+        };
         if value.get("kind").and_then(|k| k.as_str()) != Some(KIND) {
             return Err(invalid(
                 "it has no `\"kind\": \"recallform-plan\"`; write one with `recallform plan --out FILE`".into(),
@@ -380,6 +393,19 @@ impl SavedPlan {
             },
         )
     }
+}
+
+/// Whether a file that is not JSON is a manifest: named `.yaml` or `.yml`, or with one of a
+/// manifest's top-level keys at the start of a line. A guess that only picks the message.
+fn looks_like_a_manifest(path: &Path, text: &str) -> bool {
+    let yaml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+    yaml || text.lines().any(|l| {
+        ["zoom_oauth_apps:", "recall:", "version:"]
+            .iter()
+            .any(|key| l.starts_with(key))
+    })
 }
 
 /// Where a saved plan's manifest and lockfile are, seen from the working folder.

@@ -234,12 +234,40 @@ fn show_renders_a_saved_plan_like_plan_does() {
         "{md}"
     );
     assert!(md.contains("<code>unmanaged-one</code>"));
-    let bad = Outcome::of(h.bare(&["show", "recallform.yaml"])).expect(1);
+    h.write("notes.txt", "not a plan\n");
+    let bad = Outcome::of(h.bare(&["show", "notes.txt"])).expect(1);
     assert!(
-        bad.stderr.contains("is not a recallform plan"),
+        bad.stderr.starts_with(
+            "error: `notes.txt` is not a recallform plan this version can use: not JSON ("
+        ),
         "{}",
         bad.stderr
     );
+}
+
+/// Issue 8, item 7: `recallform apply recallform.yaml` said "not JSON".
+#[test]
+fn apply_or_show_given_the_manifest_says_where_the_manifest_goes() {
+    let h = Harness::new();
+    two_apps(&h);
+    let expected = "error: `recallform.yaml` is a manifest, not a saved plan: `apply FILE` and `show FILE` take a plan written by `recallform plan --out FILE`\n  = hint: the manifest goes with `-f`: `recallform plan -f recallform.yaml` shows what it would change, `recallform apply -f recallform.yaml` applies it\n";
+    for command in ["apply", "show"] {
+        let out = h.run(&[command, "recallform.yaml"]).expect(1);
+        assert_eq!(out.stderr, expected, "{command}");
+    }
+    // Whatever its name: a YAML manifest is recognised by its content too.
+    h.write(
+        "prod.config",
+        &std::fs::read_to_string(h.path("recallform.yaml")).unwrap(),
+    );
+    let out = h.run(&["apply", "prod.config"]).expect(1);
+    assert!(
+        out.stderr
+            .starts_with("error: `prod.config` is a manifest, not a saved plan"),
+        "{}",
+        out.stderr
+    );
+    assert!(h.requests().is_empty() && h.lockfile_text().is_none());
 }
 
 #[test]
