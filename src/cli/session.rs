@@ -129,12 +129,17 @@ impl Session {
                 .flat_map(|d| [&d.client_secret, &d.webhook_secret]),
         );
         // Names on the command line are checked before any request.
-        for name in guard_args.target.iter().chain(&guard_args.allow_replace) {
-            let known = desired.iter().any(|d| &d.name == name) || lock.apps().contains_key(name);
-            if !known {
-                return Err(Error::Usage(format!(
-                    "`{name}` is neither in the manifest nor in the lockfile"
-                )));
+        let known: BTreeSet<&str> = desired
+            .iter()
+            .map(|d| d.name.as_str())
+            .chain(lock.apps().keys().map(String::as_str))
+            .collect();
+        for (flag, names) in [
+            ("--target", &guard_args.target),
+            ("--allow-replace", &guard_args.allow_replace),
+        ] {
+            if let Some(name) = names.iter().find(|n| !known.contains(n.as_str())) {
+                return Err(Error::Usage(unknown_name(flag, name, &known)));
             }
         }
         let remote = client.list_apps(None).await?;
@@ -200,6 +205,20 @@ impl Session {
             emulator.shutdown().await;
         }
     }
+}
+
+/// The error for a name on the command line that neither the manifest nor the lockfile has,
+/// listing the names there are (sorted), since a typo is the likely cause.
+fn unknown_name(flag: &str, name: &str, known: &BTreeSet<&str>) -> String {
+    let hint = if known.is_empty() {
+        "the manifest and the lockfile name no app yet".to_string()
+    } else {
+        let names: Vec<String> = known.iter().map(|n| format!("`{n}`")).collect();
+        format!("the names it takes: {}", names.join(", "))
+    };
+    format!(
+        "`{flag}` names `{name}`, which is neither in the manifest nor in the lockfile\n  = hint: {hint}"
+    )
 }
 
 /// Starts the emulator on a free loopback port, with its state in `sandbox.json` in `dir`.

@@ -614,3 +614,40 @@ fn renames_and_protect_changes_are_counted() {
     );
     h.run(&["plan", "--detailed-exitcode"]).expect(0);
 }
+
+/// Issue 8, item 8: `--target nope` did not say which names there are.
+#[test]
+fn an_unknown_target_or_replacement_lists_the_names_there_are() {
+    let h = Harness::new();
+    h.manifest(&[
+        ("acme-prod", "user_level", "AbC123xyz"),
+        ("acme-dev", "user_level", "Dev1"),
+        ("stark", "user_level", "Stark1"),
+    ]);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    // `stark` leaves the manifest but stays in the lockfile: still a name `--target` takes.
+    h.manifest(&[
+        ("acme-prod", "user_level", "AbC123xyz"),
+        ("acme-dev", "user_level", "Dev1"),
+    ]);
+    let requests = h.requests().len();
+    for flag in ["--target", "--allow-replace"] {
+        let out = h
+            .run(&["plan", flag, "acme-dev", flag, "acme-prd"])
+            .expect(64);
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: `{flag}` names `acme-prd`, which is neither in the manifest nor in the lockfile\n  = hint: the names it takes: `acme-dev`, `acme-prod`, `stark`\n"
+            )
+        );
+        let out = h.run(&["apply", "--auto-approve", flag, "nope"]).expect(64);
+        assert!(
+            out.stderr
+                .contains("the names it takes: `acme-dev`, `acme-prod`, `stark`"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(h.requests().len(), requests, "refused before any request");
+}
