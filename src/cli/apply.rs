@@ -51,7 +51,8 @@ pub struct ApplyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ResultFormat::Text)]
     pub format: ResultFormat,
-    /// Exit 0 when there was nothing to do, 2 when changes were applied, other codes on errors.
+    /// Exit 0 when there was nothing to do and 2 when changes were applied, instead of 0 for
+    /// both; errors exit as without it (1, 3, 4, 5, 64 or 130: see the README's exit codes).
     #[arg(long)]
     pub detailed_exitcode: bool,
     #[command(flatten)]

@@ -20,7 +20,8 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    /// Exit 0 when there are no changes and 2 when there are, instead of 0 for both; errors
+    /// exit as without it (1, or 64 for a wrong command line).
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Also save the plan to FILE, for `recallform apply FILE` (JSON, no secret values).
