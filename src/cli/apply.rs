@@ -176,8 +176,11 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
         )),
         ResultFormat::Text if text => {
             // Printed once all are done, by name: completion order is an accident of timing.
-            let results: String = outcomes.iter().map(describe).collect();
-            output::data(&format!("\n{results}\n{}\n", summary_line(&tally)));
+            let sandbox = session.is_sandbox();
+            let results: String = outcomes.iter().map(|o| describe(o, sandbox)).collect();
+            // A replacement's block ends with a blank line; one is enough before the summary.
+            let results = results.trim_end_matches('\n');
+            output::data(&format!("\n{results}\n\n{}\n", summary_line(&tally)));
             if tally.done > 0 {
                 let lock = session.lock();
                 output::data(&after_apply_hint(
@@ -316,8 +319,8 @@ fn progress_bar(total: usize) -> indicatif::ProgressBar {
     bar
 }
 
-/// One result, with the webhook URL that goes into the Zoom app.
-fn describe(o: &Outcome) -> String {
+/// One result, with the webhook URL that goes into the Zoom app (none does in the `sandbox`).
+fn describe(o: &Outcome, sandbox: bool) -> String {
     let verb = match o.action {
         Action::Create => "created",
         Action::Adopt => "adopted",
@@ -342,8 +345,14 @@ fn describe(o: &Outcome) -> String {
     let name = &o.name;
     match &o.status {
         Status::Done(Some(app)) if o.action == Action::Replace => format!(
-            "zoom_oauth_app.{name}: replaced `{previous}` with `{}`{also}\n\n    !! NEW webhook URL: {}\n    !! enter it in the Zoom app (event notification endpoint and deauthorization endpoint): the old URL no longer works\n\n",
-            app.id, app.webhook_url
+            "zoom_oauth_app.{name}: replaced `{previous}` with `{}`{also}\n\n    !! NEW webhook URL: {}\n    !! {}: the old URL no longer works\n\n",
+            app.id,
+            app.webhook_url,
+            if sandbox {
+                "against Recall, it would go into the Zoom app (a sandbox URL does not)"
+            } else {
+                "enter it in the Zoom app (event notification endpoint and deauthorization endpoint)"
+            }
         ),
         Status::Done(Some(app)) if o.action == Action::NoOp => format!(
             "zoom_oauth_app.{name}: {verb} (`{}`){also}\n    webhook URL: {}\n",

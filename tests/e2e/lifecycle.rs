@@ -651,3 +651,46 @@ fn an_unknown_target_or_replacement_lists_the_names_there_are() {
     }
     assert_eq!(h.requests().len(), requests, "refused before any request");
 }
+
+/// A replacement printed last was followed by two blank lines, and in the sandbox it said to
+/// enter a `.invalid` URL in the Zoom app.
+#[test]
+fn a_sandbox_replacement_does_not_send_its_url_to_zoom() {
+    let h = Harness::new();
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+    let sandbox = |args: &[&str]| {
+        let mut cmd = h.bare(&[&["apply", "--sandbox", "--auto-approve"], args].concat());
+        cmd.env_remove("RECALL_API_KEY");
+        Outcome::of(cmd)
+    };
+    sandbox(&[]).expect(0);
+    let old = h.lockfile()["zoom_oauth_apps"]["acme-prod"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    h.manifest(&[("acme-prod", "account_level", "AbC123xyz")]);
+    let out = sandbox(&["--allow-replace", "acme-prod"]).expect(0);
+    let new = h.lockfile()["zoom_oauth_apps"]["acme-prod"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        results(&out.stdout),
+        format!(
+            "\n\
+             zoom_oauth_app.acme-prod: replaced `{old}` with `{new}`\n\
+             \n    !! NEW webhook URL: https://sandbox.recallform.invalid/api/v2/zoom-oauth-apps/{new}/webhook\n\
+             \x20   !! against Recall, it would go into the Zoom app (a sandbox URL does not): the old URL no longer works\n\
+             \n\
+             Apply complete: 0 created, 0 adopted, 0 updated, 1 replaced, 0 deleted, 0 moved, 0 failed.\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("These are sandbox webhook URLs (`.invalid`)"),
+        "{}",
+        out.stdout
+    );
+}
