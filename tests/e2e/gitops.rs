@@ -707,3 +707,29 @@ fn a_stale_sandbox_plans_hint_plans_the_sandbox_again() {
         out.stderr
     );
 }
+
+/// `plan --out` said "apply exactly this plan" of a plan that apply refuses, or that does
+/// nothing.
+#[test]
+fn the_saved_message_says_what_applying_the_plan_would_do() {
+    let h = Harness::new();
+    two_apps(&h);
+    let out = h.run(&["plan", "--out", "plan.json"]).expect(0);
+    assert_eq!(
+        out.stderr,
+        "saved the plan to `plan.json`; apply exactly this plan with `recallform apply plan.json`\n"
+    );
+    h.run(&["apply", "plan.json"]).expect(0);
+    let out = h.run(&["plan", "--out", "plan.json"]).expect(0);
+    assert_eq!(
+        out.stderr,
+        "saved the plan to `plan.json`; it has nothing to apply\n"
+    );
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+    let out = h.run(&["plan", "--out", "plan.json"]).expect(0);
+    assert_eq!(
+        out.stderr,
+        "saved the plan to `plan.json`, but `recallform apply plan.json` would refuse it (exit 3): it has blocked changes\n  = hint: plan again with the permissions the blocked changes name, review it, and apply that plan\n"
+    );
+    h.run(&["apply", "plan.json"]).expect(3);
+}
