@@ -679,6 +679,23 @@ fn a_plan_file_moved_away_from_its_manifest_says_where_it_looked() {
         out.stderr
     );
     assert!(h.writes().is_empty());
+
+    // `-f` names the manifest; the lockfile, not there yet, goes beside it.
+    let manifest = h.path("recallform.yaml");
+    let mut cmd = h.cmd(&[
+        "apply",
+        moved.to_str().unwrap(),
+        "-f",
+        manifest.to_str().unwrap(),
+    ]);
+    cmd.current_dir(away.path());
+    Outcome::of(cmd).expect(0);
+    assert_eq!(h.emulator.apps().len(), 2);
+    assert_eq!(
+        h.lockfile()["zoom_oauth_apps"].as_object().unwrap().len(),
+        2
+    );
+    assert!(!away.path().join("recallform.lock.json").exists());
 }
 
 /// The stale plan's hint is a command that makes the same plan again: a sandbox plan's hint
