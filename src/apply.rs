@@ -41,6 +41,12 @@ pub struct Outcome {
     pub action: Action,
     /// The Recall ID it had before (deletes, replacements).
     pub previous_id: Option<String>,
+    /// The name its record had before a `moved` entry renamed it.
+    pub moved_from: Option<String>,
+    /// The record-only changes it carries (e.g. `protect: false -> true`).
+    pub lockfile_changes: Vec<String>,
+    /// For a delete: the app was already gone from Recall, so only its record went.
+    pub already_gone: bool,
     /// How it ended.
     pub status: Status,
 }
@@ -58,11 +64,67 @@ pub struct Options<'a> {
 /// What an apply did.
 #[derive(Debug)]
 pub struct Report {
-    /// Every operation's result, in the order they finished.
+    /// Every operation's result, in the plan's order (by app name), whatever order they
+    /// finished in: a reader finds an app where they expect it, and two runs compare line by
+    /// line.
     pub outcomes: Vec<Outcome>,
     /// Set when the lockfile changed under the apply: it then started nothing more, because
     /// nothing more could be recorded.
     pub conflict: Option<LockError>,
+}
+
+/// How many operations ended how: the `Apply complete:` line and apply's JSON `summary`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Tally {
+    /// Operations that succeeded, of any action.
+    pub done: usize,
+    /// Apps created.
+    pub created: usize,
+    /// Apps adopted.
+    pub adopted: usize,
+    /// Apps whose secrets were sent again.
+    pub updated: usize,
+    /// Apps replaced by a new one.
+    pub replaced: usize,
+    /// Apps deleted (or whose record was dropped, when the app was already gone).
+    pub deleted: usize,
+    /// Records renamed by a `moved` entry (whatever else happened to the app).
+    pub moved: usize,
+    /// Records changed without a call to Recall, besides renames (e.g. `protect`).
+    pub lockfile_only: usize,
+    /// Operations that failed.
+    pub failed: usize,
+    /// Operations never started, because the apply was interrupted.
+    pub skipped: usize,
+}
+
+impl Report {
+    /// Counts the outcomes; each successful operation counts under its action.
+    pub fn tally(&self) -> Tally {
+        let mut t = Tally::default();
+        for o in &self.outcomes {
+            match o.status {
+                Status::Failed(_) => t.failed += 1,
+                Status::Skipped => t.skipped += 1,
+                Status::Done(_) => {
+                    t.done += 1;
+                    if o.moved_from.is_some() {
+                        t.moved += 1;
+                    }
+                    match o.action {
+                        Action::Create => t.created += 1,
+                        Action::Adopt => t.adopted += 1,
+                        Action::Update => t.updated += 1,
+                        Action::Replace => t.replaced += 1,
+                        Action::Delete => t.deleted += 1,
+                        Action::NoOp if !o.lockfile_changes.is_empty() => t.lockfile_only += 1,
+                        Action::NoOp => {}
+                    }
+                }
+            }
+        }
+        t
+    }
 }
 
 /// What every task shares.
@@ -139,8 +201,8 @@ impl Shared {
     }
 }
 
-/// Carries out `plan`, calling `on_done` as each operation finishes. `desired` supplies the
-/// secrets that creates and updates send.
+/// Carries out `plan`, calling `on_done` as each operation finishes (in completion order, for
+/// progress). `desired` supplies the secrets that creates and updates send.
 pub async fn apply(
     plan: &Plan,
     desired: &[DesiredApp],
@@ -165,18 +227,24 @@ pub async fn apply(
     };
 
     // Renames and other record-only changes first: the operations below record under the new
-    // names.
+    // names. An app whose rename failed gets no operation: it would record under a name its
+    // record does not have.
+    let mut not_renamed = Vec::new();
     for c in plan.actionable() {
         if let Some(from) = &c.moved_from
             && let Err(why) = shared.record(|l| l.rename(from, &c.name))
         {
             finish(outcome(c, Status::Failed(why)));
+            not_renamed.push(c.name.as_str());
         }
     }
 
     let limit = Arc::new(Semaphore::new(options.parallelism.max(1)));
     let mut tasks = JoinSet::new();
-    for c in plan.actionable() {
+    for c in plan
+        .actionable()
+        .filter(|c| !not_renamed.contains(&c.name.as_str()))
+    {
         let app = by_name.get(c.name.as_str()).map(|a| (*a).clone());
         let (c, shared, limit) = (c.clone(), shared.clone(), limit.clone());
         tasks.spawn(async move {
@@ -197,9 +265,24 @@ pub async fn apply(
             name: "(unknown)".into(),
             action: Action::NoOp,
             previous_id: None,
+            moved_from: None,
+            lockfile_changes: Vec::new(),
+            already_gone: false,
             status: Status::Failed(format!("the operation panicked: {e}")),
         }));
     }
+    // The plan's changes are sorted by name (a deposed delete after its app's other change);
+    // a stable sort on that position keeps this order, and puts what has no place last.
+    let position = |o: &Outcome| {
+        plan.actionable()
+            .position(|c| {
+                c.name == o.name
+                    && c.action == o.action
+                    && (o.previous_id.is_none() || o.previous_id == c.id)
+            })
+            .unwrap_or(usize::MAX)
+    };
+    outcomes.sort_by_cached_key(position);
     let conflict = shared
         .conflict
         .lock()
@@ -216,6 +299,9 @@ fn outcome(c: &Change, status: Status) -> Outcome {
             .id
             .clone()
             .filter(|_| matches!(c.action, Action::Replace | Action::Delete)),
+        moved_from: c.moved_from.clone(),
+        lockfile_changes: c.lockfile_changes.clone(),
+        already_gone: c.already_gone,
         status,
     }
 }

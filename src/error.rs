@@ -53,12 +53,14 @@ pub enum Error {
     SavedPlan(#[from] SavedPlanError),
     /// The saved plan no longer matches the world it was computed from.
     #[error(
-        "the plan `{file}` is stale, so nothing was applied:\n{}\n  = hint: run `recallform plan --out {file}` again, review it, and apply the new plan",
+        "the plan `{file}` is stale, so nothing was applied:\n{}\n  = hint: run `{replan}` again, review it, and apply the new plan",
         bullets(.causes)
     )]
     Stale {
         /// The plan file.
         file: String,
+        /// The command that makes the plan again, from the folder apply ran in.
+        replan: String,
         /// Each reason, one sentence each.
         causes: Vec<String>,
     },

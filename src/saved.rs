@@ -10,12 +10,20 @@
 //! Secrets never enter the file: each input is an HMAC-SHA256 keyed with a random salt kept in
 //! the file, so equal values can be recognised without storing them (or a bare hash of them).
 //!
+//! The manifest and lockfile are recorded both as given and relative to the plan file, so a
+//! plan applies from any working folder (see [`paths`]).
+//!
 //! Not for: computing plans (that is `plan`) or carrying them out (that is `apply`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+
+mod paths;
+
+pub use paths::Located;
+use paths::{folder_of, relative};
 
 use crate::digest::{hmac_sha256_hex, sha256_hex};
 use crate::model::{DesiredApp, RemoteApp, SecretString};
@@ -42,10 +50,17 @@ pub struct SavedPlan {
     pub sandbox: bool,
     /// The target the lockfile records (`api_url` there).
     pub target: String,
-    /// The manifest's path, as given when planning.
+    /// The manifest's path, as given when planning (relative to the folder plan ran in).
     pub manifest: String,
     /// The lockfile's path, as given when planning.
     pub lockfile: String,
+    /// The manifest's path relative to the plan file's folder, so that the plan applies from
+    /// any working folder; absent from plan files of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_from_plan: Option<String>,
+    /// The lockfile's path relative to the plan file's folder; see `manifest_from_plan`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lockfile_from_plan: Option<String>,
     /// What the plan was computed from.
     pub basis: Basis,
     /// The plan itself.
@@ -145,9 +160,10 @@ fn fingerprint(app: &RemoteApp) -> String {
 }
 
 /// Why a saved plan no longer matches the world, one sentence per cause; empty when it still
-/// does.
-pub fn stale_causes(saved: &SavedPlan, target: &str, now: &Basis) -> Vec<String> {
+/// does. `at` names the manifest and lockfile as this run found them.
+pub fn stale_causes(saved: &SavedPlan, target: &str, now: &Basis, at: &Located) -> Vec<String> {
     let was = &saved.basis;
+    let (manifest, lockfile) = (at.manifest.display(), at.lockfile.display());
     let mut causes = Vec::new();
     if saved.target != target {
         causes.push(format!(
@@ -156,7 +172,7 @@ pub fn stale_causes(saved: &SavedPlan, target: &str, now: &Basis) -> Vec<String>
         ));
     }
     if was.manifest_sha256 != now.manifest_sha256 {
-        causes.push(format!("the manifest `{}` changed", saved.manifest));
+        causes.push(format!("the manifest `{manifest}` changed"));
     }
     for (label, old) in &was.inputs {
         match now.inputs.get(label) {
@@ -170,15 +186,15 @@ pub fn stale_causes(saved: &SavedPlan, target: &str, now: &Basis) -> Vec<String>
     }
     match (&was.lockfile, &now.lockfile) {
         (None, None) => {}
-        (None, Some(_)) => causes.push(format!("the lockfile `{}` was created", saved.lockfile)),
-        (Some(_), None) => causes.push(format!("the lockfile `{}` was deleted", saved.lockfile)),
+        (None, Some(_)) => causes.push(format!("the lockfile `{lockfile}` was created")),
+        (Some(_), None) => causes.push(format!("the lockfile `{lockfile}` was deleted")),
         (Some(a), Some(b)) if a.lineage != b.lineage => causes.push(format!(
-            "the lockfile `{}` was replaced by another one (lineage `{}`, was `{}`)",
-            saved.lockfile, b.lineage, a.lineage
+            "the lockfile `{lockfile}` was replaced by another one (lineage `{}`, was `{}`)",
+            b.lineage, a.lineage
         )),
         (Some(a), Some(b)) if a.serial != b.serial => causes.push(format!(
-            "the lockfile `{}` changed (serial {}, was {})",
-            saved.lockfile, b.serial, a.serial
+            "the lockfile `{lockfile}` changed (serial {}, was {})",
+            b.serial, a.serial
         )),
         _ => {}
     }
@@ -208,6 +224,29 @@ pub enum SavedPlanError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The manifest a plan file records is in none of the places its paths lead to.
+    #[error(
+        "the manifest `{recorded}` recorded in the plan file `{plan}` is not at {}\n  = hint: {hint}",
+        tried.join(" nor at ")
+    )]
+    ManifestMissing {
+        /// The manifest's path as the plan file records it.
+        recorded: String,
+        /// The plan file.
+        plan: String,
+        /// Where it was looked for, each in backticks.
+        tried: Vec<String>,
+        /// What to do.
+        hint: String,
+    },
+    /// The file is a manifest, given where a plan file is expected.
+    #[error(
+        "`{path}` is a manifest, not a saved plan: `apply FILE` and `show FILE` take a plan written by `recallform plan --out FILE`\n  = hint: the manifest goes with `-f`: `recallform plan -f {path}` shows what it would change, `recallform apply -f {path}` applies it"
+    )]
+    Manifest {
+        /// The file.
+        path: String,
+    },
     /// The file is not a plan this recallform can apply.
     #[error("`{path}` is not a recallform plan this version can use: {detail}")]
     Invalid {
@@ -231,8 +270,13 @@ impl SavedPlan {
             path: shown.clone(),
             detail,
         };
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| invalid(format!("not JSON ({e})")))?;
+        let value: serde_json::Value = match serde_json::from_str(&text) {
+            Ok(value) => value,
+            Err(_) if looks_like_a_manifest(path, &text) => {
+                return Err(SavedPlanError::Manifest { path: shown });
+            }
+            Err(e) => return Err(invalid(format!("not JSON ({e})"))),
+        };
         if value.get("kind").and_then(|k| k.as_str()) != Some(KIND) {
             return Err(invalid(
                 "it has no `\"kind\": \"recallform-plan\"`; write one with `recallform plan --out FILE`".into(),
@@ -250,15 +294,17 @@ impl SavedPlan {
         serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
     }
 
-    /// A new plan file's content.
+    /// A new plan file's content, to be written to `plan_file`.
     pub fn new(
         plan: Plan,
         basis: Basis,
         sandbox: bool,
         target: &str,
-        manifest: &Path,
-        lockfile: &Path,
+        paths: (&Path, &Path),
+        plan_file: &Path,
     ) -> SavedPlan {
+        let (manifest, lockfile) = paths;
+        let dir = folder_of(plan_file);
         SavedPlan {
             kind: KIND.into(),
             format_version: FORMAT_VERSION,
@@ -268,6 +314,8 @@ impl SavedPlan {
             target: target.into(),
             manifest: manifest.display().to_string(),
             lockfile: lockfile.display().to_string(),
+            manifest_from_plan: relative(dir, manifest),
+            lockfile_from_plan: relative(dir, lockfile),
             basis,
             plan,
         }
@@ -285,6 +333,19 @@ impl SavedPlan {
             },
         )
     }
+}
+
+/// Whether a file that is not JSON is a manifest: named `.yaml` or `.yml`, or with one of a
+/// manifest's top-level keys at the start of a line. A guess that only picks the message.
+fn looks_like_a_manifest(path: &Path, text: &str) -> bool {
+    let yaml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+    yaml || text.lines().any(|l| {
+        ["zoom_oauth_apps:", "recall:", "version:"]
+            .iter()
+            .any(|key| l.starts_with(key))
+    })
 }
 
 #[cfg(test)]
@@ -308,8 +369,11 @@ mod tests {
             basis,
             false,
             "https://r",
-            Path::new("recallform.yaml"),
-            Path::new("recallform.lock.json"),
+            (
+                Path::new("recallform.yaml"),
+                Path::new("recallform.lock.json"),
+            ),
+            Path::new("plan.json"),
         )
     }
 
@@ -324,6 +388,10 @@ mod tests {
         let inputs = |v: &'static str| vec![("a.client_secret".to_string(), v)];
         let then = basis("m1", "salt", &inputs("s1"), pos(1), &[remote("x", None)]);
         let plan = saved(then.clone());
+        let at = Located {
+            manifest: "recallform.yaml".into(),
+            lockfile: "recallform.lock.json".into(),
+        };
 
         let same = basis(
             "m1",
@@ -332,11 +400,11 @@ mod tests {
             pos(1),
             &[remote("x", Some("2026-01-01"))],
         );
-        assert!(stale_causes(&plan, "https://r", &same).is_empty());
+        assert!(stale_causes(&plan, "https://r", &same, &at).is_empty());
 
         let moved = basis("m2", "salt", &inputs("s2"), pos(2), &[remote("y", None)]);
         assert_eq!(
-            stale_causes(&plan, "https://other", &moved),
+            stale_causes(&plan, "https://other", &moved, &at),
             [
                 "the plan was made for `https://r`, but this run targets `https://other`",
                 "the manifest `recallform.yaml` changed",

@@ -1,19 +1,23 @@
 //! `recallform apply [FILE]`: lock, plan (or check a saved plan), confirm, carry out, record.
+//!
+//! Where a saved plan's inputs are is in [`from_file`]; how results read, in [`results`].
+
+mod from_file;
+mod results;
 
 use std::io::{BufRead, IsTerminal};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, ValueEnum};
-use serde_json::json;
 
 use super::session::{GuardArgs, Session, Where};
 use super::target;
 use super::{Global, output};
-use crate::apply::{self, Outcome, Status};
-use crate::error::{Error, exit, plural};
-use crate::plan::{Action, Plan, render};
+use crate::apply;
+use crate::error::{Error, exit};
+use crate::plan::render;
 use crate::saved::{self, SavedPlan};
 
 /// Above this many operations, a terminal gets a progress bar.
@@ -51,7 +55,8 @@ pub struct ApplyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ResultFormat::Text)]
     pub format: ResultFormat,
-    /// Exit 0 when there was nothing to do, 2 when changes were applied, other codes on errors.
+    /// Exit 0 when there was nothing to do and 2 when changes were applied, instead of 0 for
+    /// both; errors exit as without it (1, 3, 4, 5, 64 or 130: see the README's exit codes).
     #[arg(long)]
     pub detailed_exitcode: bool,
     #[command(flatten)]
@@ -61,34 +66,22 @@ pub struct ApplyArgs {
 /// Locks, plans or checks the saved plan, asks, applies and reports.
 pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
     let saved = args.plan_file.as_deref().map(SavedPlan::read).transpose()?;
-    let g = &args.guards;
-    if saved.is_some()
-        && (g.allow_delete || g.force || !g.allow_replace.is_empty() || !g.target.is_empty())
-    {
-        return Err(Error::Usage(
-            "`--allow-delete`, `--allow-replace`, `--force` and `--target` shape a plan: pass them to `recallform plan --out`, where the review sees their effect".into(),
-        ));
-    }
-    let at = match &saved {
-        Some(s) => saved_where(global, args, s)?,
-        None => Where::from_global(global, args.sandbox),
+    let at = match (&saved, &args.plan_file) {
+        (Some(s), Some(file)) => from_file::inputs(global, args, s, file)?,
+        _ => Where::from_global(global, args.sandbox),
+    };
+    let located = saved::Located {
+        manifest: at.manifest.clone(),
+        lockfile: at.lockfile.clone(),
     };
     let _lock = target::lock(&at.lockfile, args.lock_timeout)?;
     let session = Session::open(global, at, &args.guards).await?;
 
     let plan = match (&saved, &args.plan_file) {
         (Some(s), Some(file)) => {
-            let causes = saved::stale_causes(
-                s,
-                &session.target.name,
-                &session.basis(&s.basis.inputs_salt),
-            );
-            if !causes.is_empty() {
+            if let Some(stale) = from_file::stale(s, file, &session, &located) {
                 session.close().await;
-                return Err(Error::Stale {
-                    file: file.display().to_string(),
-                    causes,
-                });
+                return Err(stale);
             }
             s.plan.clone()
         }
@@ -115,7 +108,13 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
     let total = plan.actionable().count();
     if total == 0 {
         if args.format == ResultFormat::Json {
-            output::data(&results_json(&plan, &[], args.plan_file.as_deref()));
+            let nothing = apply::Tally::default();
+            output::data(&results::json(
+                &plan,
+                &[],
+                &nothing,
+                args.plan_file.as_deref(),
+            ));
         }
         session.close().await;
         return Ok(exit::SUCCESS);
@@ -140,52 +139,42 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
         session.client.clone(),
         session.lock.clone(),
         &options,
-        |o| {
-            if !text {
-                return;
-            }
-            match &progress {
-                Some(bar) => {
-                    bar.inc(1);
-                    bar.suspend(|| output::data(&describe(o)));
-                }
-                None => output::data(&describe(o)),
+        |_| {
+            if let Some(bar) = &progress {
+                bar.inc(1);
             }
         },
     )
     .await;
-    let outcomes = report.outcomes;
     interrupts.abort();
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
 
-    let count = |f: &dyn Fn(&Outcome) -> bool| outcomes.iter().filter(|o| f(o)).count();
-    let failed = count(&|o| matches!(o.status, Status::Failed(_)));
-    let skipped = count(&|o| o.status == Status::Skipped);
+    let tally = report.tally();
+    let outcomes = &report.outcomes;
     match args.format {
-        ResultFormat::Json => {
-            output::data(&results_json(&plan, &outcomes, args.plan_file.as_deref()))
-        }
+        ResultFormat::Json => output::data(&results::json(
+            &plan,
+            outcomes,
+            &tally,
+            args.plan_file.as_deref(),
+        )),
         ResultFormat::Text if text => {
-            let done = |a| count(&|o| o.action == a && matches!(o.status, Status::Done(_)));
-            output::data(&format!(
-                "\nApply complete: {} created, {} adopted, {failed} failed{}.\n",
-                done(Action::Create),
-                done(Action::Adopt),
-                if skipped > 0 {
-                    format!(", {skipped} not started")
-                } else {
-                    String::new()
+            let lock = session.lock();
+            output::data(&results::text(
+                outcomes,
+                &tally,
+                &results::Recorded {
+                    lockfile: lock.path(),
+                    apps: lock.apps().len(),
+                    sandbox_state: session.sandbox_state(),
                 },
             ));
-            if failed + skipped < outcomes.len() {
-                let lock = session.lock();
-                output::data(&zoom_hint(lock.path(), lock.apps().len()));
-            }
         }
         ResultFormat::Text => {}
     }
+    let (failed, skipped) = (tally.failed, tally.skipped);
     session.close().await;
 
     if let Some(conflict) = report.conflict {
@@ -207,31 +196,6 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
         exit::CHANGES
     } else {
         exit::SUCCESS
-    })
-}
-
-/// Where a saved plan's inputs are: as recorded in it, unless the command line says otherwise.
-fn saved_where<'a>(
-    global: &'a Global,
-    args: &ApplyArgs,
-    saved: &'a SavedPlan,
-) -> Result<Where<'a>, Error> {
-    if args.sandbox && !saved.sandbox {
-        return Err(Error::Usage(
-            "the plan was not made with `--sandbox`; apply it without `--sandbox`".into(),
-        ));
-    }
-    Ok(Where {
-        manifest: if global.manifest_on_command_line {
-            &global.manifest
-        } else {
-            Path::new(&saved.manifest)
-        },
-        lockfile: global
-            .lockfile
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(&saved.lockfile)),
-        sandbox: saved.sandbox,
     })
 }
 
@@ -259,76 +223,6 @@ fn progress_bar(total: usize) -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
-}
-
-/// One result, with the webhook URL that goes into the Zoom app.
-fn describe(o: &Outcome) -> String {
-    let verb = match o.action {
-        Action::Create => "created",
-        Action::Adopt => "adopted",
-        Action::Update => "updated",
-        Action::Replace => "replaced",
-        Action::Delete => "deleted",
-        Action::NoOp => "record updated",
-    };
-    let previous = o.previous_id.as_deref().unwrap_or_default();
-    match &o.status {
-        Status::Done(Some(app)) if o.action == Action::Replace => format!(
-            "zoom_oauth_app.{}: replaced `{previous}` with `{}`\n\n    !! NEW webhook URL: {}\n    !! enter it in the Zoom app (event notification endpoint and deauthorization endpoint): the old URL no longer works\n\n",
-            o.name, app.id, app.webhook_url
-        ),
-        Status::Done(Some(app)) => format!(
-            "zoom_oauth_app.{}: {verb} `{}`\n    webhook URL: {}\n",
-            o.name, app.id, app.webhook_url
-        ),
-        Status::Done(None) => format!("zoom_oauth_app.{}: {verb} `{previous}`\n", o.name),
-        Status::Failed(why) => format!("zoom_oauth_app.{}: failed: {why}\n", o.name),
-        Status::Skipped => format!("zoom_oauth_app.{}: not started (interrupted)\n", o.name),
-    }
-}
-
-fn zoom_hint(lockfile: &Path, apps: usize) -> String {
-    format!(
-        "\nIn each Zoom app (Features > Access), enter its webhook URL as the event notification endpoint\n\
-         (and as the Deauthorization Endpoint URL), and subscribe to the events `meeting.created` and `user.updated`.\n\
-         The lockfile `{}` now records {}: commit it.\n",
-        lockfile.display(),
-        plural(apps, "app")
-    )
-}
-
-/// Apply's JSON document: the plan and each operation's result.
-fn results_json(plan: &Plan, outcomes: &[Outcome], plan_file: Option<&Path>) -> String {
-    let results: Vec<_> = outcomes
-        .iter()
-        .map(|o| {
-            let (status, app, error) = match &o.status {
-                Status::Done(app) => ("done", app.as_ref(), None),
-                Status::Failed(why) => ("failed", None, Some(why.as_str())),
-                Status::Skipped => ("skipped", None, None),
-            };
-            json!({
-                "name": o.name,
-                "action": o.action.as_str(),
-                "status": status,
-                "id": app.map(|a| &a.id),
-                "previous_id": o.previous_id,
-                "webhook_url": app.map(|a| &a.webhook_url),
-                "error": error,
-            })
-        })
-        .collect();
-    let count = |s: &str| results.iter().filter(|r| r["status"] == s).count();
-    let doc = json!({
-        "format_version": 1,
-        "plan_file": plan_file.map(|p| p.display().to_string()),
-        "plan": render::json(plan),
-        "results": results,
-        "summary": {"done": count("done"), "failed": count("failed"), "skipped": count("skipped")},
-    });
-    let mut text = serde_json::to_string_pretty(&doc).expect("JSON serializes");
-    text.push('\n');
-    text
 }
 
 /// Asks for `yes` on a terminal; without one, refuses (a pipeline must say `--auto-approve`).

@@ -1,7 +1,7 @@
 //! `recallform plan`: show what apply would change, changing nothing; optionally save it for
 //! `apply FILE`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
@@ -9,6 +9,7 @@ use super::session::{GuardArgs, Session, Where};
 use super::show::render_plan;
 use super::{Format, Global, output};
 use crate::error::{Error, exit};
+use crate::plan::Plan;
 use crate::saved::{self, SavedPlan};
 
 /// Options of `plan`.
@@ -20,7 +21,8 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    /// Exit 0 when there are no changes and 2 when there are, instead of 0 for both; errors
+    /// exit as without it (1, or 64 for a wrong command line).
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Also save the plan to FILE, for `recallform apply FILE` (JSON, no secret values).
@@ -83,16 +85,12 @@ pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8, Error> {
             basis,
             session.is_sandbox(),
             &session.target.name,
-            &session.manifest_path,
-            session.lock().path(),
+            (&session.manifest_path, session.lock().path()),
+            out,
         );
         file.write(out)?;
         if !global.quiet {
-            output::message(&format!(
-                "saved the plan to `{}`; apply exactly this plan with `recallform apply {}`",
-                out.display(),
-                out.display()
-            ));
+            output::message(&saved_message(plan, out));
         }
     }
     if !global.quiet || args.format != Format::Text {
@@ -110,6 +108,21 @@ pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8, Error> {
     };
     session.close().await;
     Ok(code)
+}
+
+/// What to do with the plan just saved to `out`: apply it, unless applying it would refuse
+/// (blocked changes) or do nothing (no change apply acts on).
+fn saved_message(plan: &Plan, out: &Path) -> String {
+    let out = out.display();
+    if plan.blocked().next().is_some() {
+        format!(
+            "saved the plan to `{out}`, but `recallform apply {out}` would refuse it (exit 3): it has blocked changes\n  = hint: plan again with the permissions the blocked changes name, review it, and apply that plan"
+        )
+    } else if plan.actionable().next().is_none() {
+        format!("saved the plan to `{out}`; it has nothing to apply")
+    } else {
+        format!("saved the plan to `{out}`; apply exactly this plan with `recallform apply {out}`")
+    }
 }
 
 /// Whether this runs in a CI pipeline (GitHub Actions, GitLab and most others set `CI`), where

@@ -13,7 +13,7 @@ use super::Global;
 use crate::emulator::{self, Emulator};
 use crate::error::Error;
 use crate::lockfile::LockStore;
-use crate::manifest::{Manifest, credentials};
+use crate::manifest::credentials;
 use crate::model::{DesiredApp, RemoteApp, SecretString};
 use crate::plan::{self, Guards, Plan};
 use crate::recall::Client;
@@ -24,20 +24,20 @@ use crate::saved::{self, Basis, LockPosition};
 const SANDBOX_KEY: &str = "sandbox";
 
 /// Where a session's inputs are and which Recall it talks to.
-pub struct Where<'a> {
+pub struct Where {
     /// The manifest.
-    pub manifest: &'a Path,
+    pub manifest: PathBuf,
     /// The lockfile.
     pub lockfile: PathBuf,
     /// Whether to use the in-process sandbox.
     pub sandbox: bool,
 }
 
-impl<'a> Where<'a> {
+impl Where {
     /// What the command line says.
-    pub fn from_global(global: &'a Global, sandbox: bool) -> Where<'a> {
+    pub fn from_global(global: &Global, sandbox: bool) -> Where {
         Where {
-            manifest: &global.manifest,
+            manifest: global.manifest.clone(),
             lockfile: global.lockfile_path(),
             sandbox,
         }
@@ -83,16 +83,18 @@ pub struct Session {
     pub plan: Plan,
     /// The in-process emulator, kept alive for the session's length with `--sandbox`.
     sandbox: Option<Emulator>,
+    /// Where the in-process emulator keeps its state.
+    sandbox_state: Option<PathBuf>,
 }
 
 impl Session {
     /// Loads, resolves, lists and plans.
     pub async fn open(
         global: &Global,
-        at: Where<'_>,
+        at: Where,
         guard_args: &GuardArgs,
     ) -> Result<Session, Error> {
-        let manifest = super::target::load_manifest(global, at.manifest)?;
+        let manifest = super::target::load_manifest(global, &at.manifest)?;
 
         if at.sandbox && global.api_url_on_command_line {
             return Err(Error::Usage(
@@ -103,10 +105,11 @@ impl Session {
             apps: desired,
             api_key,
         } = credentials::resolve(&manifest, &credentials::process_env, !at.sandbox)
-            .map_err(|d| super::target::manifest_error(at.manifest, d))?;
+            .map_err(|d| super::target::manifest_error(&at.manifest, d))?;
 
-        let (target, sandbox) = if at.sandbox {
-            let emulator = start_sandbox(&manifest).await?;
+        let sandbox_state = at.sandbox.then(|| manifest.dir().join(".recallform"));
+        let (target, sandbox) = if let Some(state) = &sandbox_state {
+            let emulator = start_sandbox(state).await?;
             let url = url::Url::parse(&emulator.url()).expect("the emulator's URL is valid");
             (Target::sandbox(url), Some(emulator))
         } else {
@@ -126,12 +129,17 @@ impl Session {
                 .flat_map(|d| [&d.client_secret, &d.webhook_secret]),
         );
         // Names on the command line are checked before any request.
-        for name in guard_args.target.iter().chain(&guard_args.allow_replace) {
-            let known = desired.iter().any(|d| &d.name == name) || lock.apps().contains_key(name);
-            if !known {
-                return Err(Error::Usage(format!(
-                    "`{name}` is neither in the manifest nor in the lockfile"
-                )));
+        let known: BTreeSet<&str> = desired
+            .iter()
+            .map(|d| d.name.as_str())
+            .chain(lock.apps().keys().map(String::as_str))
+            .collect();
+        for (flag, names) in [
+            ("--target", &guard_args.target),
+            ("--allow-replace", &guard_args.allow_replace),
+        ] {
+            if let Some(name) = names.iter().find(|n| !known.contains(n.as_str())) {
+                return Err(Error::Usage(unknown_name(flag, name, &known)));
             }
         }
         let remote = client.list_apps(None).await?;
@@ -152,7 +160,7 @@ impl Session {
             guards: &guards,
         });
         Ok(Session {
-            manifest_path: at.manifest.to_path_buf(),
+            manifest_path: at.manifest,
             manifest_sha256: manifest.sha256,
             desired,
             api_key,
@@ -162,6 +170,7 @@ impl Session {
             remote,
             plan,
             sandbox,
+            sandbox_state,
         })
     }
 
@@ -185,6 +194,11 @@ impl Session {
         self.sandbox.is_some()
     }
 
+    /// The folder of the in-process sandbox's state (`.recallform/` beside the manifest).
+    pub fn sandbox_state(&self) -> Option<&Path> {
+        self.sandbox_state.as_deref()
+    }
+
     /// Stops the in-process sandbox, if any.
     pub async fn close(self) {
         if let Some(emulator) = self.sandbox {
@@ -193,11 +207,23 @@ impl Session {
     }
 }
 
-/// Starts the emulator on a free loopback port, with its state in `.recallform/sandbox.json`
-/// beside the manifest.
-async fn start_sandbox(manifest: &Manifest) -> Result<Emulator, Error> {
-    let dir = manifest.dir().join(".recallform");
-    std::fs::create_dir_all(&dir)
+/// The error for a name on the command line that neither the manifest nor the lockfile has,
+/// listing the names there are (sorted), since a typo is the likely cause.
+fn unknown_name(flag: &str, name: &str, known: &BTreeSet<&str>) -> String {
+    let hint = if known.is_empty() {
+        "the manifest and the lockfile name no app yet".to_string()
+    } else {
+        let names: Vec<String> = known.iter().map(|n| format!("`{n}`")).collect();
+        format!("the names it takes: {}", names.join(", "))
+    };
+    format!(
+        "`{flag}` names `{name}`, which is neither in the manifest nor in the lockfile\n  = hint: {hint}"
+    )
+}
+
+/// Starts the emulator on a free loopback port, with its state in `sandbox.json` in `dir`.
+async fn start_sandbox(dir: &Path) -> Result<Emulator, Error> {
+    std::fs::create_dir_all(dir)
         .map_err(|e| Error::Other(format!("cannot create `{}`: {e}", dir.display())))?;
     let config = emulator::Config {
         api_key: Some(SANDBOX_KEY.into()),

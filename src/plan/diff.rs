@@ -488,9 +488,12 @@ fn narrow(plan: &mut Plan, targets: &BTreeSet<String>) {
 /// without permission, and more deletes than the policy allows.
 fn guard(plan: &mut Plan, i: &Inputs) {
     let g = i.guards;
+    // Where the protection is (manifest, lockfile or both) decides which steps lift it.
     let protected = |name: &str| {
-        i.locked.get(name).is_some_and(|l| l.protect)
-            || i.desired.iter().any(|d| d.name == name && d.protect)
+        (
+            i.desired.iter().any(|d| d.name == name && d.protect),
+            i.locked.get(name).is_some_and(|l| l.protect),
+        )
     };
     let allowed_replace = |name: &str| {
         g.allow_replace.contains(name)
@@ -505,11 +508,20 @@ fn guard(plan: &mut Plan, i: &Inputs) {
         if !c.deletes_an_app() || c.deposed {
             continue;
         }
-        c.blocked = if protected(&c.name) {
-            Some(format!(
-                "`{}` is protected (`lifecycle.protect`); to allow it, remove `protect` from the manifest and run `recallform state unprotect {}`",
-                c.name, c.name
-            ))
+        let name = &c.name;
+        let (in_manifest, in_lockfile) = protected(name);
+        c.blocked = if in_manifest || in_lockfile {
+            Some(match (in_manifest, in_lockfile) {
+                (true, true) => format!(
+                    "`{name}` is protected (`lifecycle.protect`); to allow it, remove `protect` from the manifest and run `recallform state unprotect {name}`"
+                ),
+                (true, false) => format!(
+                    "`{name}` is protected (`lifecycle.protect`); to allow it, remove `protect` from the manifest"
+                ),
+                _ => format!(
+                    "`{name}` is protected in the lockfile (`lifecycle.protect` when it was last applied); to allow it, run `recallform state unprotect {name}`"
+                ),
+            })
         } else if c.action == Action::Replace && !allowed_replace(&c.name) {
             Some(format!(
                 "replacing gives `{}` a new Recall ID and webhook URL; allow it with `--allow-replace {}` or `lifecycle: {{allow_replace: true}}` on the app",

@@ -247,8 +247,15 @@ pub struct Summary {
     pub replace: usize,
     /// Apps to delete.
     pub delete: usize,
-    /// Apps already in place.
+    /// Apps already in place in Recall (`no-op`), including the `lockfile_only` ones.
     pub no_op: usize,
+    /// Of the `no_op` apps, those whose lockfile record changes besides a rename (e.g.
+    /// `protect`): apply writes the lockfile for them but sends nothing to Recall.
+    pub lockfile_only: usize,
+    /// Apps renamed by a `moved` entry, whatever their action: a rename is a separate lockfile
+    /// edit that apply makes first.
+    #[serde(rename = "move")]
+    pub moves: usize,
     /// Differences not handled.
     pub unhandled: usize,
     /// Changes apply will refuse without permission.
@@ -268,6 +275,16 @@ impl Plan {
             replace: count(Action::Replace),
             delete: count(Action::Delete),
             no_op: count(Action::NoOp),
+            lockfile_only: self
+                .changes
+                .iter()
+                .filter(|c| c.action == Action::NoOp && !c.lockfile_changes.is_empty())
+                .count(),
+            moves: self
+                .changes
+                .iter()
+                .filter(|c| c.moved_from.is_some())
+                .count(),
             unhandled: self.unhandled.len(),
             blocked: self.blocked().count(),
             drift: self.drift.len(),

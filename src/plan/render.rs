@@ -151,8 +151,11 @@ pub fn text(plan: &Plan, style: Style) -> String {
     out
 }
 
-/// `N to create, N to adopt, [N to update, N to replace, N to delete, ]N unchanged.`: the
-/// counts of actions that occur, besides the three that always show.
+/// `N to create, N to adopt, [N to update, N to replace, N to delete, N to move, N
+/// lockfile-only, ]N unchanged.`: the counts of actions that occur, besides the three that
+/// always show. Every app is counted once by what happens to it (`lockfile-only` for a no-op
+/// whose record changes, `unchanged` for the other no-ops); `to move` also counts the apps a
+/// `moved` entry renames, whatever else happens to them.
 pub fn plan_counts(plan: &Plan) -> String {
     let s = plan.summary();
     let mut parts = vec![
@@ -160,15 +163,17 @@ pub fn plan_counts(plan: &Plan) -> String {
         format!("{} to adopt", s.adopt),
     ];
     for (n, what) in [
-        (s.update, "update"),
-        (s.replace, "replace"),
-        (s.delete, "delete"),
+        (s.update, "to update"),
+        (s.replace, "to replace"),
+        (s.delete, "to delete"),
+        (s.moves, "to move"),
+        (s.lockfile_only, "lockfile-only"),
     ] {
         if n > 0 {
-            parts.push(format!("{n} to {what}"));
+            parts.push(format!("{n} {what}"));
         }
     }
-    parts.push(format!("{} unchanged", s.no_op));
+    parts.push(format!("{} unchanged", s.no_op - s.lockfile_only));
     format!("{}.", parts.join(", "))
 }
 

@@ -384,6 +384,45 @@ fn removed_from_the_manifest_is_a_guarded_delete() {
     );
 }
 
+/// Issue 8, item 8: an app no longer in the manifest was told to "remove `protect` from the
+/// manifest". The hint names only the steps that remain.
+#[test]
+fn the_protect_hint_names_only_the_steps_that_remain() {
+    let blocked = |w: World| w.plan().changes[0].blocked.clone().unwrap();
+    let gone = World::default()
+        .locked("old", "id-old", User, "c")
+        .with_lock("old", |l| l.protect = true)
+        .remote("id-old", User, "c")
+        .guards(|g| g.allow_delete = true);
+    assert_eq!(
+        blocked(gone),
+        "`old` is protected in the lockfile (`lifecycle.protect` when it was last applied); to allow it, run `recallform state unprotect old`"
+    );
+    let replaced = || {
+        World::default()
+            .want("a", Account, "ca")
+            .with(|a| a.allow_replace = true)
+            .locked("a", "id-a", User, "ca")
+            .remote("id-a", User, "ca")
+    };
+    assert_eq!(
+        blocked(
+            replaced()
+                .with(|a| a.protect = true)
+                .with_lock("a", |l| l.protect = true)
+        ),
+        "`a` is protected (`lifecycle.protect`); to allow it, remove `protect` from the manifest and run `recallform state unprotect a`"
+    );
+    assert_eq!(
+        blocked(replaced().with(|a| a.protect = true)),
+        "`a` is protected (`lifecycle.protect`); to allow it, remove `protect` from the manifest"
+    );
+    assert_eq!(
+        blocked(replaced().with_lock("a", |l| l.protect = true)),
+        "`a` is protected in the lockfile (`lifecycle.protect` when it was last applied); to allow it, run `recallform state unprotect a`"
+    );
+}
+
 #[test]
 fn an_already_deleted_record_is_dropped_without_permission() {
     let plan = World::default().locked("old", "id-gone", User, "c").plan();

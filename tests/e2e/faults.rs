@@ -163,10 +163,9 @@ fn a_failed_create_does_not_stop_the_others() {
         out.stdout
     );
     assert!(out.stdout.contains("Recall answered 400: Injected fault."));
-    assert!(
-        out.stdout
-            .contains("Apply complete: 1 created, 0 adopted, 1 failed.")
-    );
+    assert!(out.stdout.contains(
+        "Apply complete: 1 created, 0 adopted, 0 updated, 0 replaced, 0 deleted, 0 moved, 1 failed."
+    ));
     assert!(out.stderr.contains("1 of 2 operations failed"));
     assert_eq!(h.emulator.apps().len(), 1);
     assert_eq!(

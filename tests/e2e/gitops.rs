@@ -45,11 +45,9 @@ fn a_saved_plan_is_applied_exactly_and_without_asking() {
     let applied = h
         .run(&["apply", "plan.json", "--detailed-exitcode"])
         .expect(2);
-    assert!(
-        applied
-            .stdout
-            .contains("Apply complete: 2 created, 0 adopted, 0 failed.")
-    );
+    assert!(applied.stdout.contains(
+        "Apply complete: 2 created, 0 adopted, 0 updated, 0 replaced, 0 deleted, 0 moved, 0 failed."
+    ));
     assert_eq!(h.emulator.apps().len(), 2);
     assert_eq!(h.lockfile()["serial"], 2);
 
@@ -236,12 +234,40 @@ fn show_renders_a_saved_plan_like_plan_does() {
         "{md}"
     );
     assert!(md.contains("<code>unmanaged-one</code>"));
-    let bad = Outcome::of(h.bare(&["show", "recallform.yaml"])).expect(1);
+    h.write("notes.txt", "not a plan\n");
+    let bad = Outcome::of(h.bare(&["show", "notes.txt"])).expect(1);
     assert!(
-        bad.stderr.contains("is not a recallform plan"),
+        bad.stderr.starts_with(
+            "error: `notes.txt` is not a recallform plan this version can use: not JSON ("
+        ),
         "{}",
         bad.stderr
     );
+}
+
+/// Issue 8, item 7: `recallform apply recallform.yaml` said "not JSON".
+#[test]
+fn apply_or_show_given_the_manifest_says_where_the_manifest_goes() {
+    let h = Harness::new();
+    two_apps(&h);
+    let expected = "error: `recallform.yaml` is a manifest, not a saved plan: `apply FILE` and `show FILE` take a plan written by `recallform plan --out FILE`\n  = hint: the manifest goes with `-f`: `recallform plan -f recallform.yaml` shows what it would change, `recallform apply -f recallform.yaml` applies it\n";
+    for command in ["apply", "show"] {
+        let out = h.run(&[command, "recallform.yaml"]).expect(1);
+        assert_eq!(out.stderr, expected, "{command}");
+    }
+    // Whatever its name: a YAML manifest is recognised by its content too.
+    h.write(
+        "prod.config",
+        &std::fs::read_to_string(h.path("recallform.yaml")).unwrap(),
+    );
+    let out = h.run(&["apply", "prod.config"]).expect(1);
+    assert!(
+        out.stderr
+            .starts_with("error: `prod.config` is a manifest, not a saved plan"),
+        "{}",
+        out.stderr
+    );
+    assert!(h.requests().is_empty() && h.lockfile_text().is_none());
 }
 
 #[test]
@@ -421,12 +447,21 @@ fn apply_json_quiet_and_verbose() {
         .expect(0);
     let doc = out.json();
     assert_eq!(doc["format_version"], 1);
+    // Every action is counted (issue 8, item 1); `done`, `failed` and `skipped` stay.
     assert_eq!(
         doc["summary"],
-        serde_json::json!({"done": 2, "failed": 0, "skipped": 0})
+        serde_json::json!({
+            "done": 2, "failed": 0, "skipped": 0,
+            "created": 2, "adopted": 0, "updated": 0, "replaced": 0, "deleted": 0,
+            "moved": 0, "lockfile_only": 0,
+        })
     );
     let results = doc["results"].as_array().unwrap();
-    assert_eq!(results.len(), 2);
+    let names: Vec<&str> = results
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["acme-eu", "acme-prod"], "by name");
     for r in results {
         let app = h
             .emulator
@@ -436,6 +471,8 @@ fn apply_json_quiet_and_verbose() {
             .expect("a real ID");
         assert_eq!(r["status"], "done");
         assert_eq!(r["action"], "create");
+        assert_eq!(r["previous_id"], serde_json::Value::Null);
+        assert_eq!(r["moved_from"], serde_json::Value::Null);
         assert_eq!(
             r["webhook_url"],
             format!(
@@ -511,4 +548,205 @@ fn every_exit_code() {
     h.write("recallform.yaml", "version: 7\n");
     h.run(&["plan"]).expect(1);
     // 3, 5 and 130 have their own tests above and in faults.rs.
+}
+
+/// Issue 8, item 3: `cd /tmp && recallform apply /tmp/x/plan.json` failed with `cannot read
+/// the manifest recallform.yaml`: the plan's paths were relative to the folder plan ran in.
+#[test]
+fn a_saved_plan_applies_from_any_folder() {
+    let h = Harness::new();
+    two_apps(&h);
+    std::fs::create_dir(h.path("plans")).unwrap();
+    h.run(&["plan", "--out", "plans/plan.json"]).expect(0);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(h.path("plans/plan.json")).unwrap()).unwrap();
+    assert_eq!(saved["manifest"], "recallform.yaml", "as given, as before");
+    assert_eq!(saved["manifest_from_plan"], "../recallform.yaml");
+    assert_eq!(saved["lockfile_from_plan"], "../recallform.lock.json");
+
+    // From an unrelated folder, by absolute path.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let plan = h.path("plans/plan.json");
+    let mut cmd = h.cmd(&["apply", plan.to_str().unwrap()]);
+    cmd.current_dir(elsewhere.path());
+    let out = Outcome::of(cmd).expect(0);
+    assert!(
+        out.stdout.contains("Apply complete: 2 created"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(h.emulator.apps().len(), 2);
+    assert_eq!(
+        h.lockfile()["zoom_oauth_apps"].as_object().unwrap().len(),
+        2,
+        "recorded in the lockfile beside the manifest"
+    );
+    assert_eq!(
+        std::fs::read_dir(elsewhere.path()).unwrap().count(),
+        0,
+        "nothing written where apply ran"
+    );
+
+    // From the plan's own folder, by a relative path; a stale cause names the lockfile as
+    // found from there.
+    h.manifest(&[("acme-dev", "user_level", "Dev1")]);
+    h.run(&["plan", "--out", "plans/next.json", "--allow-delete"])
+        .expect(0);
+    h.run(&["state", "rm", "acme-eu"]).expect(0);
+    let mut cmd = h.cmd(&["apply", "next.json"]);
+    cmd.current_dir(h.path("plans"));
+    let out = Outcome::of(cmd).expect(4);
+    assert_eq!(
+        out.stderr,
+        "error: the plan `next.json` is stale, so nothing was applied:\n  - the lockfile `../recallform.lock.json` changed (serial 3, was 2)\n  = hint: run `recallform plan -f ../recallform.yaml --out next.json` again, review it, and apply the new plan\n",
+    );
+}
+
+/// Issue 8, item 3: a plan file from an older recallform (paths relative to the folder plan
+/// ran in) still applies from that folder, and elsewhere the error says where the path came
+/// from.
+#[test]
+fn an_older_plan_file_applies_from_its_folder_and_says_where_its_paths_come_from() {
+    let h = Harness::new();
+    two_apps(&h);
+    h.run(&["plan", "--out", "plan.json"]).expect(0);
+    let mut old: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(h.path("plan.json")).unwrap()).unwrap();
+    let fields = old.as_object_mut().unwrap();
+    fields.remove("manifest_from_plan").unwrap();
+    fields.remove("lockfile_from_plan").unwrap();
+    h.write("plan.json", &serde_json::to_string_pretty(&old).unwrap());
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let plan = h.path("plan.json");
+    let mut cmd = h.cmd(&["apply", plan.to_str().unwrap()]);
+    cmd.current_dir(elsewhere.path());
+    let out = Outcome::of(cmd).expect(1);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: the manifest `recallform.yaml` recorded in the plan file `{}` is not at `recallform.yaml` in the current folder `{}`\n  = hint: this plan file was written by an older recallform, which recorded paths relative to the folder it ran in: apply it from that folder, or name the manifest with `-f PATH` (and the lockfile with `--lockfile PATH`)\n",
+            plan.display(),
+            elsewhere.path().canonicalize().unwrap().display()
+        )
+    );
+    assert!(h.writes().is_empty() && h.lockfile_text().is_none());
+
+    // `-f` says where the manifest is; the lockfile goes beside it, as the plan recorded.
+    let manifest = h.path("recallform.yaml");
+    let mut cmd = h.cmd(&[
+        "apply",
+        plan.to_str().unwrap(),
+        "-f",
+        manifest.to_str().unwrap(),
+        "--lockfile",
+        h.path("recallform.lock.json").to_str().unwrap(),
+    ]);
+    cmd.current_dir(elsewhere.path());
+    Outcome::of(cmd).expect(0);
+    assert_eq!(h.emulator.apps().len(), 2);
+    h.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+/// A plan file moved away from its manifest: the error names both places it looked.
+#[test]
+fn a_plan_file_moved_away_from_its_manifest_says_where_it_looked() {
+    let h = Harness::new();
+    two_apps(&h);
+    h.run(&["plan", "--out", "plan.json"]).expect(0);
+    let away = tempfile::tempdir().unwrap();
+    let moved = away.path().join("plan.json");
+    std::fs::rename(h.path("plan.json"), &moved).unwrap();
+    let mut cmd = h.cmd(&["apply", moved.to_str().unwrap()]);
+    cmd.current_dir(away.path());
+    let out = Outcome::of(cmd).expect(1);
+    let cwd = away.path().canonicalize().unwrap();
+    assert!(
+        out.stderr.starts_with(&format!(
+            "error: the manifest `recallform.yaml` recorded in the plan file `{}` is not at `{}/",
+            moved.display(),
+            away.path().display(),
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "recallform.yaml` nor at `recallform.yaml` in the current folder `{}`\n  = hint: keep the plan file where it was written",
+            cwd.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(h.writes().is_empty());
+
+    // `-f` names the manifest; the lockfile, not there yet, goes beside it.
+    let manifest = h.path("recallform.yaml");
+    let mut cmd = h.cmd(&[
+        "apply",
+        moved.to_str().unwrap(),
+        "-f",
+        manifest.to_str().unwrap(),
+    ]);
+    cmd.current_dir(away.path());
+    Outcome::of(cmd).expect(0);
+    assert_eq!(h.emulator.apps().len(), 2);
+    assert_eq!(
+        h.lockfile()["zoom_oauth_apps"].as_object().unwrap().len(),
+        2
+    );
+    assert!(!away.path().join("recallform.lock.json").exists());
+}
+
+/// The stale plan's hint is a command that makes the same plan again: a sandbox plan's hint
+/// said `recallform plan --out plan.json`, which plans against Recall itself.
+#[test]
+fn a_stale_sandbox_plans_hint_plans_the_sandbox_again() {
+    let h = Harness::new();
+    two_apps(&h);
+    Outcome::of(h.bare(&[
+        "plan",
+        "--sandbox",
+        "--target",
+        "acme-eu",
+        "--out",
+        "plan.json",
+    ]))
+    .expect(0);
+    let text = std::fs::read_to_string(h.path("recallform.yaml")).unwrap();
+    h.write("recallform.yaml", &format!("# changed\n{text}"));
+    let out = Outcome::of(h.bare(&["apply", "plan.json"])).expect(4);
+    assert!(
+        out.stderr.ends_with(
+            "  = hint: run `recallform plan --sandbox --target acme-eu --out plan.json` again, review it, and apply the new plan\n"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+/// `plan --out` said "apply exactly this plan" of a plan that apply refuses, or that does
+/// nothing.
+#[test]
+fn the_saved_message_says_what_applying_the_plan_would_do() {
+    let h = Harness::new();
+    two_apps(&h);
+    let out = h.run(&["plan", "--out", "plan.json"]).expect(0);
+    assert_eq!(
+        out.stderr,
+        "saved the plan to `plan.json`; apply exactly this plan with `recallform apply plan.json`\n"
+    );
+    h.run(&["apply", "plan.json"]).expect(0);
+    let out = h.run(&["plan", "--out", "plan.json"]).expect(0);
+    assert_eq!(
+        out.stderr,
+        "saved the plan to `plan.json`; it has nothing to apply\n"
+    );
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+    let out = h.run(&["plan", "--out", "plan.json"]).expect(0);
+    assert_eq!(
+        out.stderr,
+        "saved the plan to `plan.json`, but `recallform apply plan.json` would refuse it (exit 3): it has blocked changes\n  = hint: plan again with the permissions the blocked changes name, review it, and apply that plan\n"
+    );
+    h.run(&["apply", "plan.json"]).expect(3);
 }

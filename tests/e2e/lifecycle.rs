@@ -1,6 +1,8 @@
 //! The full lifecycle end to end: rotation, drift, replacement, guarded deletes, renames,
 //! targets, and records from before fingerprints.
 
+use std::time::Duration;
+
 use recallform::emulator::{Config, Fault, FaultKind, Route};
 use serde_json::json;
 
@@ -462,4 +464,233 @@ fn an_imported_app_gets_its_secrets_once() {
     h.run(&["apply", "--auto-approve"]).expect(0);
     assert_eq!(h.emulator.apps()[0].client_secret, client_secret("acme-eu"));
     h.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+/// The stdout of an apply from the line after `Plan:` to the `Apply complete:` line.
+fn results(stdout: &str) -> &str {
+    let start = stdout.find("\nPlan: ").expect("a Plan line");
+    let start = start + stdout[start + 1..].find('\n').unwrap() + 2;
+    let end = stdout.find("Apply complete:").expect("a summary");
+    let end = end + stdout[end..].find('\n').unwrap() + 1;
+    &stdout[start..end]
+}
+
+/// Issue 8, item 1: seven rotations, a replace and a delete ended with `0 created, 0 adopted,
+/// 0 failed`, and results came in the order they happened to finish.
+#[test]
+fn the_apply_summary_counts_every_action_and_lists_results_by_name() {
+    let h = Harness::new();
+    h.manifest(&[
+        ("acme-dev", "user_level", "Dev1"),
+        ("acme-eu", "account_level", "EuDev"),
+        ("acme-prod", "user_level", "AbC123xyz"),
+    ]);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    let before = h.lockfile();
+    let id = |lock: &serde_json::Value, name: &str| {
+        lock["zoom_oauth_apps"][name]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // acme-dev leaves, acme-eu moves to production credentials, acme-prod's secret rotates,
+    // stark is new.
+    h.manifest(&[
+        ("acme-eu", "account_level", "EuProd"),
+        ("acme-prod", "user_level", "AbC123xyz"),
+        ("stark", "user_level", "Stark1"),
+    ]);
+    // Deletes are slow: by completion, acme-dev and acme-eu would come last.
+    h.emulator.inject(Fault::new(
+        Route::Delete,
+        2,
+        FaultKind::Delay(Duration::from_millis(1500)),
+    ));
+    let mut cmd = h.cmd(&[
+        "apply",
+        "--auto-approve",
+        "--allow-delete",
+        "--allow-replace",
+        "acme-eu",
+    ]);
+    cmd.env("ACME_PROD_CLIENT_SECRET", "rotated-client-secret-7Hq3");
+    let out = Outcome::of(cmd).expect(0);
+    assert_eq!(
+        out.plan_line(),
+        "Plan: 1 to create, 0 to adopt, 1 to update, 1 to replace, 1 to delete, 0 unchanged."
+    );
+    let after = h.lockfile();
+    let url = |id: &str| format!("{}/api/v2/zoom-oauth-apps/{id}/webhook", h.emulator.url());
+    let (eu, prod, stark) = (
+        id(&after, "acme-eu"),
+        id(&after, "acme-prod"),
+        id(&after, "stark"),
+    );
+    assert_eq!(
+        results(&out.stdout),
+        format!(
+            "\n\
+             zoom_oauth_app.acme-dev: deleted `{}`\n\
+             zoom_oauth_app.acme-eu: replaced `{}` with `{eu}`\n\
+             \n    !! NEW webhook URL: {}\n\
+             \x20   !! enter it in the Zoom app (event notification endpoint and deauthorization endpoint): the old URL no longer works\n\
+             \n\
+             zoom_oauth_app.acme-prod: updated `{prod}`\n    webhook URL: {}\n\
+             zoom_oauth_app.stark: created `{stark}`\n    webhook URL: {}\n\
+             \n\
+             Apply complete: 1 created, 0 adopted, 1 updated, 1 replaced, 1 deleted, 0 moved, 0 failed.\n",
+            id(&before, "acme-dev"),
+            id(&before, "acme-eu"),
+            url(&eu),
+            url(&prod),
+            url(&stark),
+        ),
+        "{}",
+        out.stdout
+    );
+}
+
+/// Issue 8, item 1: a rename and a `protect` change were `1 unchanged` in the plan and
+/// nothing at all in the apply summary.
+#[test]
+fn renames_and_protect_changes_are_counted() {
+    let h = Harness::new();
+    h.manifest(&[
+        ("acme-prod", "user_level", "AbC123xyz"),
+        ("acme-eu", "account_level", "XyZ789"),
+    ]);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    let id = h.lockfile()["zoom_oauth_apps"]["acme-prod"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // acme-prod is renamed and protected; acme-eu is only protected.
+    let yaml = format!(
+        "version: 1\nrecall: {{region: us-east-1}}\nmoved:\n  - {{from: acme-prod, to: acme-production}}\nzoom_oauth_apps:\n{}    lifecycle: {{protect: true}}\n{}    lifecycle: {{protect: true}}\n",
+        app("acme-prod", "user_level", "AbC123xyz").replacen(
+            "  acme-prod:\n",
+            "  acme-production:\n",
+            1
+        ),
+        app("acme-eu", "account_level", "XyZ789"),
+    );
+    h.write("recallform.yaml", &yaml);
+    let plan = h.run(&["plan", "--format", "json"]).expect(0).json();
+    assert_eq!(plan["summary"]["move"], 1, "{}", plan["summary"]);
+    assert_eq!(plan["summary"]["lockfile_only"], 2, "{}", plan["summary"]);
+    assert_eq!(plan["summary"]["no_op"], 2, "{}", plan["summary"]);
+    let writes = h.writes().len();
+    let out = h.run(&["apply", "--auto-approve"]).expect(0);
+    assert_eq!(h.writes().len(), writes, "no call to Recall");
+    assert_eq!(
+        out.plan_line(),
+        "Plan: 0 to create, 0 to adopt, 1 to move, 2 lockfile-only, 0 unchanged."
+    );
+    let url = |id: &str| format!("{}/api/v2/zoom-oauth-apps/{id}/webhook", h.emulator.url());
+    let eu = h.lockfile()["zoom_oauth_apps"]["acme-eu"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        results(&out.stdout),
+        format!(
+            "\n\
+             zoom_oauth_app.acme-eu: lockfile record updated (`{eu}`): protect: false -> true\n    webhook URL: {}\n\
+             zoom_oauth_app.acme-production: lockfile record updated (`{id}`): renamed from `acme-prod`, protect: false -> true\n    webhook URL: {}\n\
+             \n\
+             Apply complete: 0 created, 0 adopted, 0 updated, 0 replaced, 0 deleted, 1 moved, 2 lockfile-only, 0 failed.\n",
+            url(&eu),
+            url(&id),
+        ),
+        "{}",
+        out.stdout
+    );
+    // Nothing to enter in Zoom: no app got a new webhook URL.
+    assert!(!out.stdout.contains("In each Zoom app"), "{}", out.stdout);
+    assert!(
+        out.stdout.ends_with("now records 2 apps: commit it.\n"),
+        "{}",
+        out.stdout
+    );
+    h.run(&["plan", "--detailed-exitcode"]).expect(0);
+}
+
+/// Issue 8, item 8: `--target nope` did not say which names there are.
+#[test]
+fn an_unknown_target_or_replacement_lists_the_names_there_are() {
+    let h = Harness::new();
+    h.manifest(&[
+        ("acme-prod", "user_level", "AbC123xyz"),
+        ("acme-dev", "user_level", "Dev1"),
+        ("stark", "user_level", "Stark1"),
+    ]);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    // `stark` leaves the manifest but stays in the lockfile: still a name `--target` takes.
+    h.manifest(&[
+        ("acme-prod", "user_level", "AbC123xyz"),
+        ("acme-dev", "user_level", "Dev1"),
+    ]);
+    let requests = h.requests().len();
+    for flag in ["--target", "--allow-replace"] {
+        let out = h
+            .run(&["plan", flag, "acme-dev", flag, "acme-prd"])
+            .expect(64);
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: `{flag}` names `acme-prd`, which is neither in the manifest nor in the lockfile\n  = hint: the names it takes: `acme-dev`, `acme-prod`, `stark`\n"
+            )
+        );
+        let out = h.run(&["apply", "--auto-approve", flag, "nope"]).expect(64);
+        assert!(
+            out.stderr
+                .contains("the names it takes: `acme-dev`, `acme-prod`, `stark`"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(h.requests().len(), requests, "refused before any request");
+}
+
+/// A replacement printed last was followed by two blank lines, and in the sandbox it said to
+/// enter a `.invalid` URL in the Zoom app.
+#[test]
+fn a_sandbox_replacement_does_not_send_its_url_to_zoom() {
+    let h = Harness::new();
+    h.manifest(&[("acme-prod", "user_level", "AbC123xyz")]);
+    let sandbox = |args: &[&str]| {
+        let mut cmd = h.bare(&[&["apply", "--sandbox", "--auto-approve"], args].concat());
+        cmd.env_remove("RECALL_API_KEY");
+        Outcome::of(cmd)
+    };
+    sandbox(&[]).expect(0);
+    let old = h.lockfile()["zoom_oauth_apps"]["acme-prod"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    h.manifest(&[("acme-prod", "account_level", "AbC123xyz")]);
+    let out = sandbox(&["--allow-replace", "acme-prod"]).expect(0);
+    let new = h.lockfile()["zoom_oauth_apps"]["acme-prod"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        results(&out.stdout),
+        format!(
+            "\n\
+             zoom_oauth_app.acme-prod: replaced `{old}` with `{new}`\n\
+             \n    !! NEW webhook URL: https://sandbox.recallform.invalid/api/v2/zoom-oauth-apps/{new}/webhook\n\
+             \x20   !! against Recall, it would go into the Zoom app (a sandbox URL does not): the old URL no longer works\n\
+             \n\
+             Apply complete: 0 created, 0 adopted, 0 updated, 1 replaced, 0 deleted, 0 moved, 0 failed.\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("These are sandbox webhook URLs (`.invalid`)"),
+        "{}",
+        out.stdout
+    );
 }

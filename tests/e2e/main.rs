@@ -8,6 +8,7 @@ mod input;
 mod lifecycle;
 mod network;
 mod property;
+mod readme;
 mod reconcile;
 mod security;
 mod state;

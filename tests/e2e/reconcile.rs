@@ -15,11 +15,9 @@ fn creates_from_empty_then_plans_nothing() {
         first.plan_line(),
         "Plan: 2 to create, 0 to adopt, 0 unchanged."
     );
-    assert!(
-        first
-            .stdout
-            .contains("Apply complete: 2 created, 0 adopted, 0 failed.")
-    );
+    assert!(first.stdout.contains(
+        "Apply complete: 2 created, 0 adopted, 0 updated, 0 replaced, 0 deleted, 0 moved, 0 failed."
+    ));
 
     // What Recall holds: both apps, with the secrets the manifest references.
     let apps = h.emulator.apps();

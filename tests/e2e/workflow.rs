@@ -37,6 +37,26 @@ fn detailed_exitcode() {
     let mut cmd = h.cmd(&["plan", "--detailed-exitcode"]);
     cmd.env("RECALL_API_KEY", "nope");
     Outcome::of(cmd).expect(1);
+    // Errors keep their own codes: the help must not say "1 on error" (issue 8, item 10).
+    h.run(&["plan", "--detailed-exitcode", "--target", "nope"])
+        .expect(64);
+    h.manifest(&[]);
+    h.run(&["apply", "--auto-approve", "--detailed-exitcode"])
+        .expect(3);
+    let help = |command: &str| {
+        let out = Outcome::of(h.bare(&[command, "--help"])).expect(0).stdout;
+        out.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    assert!(
+        help("plan").contains("--detailed-exitcode Exit 0 when there are no changes and 2 when there are, instead of 0 for both; errors exit as without it (1, or 64 for a wrong command line)"),
+        "{}",
+        help("plan")
+    );
+    assert!(
+        help("apply").contains("--detailed-exitcode Exit 0 when there was nothing to do and 2 when changes were applied, instead of 0 for both; errors exit as without it (1, 3, 4, 5, 64 or 130: see the README's exit codes)"),
+        "{}",
+        help("apply")
+    );
 }
 
 #[test]
@@ -164,7 +184,7 @@ fn quickstart_on_the_sandbox_twice() {
     assert!(
         first
             .stdout
-            .contains("Apply complete: 2 created, 0 adopted, 0 failed."),
+            .contains("Apply complete: 2 created, 0 adopted, 0 updated, 0 replaced, 0 deleted, 0 moved, 0 failed."),
         "{}",
         first.stdout
     );

@@ -356,7 +356,7 @@ fn the_example_workflow_from_pull_request_to_merge() {
     assert_eq!(lock["api_url"], repo.api_url);
     let summary = std::fs::read_to_string(repo.state.join("summary.md")).unwrap();
     assert!(
-        summary.contains("Apply complete: 3 created, 0 adopted, 0 failed."),
+        summary.contains("Apply complete: 3 created, 0 adopted, 0 updated, 0 replaced, 0 deleted, 0 moved, 0 failed."),
         "{summary}"
     );
 
