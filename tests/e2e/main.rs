@@ -4,6 +4,7 @@ mod common;
 mod emulator;
 mod faults;
 mod gitops;
+mod help;
 mod input;
 mod lifecycle;
 mod network;
