@@ -121,7 +121,8 @@ pub enum LockError {
     },
     /// The lockfile's IDs belong to another Recall.
     #[error(
-        "the lockfile `{path}` records apps in `{recorded}`, but this run targets `{target}`; app IDs exist in one Recall only"
+        "the lockfile `{path}` records apps in `{recorded}`, but this run targets `{target}`; app IDs exist in one Recall only\n  = hint: {}",
+        other_target_hint(.recorded, .target)
     )]
     OtherTarget {
         /// The lockfile.
@@ -131,6 +132,23 @@ pub enum LockError {
         /// This run's target.
         target: String,
     },
+}
+
+/// What to do about a lockfile of another target: one lockfile per target, so `--lockfile`
+/// for this one's record, or the switch that reaches the recorded one when that is the sandbox.
+fn other_target_hint(recorded: &str, target: &str) -> String {
+    const SANDBOX: &str = crate::recall::target::SANDBOX_NAME;
+    if recorded == SANDBOX {
+        format!(
+            "it is the record of `--sandbox` runs, which `plan --sandbox` and `apply --sandbox` use; pass `--lockfile PATH` to keep the record of `{target}` in another file"
+        )
+    } else if target == SANDBOX {
+        "pass `--lockfile PATH` to keep the sandbox's record in another file, or leave out `--sandbox` to use this one".to_string()
+    } else {
+        format!(
+            "each target needs a lockfile of its own: pass `--lockfile PATH` to keep the record of `{target}` in another file (a missing one starts empty)"
+        )
+    }
 }
 
 /// A lockfile on disk and its current content.
@@ -465,10 +483,20 @@ mod tests {
             .unwrap()
             .record("a", app("1"))
             .unwrap();
-        assert!(matches!(
-            LockStore::open(&path, "https://b"),
-            Err(LockError::OtherTarget { .. })
-        ));
+        let err = LockStore::open(&path, "https://b").unwrap_err();
+        assert!(matches!(err, LockError::OtherTarget { .. }));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the lockfile `{}` records apps in `https://a`, but this run targets `https://b`; app IDs exist in one Recall only\n  = hint: each target needs a lockfile of its own: pass `--lockfile PATH` to keep the record of `https://b` in another file (a missing one starts empty)",
+                path.display()
+            )
+        );
+        let err = LockStore::open(&path, "sandbox").unwrap_err().to_string();
+        assert!(
+            err.ends_with("\n  = hint: pass `--lockfile PATH` to keep the sandbox's record in another file, or leave out `--sandbox` to use this one"),
+            "{err}"
+        );
         let text = std::fs::read_to_string(&path)
             .unwrap()
             .replace("\"version\": 2", "\"version\": 3");

@@ -169,13 +169,12 @@ fn import_checks_the_lockfile_target_and_needs_the_client_id() {
         .replace(&h.emulator.url(), "sandbox");
     h.write("recallform.lock.json", &text);
     let out = import(&h, &["import", "acme-eu", &app.id], "XyZ789").expect(1);
-    assert!(
-        out.stderr.starts_with(&format!(
-            "error: the lockfile `recallform.lock.json` records apps in `sandbox`, but this run targets `{}`",
-            h.emulator.url()
-        )),
-        "{}",
-        out.stderr
+    let url = h.emulator.url();
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: the lockfile `recallform.lock.json` records apps in `sandbox`, but this run targets `{url}`; app IDs exist in one Recall only\n  = hint: it is the record of `--sandbox` runs, which `plan --sandbox` and `apply --sandbox` use; pass `--lockfile PATH` to keep the record of `{url}` in another file\n"
+        )
     );
     assert_eq!(h.lockfile_text().unwrap(), text);
 
