@@ -78,9 +78,9 @@ pub enum Error {
     /// The lockfile could not be used.
     #[error(transparent)]
     Lock(#[from] LockError),
-    /// Another apply holds the apply lock.
+    /// Another command (an apply, an import...) holds the apply lock.
     #[error(
-        "{0}\n  = hint: wait for it to finish, or pass `--lock-timeout SECONDS` to wait for it"
+        "{0}\n  = hint: run again once it has finished, or pass `--lock-timeout SECONDS` to wait for it"
     )]
     Busy(#[from] LockBusy),
     /// A plan file could not be read or written.

@@ -386,3 +386,36 @@ fn state_changes_wait_for_the_apply_lock() {
     h.run(&["state", "rm", "acme-eu", "--lock-timeout", "1"])
         .expect(0);
 }
+
+#[test]
+fn the_lock_message_names_the_command_that_holds_it() {
+    let h = Harness::new();
+    handwritten_lockfile(&h, "p", "e");
+    h.manifest(&[("acme-eu", "account_level", "XyZ789")]);
+    let _held = recallform::apply_lock::ApplyLock::acquire(
+        &h.path("recallform.lock.json"),
+        Duration::ZERO,
+        "recallform state rm acme-eu",
+    )
+    .unwrap();
+    for args in [
+        &["apply", "--auto-approve"][..],
+        &["import", "acme-eu", "e"],
+    ] {
+        let out = h.run(args).expect(4);
+        let start = format!(
+            "error: another `state rm` holds the lock `recallform.lock.json.lock`: `recallform state rm acme-eu` (pid {} on ",
+            std::process::id()
+        );
+        assert!(out.stderr.starts_with(&start), "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.ends_with(
+                ")\n  = hint: run again once it has finished, or pass `--lock-timeout SECONDS` to wait for it\n"
+            ),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("another apply"), "{}", out.stderr);
+    }
+    assert!(h.requests().is_empty());
+}
