@@ -2,6 +2,7 @@
 
 mod common;
 mod emulator;
+mod examples;
 mod faults;
 mod gitops;
 mod help;
