@@ -109,7 +109,14 @@ pub enum LockError {
         detail: String,
     },
     /// Someone else wrote the lockfile since it was read; overwriting would lose their work.
-    #[error("the lockfile `{path}` {detail}; refusing to overwrite it")]
+    #[error(
+        "the lockfile `{path}` {detail}; refusing to overwrite it\n  = hint: {}",
+        if *.other_lineage {
+            "another lockfile took its place: find out which one belongs here before planning again"
+        } else {
+            "see who changed it and why, then run `recallform plan` again against it as it is now"
+        }
+    )]
     Conflict {
         /// The lockfile.
         path: PathBuf,
@@ -431,6 +438,10 @@ mod tests {
             err.to_string().contains("serial 2 on disk, 1 when read"),
             "{err}"
         );
+        assert!(
+            err.to_string().ends_with("; refusing to overwrite it\n  = hint: see who changed it and why, then run `recallform plan` again against it as it is now"),
+            "{err}"
+        );
         let on_disk = LockStore::open(&path, "https://a").unwrap();
         assert_eq!(on_disk.content(), theirs.content(), "their write survived");
 
@@ -441,6 +452,10 @@ mod tests {
             .record("x", app("9"))
             .unwrap();
         let err = fresh.record("y", app("8")).unwrap_err();
+        assert!(
+            err.to_string().ends_with("\n  = hint: another lockfile took its place: find out which one belongs here before planning again"),
+            "{err}"
+        );
         assert!(
             matches!(
                 err,

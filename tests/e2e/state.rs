@@ -119,8 +119,19 @@ fn state_list_reads_a_lockfile_of_any_target_and_a_missing_one() {
     assert_eq!(out.stdout, "");
     assert_eq!(
         out.stderr,
-        "the lockfile `recallform.lock.json` does not exist: no app is recorded\n"
+        "the lockfile `recallform.lock.json` does not exist: no app is recorded\n  = hint: pass `--lockfile PATH`, or `-f` with the manifest it sits beside, to read another one\n"
     );
+    for args in [
+        &["state", "show", "acme-eu"][..],
+        &["state", "rm", "acme-eu"],
+    ] {
+        let out = h.run(args).expect(1);
+        assert_eq!(
+            out.stderr,
+            "error: `acme-eu` is not recorded: the lockfile `recallform.lock.json` does not exist\n  = hint: pass `--lockfile PATH`, or `-f` with the manifest it sits beside, to read another one\n",
+            "{args:?}"
+        );
+    }
     let out = h.run(&["state", "list", "--format", "json"]).expect(0);
     assert_eq!(out.json(), json!({"apps": []}));
     assert!(!h.path("recallform.lock.json").exists());
