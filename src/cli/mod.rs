@@ -55,7 +55,8 @@ pub struct Global {
     /// The lockfile [default: recallform.lock.json beside the manifest].
     #[arg(long, global = true, value_name = "PATH")]
     pub lockfile: Option<PathBuf>,
-    /// The Recall API base URL; overrides the manifest's base_url and region.
+    /// The Recall API base URL, such as `https://us-east-1.recall.ai` (without `/api/v2`);
+    /// overrides the manifest's base_url and region.
     #[arg(long, global = true, env = "RECALL_API_URL", value_name = "URL")]
     pub api_url: Option<String>,
     /// Seconds to wait for each answer from Recall before treating the request as lost.
@@ -149,6 +150,9 @@ enum Command {
     /// Record an app that already exists in Recall under a manifest name.
     Import(import::ImportArgs),
     /// Write a manifest and a lockfile that manage every app of a Recall workspace.
+    ///
+    /// The API key is read from `RECALL_API_KEY`, and the Recall is `--region`, or else
+    /// `--api-url`/`RECALL_API_URL`; no manifest is read.
     Export(export::ExportArgs),
 }
 
@@ -192,7 +196,15 @@ fn unused_globals(command: &str) -> &'static [&'static str] {
             "env_allow",
             "allow_external_files",
         ],
-        "validate" | "init" => &["lockfile", "api_url", "timeout"],
+        "validate" => &["lockfile", "api_url", "timeout"],
+        // It writes a manifest; it reads none, and sends no request.
+        "init" => &[
+            "lockfile",
+            "api_url",
+            "timeout",
+            "env_allow",
+            "allow_external_files",
+        ],
         // The record only: no request, no secret; `-f` still locates the default lockfile.
         "state" => &["api_url", "timeout", "env_allow", "allow_external_files"],
         // No manifest is read, and `-f`/`--lockfile` are refused (see `export`).

@@ -18,7 +18,7 @@ pub enum SandboxCommand {
     /// Serve the Recall emulator until interrupted.
     Serve {
         /// Address to listen on (loopback by default; port 0 picks a free port).
-        #[arg(long, default_value = "127.0.0.1:8787")]
+        #[arg(long, default_value = "127.0.0.1:8787", value_name = "ADDR")]
         listen: SocketAddr,
         /// Keep the emulated workspace in this file between runs (default: in memory only).
         #[arg(long, value_name = "FILE")]
@@ -34,7 +34,7 @@ pub enum SandboxCommand {
         )]
         api_key: Option<String>,
         /// Apps per list page.
-        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
+        #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         page_size: u16,
     },
 }
