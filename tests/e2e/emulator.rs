@@ -320,8 +320,18 @@ fn rate_limit_answers_429_with_retry_after() {
     assert_eq!(h.emulator.apps().len(), 2);
 }
 
+/// A `sandbox serve` process, stopped when dropped, even by a failing assertion.
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `recallform sandbox serve` on a free port with `args`, and the two lines of its banner.
-fn serve(args: &[&str], env: &[(&str, &str)]) -> (std::process::Child, String, String) {
+fn serve(args: &[&str], env: &[(&str, &str)]) -> (Served, String, String) {
     use std::io::{BufRead, BufReader};
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("recallform"));
     cmd.args(["sandbox", "serve", "--listen", "127.0.0.1:0"])
@@ -338,7 +348,7 @@ fn serve(args: &[&str], env: &[(&str, &str)]) -> (std::process::Child, String, S
     stderr.read_line(&mut first).unwrap();
     stderr.read_line(&mut second).unwrap();
     let url = first.trim_end().rsplit(' ').next().unwrap().to_string();
-    (child, url, second)
+    (Served(child), url, second)
 }
 
 #[test]
@@ -363,7 +373,7 @@ fn sandbox_serve_says_which_api_key_it_accepts_and_means_it() {
             "the key in `RECALLFORM_SANDBOX_API_KEY`",
         ),
     ] {
-        let (mut child, url, hint) = serve(args, env);
+        let (_served, url, hint) = serve(args, env);
         assert_eq!(
             hint,
             format!(
@@ -375,11 +385,9 @@ fn sandbox_serve_says_which_api_key_it_accepts_and_means_it() {
         plan_with(&url, key).expect(0);
         let out = plan_with(&url, "x").expect(1);
         assert!(out.stderr.contains("Recall answered 401"), "{}", out.stderr);
-        let _ = child.kill();
-        let _ = child.wait();
     }
 
-    let (mut child, url, hint) = serve(&[], &[]);
+    let (_served, url, hint) = serve(&[], &[]);
     assert_eq!(
         hint,
         format!(
@@ -387,8 +395,6 @@ fn sandbox_serve_says_which_api_key_it_accepts_and_means_it() {
         )
     );
     plan_with(&url, "x").expect(0);
-    let _ = child.kill();
-    let _ = child.wait();
 
     // An empty key would accept nothing at all.
     let out = Outcome::of(h.bare(&["sandbox", "serve", "--api-key", ""])).expect(64);
