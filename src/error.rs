@@ -24,6 +24,41 @@ pub mod exit {
     pub const USAGE: u8 = 64;
     /// Interrupted (Ctrl-C): operations in flight finished and were recorded, no others began.
     pub const INTERRUPTED: u8 = 130;
+
+    /// Every code with its meaning in one line (short enough for an 80-column `--help`): the
+    /// source of the "Exit codes" section of `--help` and the man page. Each line is how the
+    /// README's table row begins, which a test checks, so the three cannot drift apart.
+    pub const TABLE: [(u8, &str); 8] = [
+        (
+            SUCCESS,
+            "Success. With `--detailed-exitcode`: success and no changes.",
+        ),
+        (
+            ERROR,
+            "Error: invalid input, an error from Recall, or no confirmation.",
+        ),
+        (
+            CHANGES,
+            "Only with `--detailed-exitcode`: success, and there were changes.",
+        ),
+        (BLOCKED, "Blocked by a safety guard; nothing changed."),
+        (
+            STALE_OR_BUSY,
+            "Stale plan, lock held by another command, or lockfile changed meanwhile.",
+        ),
+        (
+            PARTIAL,
+            "Partial apply: some operations failed, the others were recorded.",
+        ),
+        (
+            USAGE,
+            "Usage error: the command line is wrong, or its options conflict.",
+        ),
+        (
+            INTERRUPTED,
+            "Interrupted by Ctrl-C: operations in flight finished and were recorded.",
+        ),
+    ];
 }
 
 /// Why a command failed.
@@ -43,9 +78,9 @@ pub enum Error {
     /// The lockfile could not be used.
     #[error(transparent)]
     Lock(#[from] LockError),
-    /// Another apply holds the apply lock.
+    /// Another command (an apply, an import...) holds the apply lock.
     #[error(
-        "{0}\n  = hint: wait for it to finish, or pass `--lock-timeout SECONDS` to wait for it"
+        "{0}\n  = hint: run again once it has finished, or pass `--lock-timeout SECONDS` to wait for it"
     )]
     Busy(#[from] LockBusy),
     /// A plan file could not be read or written.

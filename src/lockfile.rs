@@ -109,7 +109,14 @@ pub enum LockError {
         detail: String,
     },
     /// Someone else wrote the lockfile since it was read; overwriting would lose their work.
-    #[error("the lockfile `{path}` {detail}; refusing to overwrite it")]
+    #[error(
+        "the lockfile `{path}` {detail}; refusing to overwrite it\n  = hint: {}",
+        if *.other_lineage {
+            "another lockfile took its place: find out which one belongs here before planning again"
+        } else {
+            "see who changed it and why, then run `recallform plan` again against it as it is now"
+        }
+    )]
     Conflict {
         /// The lockfile.
         path: PathBuf,
@@ -121,7 +128,8 @@ pub enum LockError {
     },
     /// The lockfile's IDs belong to another Recall.
     #[error(
-        "the lockfile `{path}` records apps in `{recorded}`, but this run targets `{target}`; app IDs exist in one Recall only"
+        "the lockfile `{path}` records apps in `{recorded}`, but this run targets `{target}`; app IDs exist in one Recall only\n  = hint: {}",
+        other_target_hint(.recorded, .target)
     )]
     OtherTarget {
         /// The lockfile.
@@ -131,6 +139,23 @@ pub enum LockError {
         /// This run's target.
         target: String,
     },
+}
+
+/// What to do about a lockfile of another target: one lockfile per target, so `--lockfile`
+/// for this one's record, or the switch that reaches the recorded one when that is the sandbox.
+fn other_target_hint(recorded: &str, target: &str) -> String {
+    const SANDBOX: &str = crate::recall::target::SANDBOX_NAME;
+    if recorded == SANDBOX {
+        format!(
+            "it is the record of `--sandbox` runs, which `plan --sandbox` and `apply --sandbox` use; pass `--lockfile PATH` to keep the record of `{target}` in another file"
+        )
+    } else if target == SANDBOX {
+        "pass `--lockfile PATH` to keep the sandbox's record in another file, or leave out `--sandbox` to use this one".to_string()
+    } else {
+        format!(
+            "each target needs a lockfile of its own: pass `--lockfile PATH` to keep the record of `{target}` in another file (a missing one starts empty)"
+        )
+    }
 }
 
 /// A lockfile on disk and its current content.
@@ -413,6 +438,10 @@ mod tests {
             err.to_string().contains("serial 2 on disk, 1 when read"),
             "{err}"
         );
+        assert!(
+            err.to_string().ends_with("; refusing to overwrite it\n  = hint: see who changed it and why, then run `recallform plan` again against it as it is now"),
+            "{err}"
+        );
         let on_disk = LockStore::open(&path, "https://a").unwrap();
         assert_eq!(on_disk.content(), theirs.content(), "their write survived");
 
@@ -423,6 +452,10 @@ mod tests {
             .record("x", app("9"))
             .unwrap();
         let err = fresh.record("y", app("8")).unwrap_err();
+        assert!(
+            err.to_string().ends_with("\n  = hint: another lockfile took its place: find out which one belongs here before planning again"),
+            "{err}"
+        );
         assert!(
             matches!(
                 err,
@@ -465,10 +498,20 @@ mod tests {
             .unwrap()
             .record("a", app("1"))
             .unwrap();
-        assert!(matches!(
-            LockStore::open(&path, "https://b"),
-            Err(LockError::OtherTarget { .. })
-        ));
+        let err = LockStore::open(&path, "https://b").unwrap_err();
+        assert!(matches!(err, LockError::OtherTarget { .. }));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the lockfile `{}` records apps in `https://a`, but this run targets `https://b`; app IDs exist in one Recall only\n  = hint: each target needs a lockfile of its own: pass `--lockfile PATH` to keep the record of `https://b` in another file (a missing one starts empty)",
+                path.display()
+            )
+        );
+        let err = LockStore::open(&path, "sandbox").unwrap_err().to_string();
+        assert!(
+            err.ends_with("\n  = hint: pass `--lockfile PATH` to keep the sandbox's record in another file, or leave out `--sandbox` to use this one"),
+            "{err}"
+        );
         let text = std::fs::read_to_string(&path)
             .unwrap()
             .replace("\"version\": 2", "\"version\": 3");

@@ -21,7 +21,7 @@ use crate::export::{self, Export};
 use crate::fsutil;
 use crate::lockfile;
 use crate::model::{Region, SecretString};
-use crate::recall::target::{Target, check_api_url};
+use crate::recall::target::{Origin, Target, check_api_url};
 
 /// The manifest's file name in `--out`.
 const MANIFEST_FILE: &str = "recallform.yaml";
@@ -99,9 +99,10 @@ fn export_target(global: &Global, args: &ExportArgs) -> Result<Target, Error> {
         )),
         (Some(region), _) => {
             let region = Region::parse(region).expect("clap accepts only region names");
-            Ok(Target::remote(
-                Url::parse(&region.base_url()).expect("region URLs are valid"),
-            ))
+            Ok(
+                Target::remote(Url::parse(&region.base_url()).expect("region URLs are valid"))
+                    .with_origin(Origin::RegionOption),
+            )
         }
         (None, Some(raw)) => check_api_url(raw)
             .map(Target::remote)

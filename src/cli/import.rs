@@ -5,7 +5,9 @@
 //! must be in the manifest and not yet recorded, the ID not recorded under another name, and
 //! Recall's app must exist with the manifest's kind and client ID. Only that app's client ID
 //! is resolved; its secrets need not be set. The record carries no secret fingerprint, so the
-//! next plan sends the manifest's secrets to the app once.
+//! next plan compares the manifest's secrets with Recall's copy where Recall shows it, and
+//! shows the others as `(secret not yet recorded)`: apply then sends those once, not the
+//! equal ones.
 //!
 //! Not for: apps the manifest does not name (add them first), or creating anything in Recall.
 
@@ -78,7 +80,7 @@ pub async fn run(global: &Global, args: &ImportArgs) -> Result<u8, Error> {
             args.name, remote.id
         ));
         output::message(
-            "no secret is recorded for it yet, so the next plan sends the manifest's secrets to Recall once",
+            "no secret is recorded for it yet: the next plan shows the manifest's secrets as `(secret not yet recorded)`, unless Recall shows the same ones, and the apply after it sends them once",
         );
     }
     Ok(exit::SUCCESS)

@@ -37,8 +37,11 @@ pub struct Cli {
     command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes. They have a heading of their own in every command's help, so
+/// that a command's own options stand apart; a command that has no use for some of them hides
+/// them (see [`unused_globals`]).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The manifest.
     #[arg(
@@ -52,7 +55,8 @@ pub struct Global {
     /// The lockfile [default: recallform.lock.json beside the manifest].
     #[arg(long, global = true, value_name = "PATH")]
     pub lockfile: Option<PathBuf>,
-    /// The Recall API base URL; overrides the manifest's base_url and region.
+    /// The Recall API base URL, such as `https://us-east-1.recall.ai` (without `/api/v2`);
+    /// overrides the manifest's base_url and region.
     #[arg(long, global = true, env = "RECALL_API_URL", value_name = "URL")]
     pub api_url: Option<String>,
     /// Seconds to wait for each answer from Recall before treating the request as lost.
@@ -146,6 +150,9 @@ enum Command {
     /// Record an app that already exists in Recall under a manifest name.
     Import(import::ImportArgs),
     /// Write a manifest and a lockfile that manage every app of a Recall workspace.
+    ///
+    /// The API key is read from `RECALL_API_KEY`, and the Recall is `--region`, or else
+    /// `--api-url`/`RECALL_API_URL`; no manifest is read.
     Export(export::ExportArgs),
 }
 
@@ -161,9 +168,156 @@ pub enum Format {
     Markdown,
 }
 
+/// The global options of [`Global`], by clap ID, for [`unused_globals`].
+const GLOBALS: [&str; 8] = [
+    "manifest",
+    "lockfile",
+    "api_url",
+    "timeout",
+    "verbose",
+    "quiet",
+    "env_allow",
+    "allow_external_files",
+];
+
+/// The global options a top-level command has no use for (its subcommands inherit the list).
+/// They stay accepted there, as global options are everywhere, but its help, man page and
+/// completions do not offer them.
+fn unused_globals(command: &str) -> &'static [&'static str] {
+    match command {
+        "schema" | "show" | "completions" | "man" => &GLOBALS,
+        // `-v` shows the emulator's warnings (a state file it cannot save).
+        "sandbox" => &[
+            "manifest",
+            "lockfile",
+            "api_url",
+            "timeout",
+            "quiet",
+            "env_allow",
+            "allow_external_files",
+        ],
+        "validate" => &["lockfile", "api_url", "timeout"],
+        // It writes a manifest; it reads none, and sends no request.
+        "init" => &[
+            "lockfile",
+            "api_url",
+            "timeout",
+            "env_allow",
+            "allow_external_files",
+        ],
+        // The record only: no request, no secret; `-f` still locates the default lockfile.
+        "state" => &["api_url", "timeout", "env_allow", "allow_external_files"],
+        // No manifest is read, and `-f`/`--lockfile` are refused (see `export`).
+        "export" => &["manifest", "lockfile", "env_allow", "allow_external_files"],
+        _ => &[],
+    }
+}
+
+/// The command line as it is parsed and documented: clap's definition, with the exit codes
+/// after the top-level `--help`, and in each command a hidden copy of the global options it
+/// has no use for. clap does not propagate a global option into a command that has its own
+/// argument of that ID, so the hidden copy is what the command and its subcommands get; its
+/// value still reaches [`Global`], as a global option's value does from any level.
+pub(crate) fn command() -> clap::Command {
+    documented(Cli::command())
+}
+
+/// [`command`] from a given definition (`man` drops clap's `help` subcommand first).
+pub(crate) fn documented(cmd: clap::Command) -> clap::Command {
+    let globals: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    cmd.after_long_help(exit_codes_help())
+        .mut_subcommands(|sub| {
+            let unused = unused_globals(sub.get_name());
+            let hidden: Vec<clap::Arg> = globals
+                .iter()
+                .filter(|a| unused.contains(&a.get_id().as_str()))
+                .map(|a| a.clone().hide(true))
+                .collect();
+            sub.args(hidden)
+        })
+}
+
+/// [`command`] for completion scripts, which offer hidden options too (an option is hidden
+/// from help, not refused). Here the global options are not global: the top level has them,
+/// and each command gets a global copy of those it uses, so that it and its subcommands offer
+/// only those. Never parsed with, so the difference cannot change what is accepted.
+pub(crate) fn completed() -> clap::Command {
+    let cmd = Cli::command();
+    let globals: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    cmd.mut_args(|a| a.global(false)).mut_subcommands(|sub| {
+        let unused = unused_globals(sub.get_name());
+        let used: Vec<clap::Arg> = globals
+            .iter()
+            .filter(|a| !unused.contains(&a.get_id().as_str()))
+            .cloned()
+            .collect();
+        sub.args(used)
+    })
+}
+
+/// The "Exit codes" section of the top-level `--help`, from [`exit::TABLE`].
+fn exit_codes_help() -> String {
+    let rows: String = exit::TABLE
+        .iter()
+        .map(|(code, meaning)| format!("\n  {code:<5}{meaning}"))
+        .collect();
+    format!("Exit codes:{rows}")
+}
+
+/// A Terraform habit: a long option with one dash (`-auto-approve`, `-target=NAME`). clap
+/// would read it as short options (`-a -u -t ...`) and fail on a letter, or, for `-force`,
+/// succeed as `-f orce`; either way the answer should be the option meant. Returns the error
+/// for the first such argument before `--`, naming it with two dashes; any long option of any
+/// command counts, since the command then says whether it takes it.
+fn single_dash_long(cmd: &clap::Command, args: &[std::ffi::OsString]) -> Option<Error> {
+    let mut longs = std::collections::BTreeSet::new();
+    collect_longs(cmd, &mut longs);
+    args.iter()
+        .map_while(|a| a.to_str().filter(|a| *a != "--"))
+        .find_map(|arg| {
+            let rest = arg.strip_prefix('-').filter(|r| !r.starts_with('-'))?;
+            let name = rest.split_once('=').map_or(rest, |(name, _)| name);
+            (name.chars().count() > 1 && longs.contains(name)).then(|| {
+                Error::Usage(format!(
+                    "unexpected argument `{arg}`\n  = hint: did you mean `-{arg}`? recallform's long options take two dashes"
+                ))
+            })
+        })
+}
+
+/// Every long option name of `cmd` and its subcommands, with clap's `help` and `version`.
+fn collect_longs(cmd: &clap::Command, longs: &mut std::collections::BTreeSet<String>) {
+    longs.extend(["help".to_string(), "version".to_string()]);
+    for arg in cmd.get_arguments() {
+        longs.extend(
+            arg.get_long_and_visible_aliases()
+                .into_iter()
+                .flatten()
+                .map(str::to_string),
+        );
+    }
+    for sub in cmd.get_subcommands() {
+        collect_longs(sub, longs);
+    }
+}
+
 /// Runs recallform with the process's arguments and returns its exit code.
 pub fn main() -> ExitCode {
-    let matches = match Cli::command().try_get_matches() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cmd = command();
+    if let Some(e) = single_dash_long(&cmd, args.get(1..).unwrap_or_default()) {
+        output::error(&e);
+        return ExitCode::from(e.exit_code());
+    }
+    let matches = match cmd.try_get_matches_from(&args) {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();

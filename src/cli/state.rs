@@ -96,8 +96,19 @@ fn cell(value: &str) -> String {
     }
 }
 
-/// The record of `name`, or the error that lists what is recorded.
+/// Where to look when the lockfile is missing: it may be another one.
+const ELSEWHERE_HINT: &str =
+    "pass `--lockfile PATH`, or `-f` with the manifest it sits beside, to read another one";
+
+/// The record of `name`, or the error that lists what is recorded (or says there is no
+/// lockfile at all, which is more likely a wrong path than an empty record).
 fn recorded<'a>(store: &'a LockStore, name: &str) -> Result<&'a LockedApp, Error> {
+    if !store.exists() {
+        return Err(Error::Other(format!(
+            "`{name}` is not recorded: the lockfile `{}` does not exist\n  = hint: {ELSEWHERE_HINT}",
+            store.path().display()
+        )));
+    }
     store.apps().get(name).ok_or_else(|| {
         let known: Vec<String> = store.apps().keys().map(|n| format!("`{n}`")).collect();
         let hint = if known.is_empty() {

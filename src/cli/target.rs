@@ -74,13 +74,16 @@ pub fn connect(global: &Global, manifest: &Manifest) -> Result<Connection, Error
     Ok(Connection { target, client })
 }
 
-/// A client for `target` with `key`, waiting `--timeout` for each answer.
+/// A client for `target` with `key`, waiting `--timeout` for each answer, and able to say
+/// where the target's URL came from in its hints.
 pub fn client(global: &Global, target: &Target, key: SecretString) -> Result<Client, Error> {
+    let origin = target.origin.describe(global.api_url_on_command_line);
     Ok(Client::new(
         target.api_url.clone(),
         key,
         Duration::from_secs(global.timeout),
-    )?)
+    )?
+    .with_origin(origin))
 }
 
 /// Opens the lockfile for `target`, refusing one that records another Recall.

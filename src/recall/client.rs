@@ -4,7 +4,9 @@
 //! on a loop), retries with backoff and `Retry-After`, idempotent creates, a cap on the size of
 //! an answer, and turning failures into errors that say what was being done and quote Recall's
 //! request ID. It never logs or returns a secret: every error leaving a public method, and
-//! every log line, passes through the client's [`Redactor`].
+//! every log line, passes through the client's [`Redactor`]. Errors that suggest a mistake in
+//! the setup (a key of another Recall, no server at the URL, a base URL with the API's path in
+//! it) carry a hint naming the target and where its URL came from.
 //!
 //! Redirects are never followed (the API key goes only where it is sent), and the TLS
 //! certificate of `https://` targets is always checked; a test audits the source for both.
@@ -23,7 +25,7 @@ use super::redact::Redactor;
 use super::retry::{RetryPolicy, is_retryable, retry_after};
 use super::target::same_origin;
 use super::wire::{Page, WireApp};
-use crate::model::{RemoteApp, SecretString};
+use crate::model::{Region, RemoteApp, SecretString};
 
 pub use super::wire::NewApp;
 
@@ -52,9 +54,21 @@ enum Attempt {
         after: Option<Duration>,
         applied_maybe: bool,
         request_id: Option<String>,
+        failure: Failure,
     },
     /// Trying again cannot help (an untrusted certificate).
     Fatal(String),
+}
+
+/// What kind of failure a retried attempt was, for the hint when the last one fails too.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// No connection: nothing listens at the URL, or its host does not resolve.
+    Unreachable,
+    /// No answer within `--timeout`.
+    TimedOut,
+    /// Anything else: an answer worth retrying (429, 5xx), a connection dropped midway.
+    Other,
 }
 
 /// A client bound to one Recall deployment and one API key.
@@ -66,6 +80,9 @@ pub struct Client {
     redactor: Redactor,
     max_response_bytes: u64,
     max_pages: usize,
+    timeout: Duration,
+    /// Where the base URL came from (`` `--api-url` ``), for hints.
+    origin: Option<String>,
 }
 
 impl Client {
@@ -98,7 +115,81 @@ impl Client {
             redactor,
             max_response_bytes: MAX_RESPONSE_BYTES,
             max_pages: MAX_PAGES,
+            timeout,
+            origin: None,
         })
+    }
+
+    /// Says where the base URL came from (`` `--api-url` ``, `` `recall.region` in the
+    /// manifest` ``), so that hints can point there.
+    pub fn with_origin(mut self, origin: impl Into<String>) -> Client {
+        self.origin = Some(origin.into());
+        self
+    }
+
+    /// The target for hints: `` `URL` (from ORIGIN) ``.
+    fn target(&self) -> String {
+        let url = self.base.as_str().trim_end_matches('/');
+        match &self.origin {
+            Some(origin) => format!("`{url}` (from {origin})"),
+            None => format!("`{url}`"),
+        }
+    }
+
+    /// The hint for a 401: the key must be one of this Recall's. Recall's regions are
+    /// separate deployments, each with its own keys, so a key of another region is refused.
+    fn unauthorized_hint(&self) -> String {
+        let region = Region::ALL.into_iter().any(|r| {
+            r.base_url().trim_end_matches('/') == self.base.as_str().trim_end_matches('/')
+        });
+        let each = if region {
+            "; each Recall region has its own keys"
+        } else {
+            ""
+        };
+        format!(
+            "check the API key, and that it is a key of the Recall at {}{each}",
+            self.target()
+        )
+    }
+
+    /// The hint for a 404 on the list, when the base URL already has an API path in it
+    /// (`/api/v2`, `/api`, `zoom-oauth-apps`): recallform adds the path itself, so the request
+    /// went to `/api/v2/api/v2/...`. `None` when the base URL looks like a base URL.
+    fn api_path_hint(&self) -> Option<String> {
+        let segments: Vec<&str> = self
+            .base
+            .path_segments()?
+            .filter(|s| !s.is_empty())
+            .collect();
+        let at = segments
+            .iter()
+            .position(|s| *s == "api" || *s == "zoom-oauth-apps")?;
+        let mut base = self.base.clone();
+        base.set_path(&segments[..at].join("/"));
+        let base = base.as_str().trim_end_matches('/').to_string();
+        Some(format!(
+            "{} has the API's path in it, and recallform adds `/{APPS_PATH}` itself: give the base URL only, such as `{base}`",
+            self.target()
+        ))
+    }
+
+    /// The hint when the last attempt failed too, for the failures a setup mistake explains.
+    fn gave_up_hint(&self, failure: Failure) -> Option<String> {
+        match failure {
+            Failure::Unreachable => Some(format!(
+                "is {} the right URL, and is the server running?",
+                self.target()
+            )),
+            Failure::TimedOut => Some(format!(
+                "no answer came within {}; `--timeout SECONDS` waits longer",
+                crate::error::plural(
+                    usize::try_from(self.timeout.as_secs()).unwrap_or(usize::MAX),
+                    "second"
+                )
+            )),
+            Failure::Other => None,
+        }
     }
 
     /// Tells the client the session's other secrets (every client secret and webhook secret
@@ -124,6 +215,13 @@ impl Client {
     #[cfg(test)]
     pub(super) fn with_max_pages(mut self, pages: usize) -> Client {
         self.max_pages = pages;
+        self
+    }
+
+    /// Another retry policy, so tests can give up quickly.
+    #[cfg(test)]
+    pub(super) fn with_retry(mut self, retry: RetryPolicy) -> Client {
+        self.retry = retry;
         self
     }
 
@@ -201,7 +299,15 @@ impl Client {
                 .request(&action, || self.http.get(url.clone()), None)
                 .await?;
             let id = request_id(response.headers());
-            let page: Page = self.decode(&action, response).await?;
+            let page: Page =
+                self.decode(&action, response)
+                    .await
+                    .map_err(|Unredacted(e)| match (&e, self.api_path_hint()) {
+                        (RecallError::Api { status: 404, .. }, Some(hint)) => {
+                            Unredacted(e.with_hint(hint))
+                        }
+                        _ => Unredacted(e),
+                    })?;
             apps.extend(page.results.into_iter().map(RemoteApp::from));
             let Some(next) = page.next else {
                 return Ok(apps);
@@ -388,7 +494,7 @@ impl Client {
     ) -> Result<Sent, Unredacted> {
         let mut attempt = 1;
         loop {
-            let (why, after, applied_maybe, id) =
+            let (why, after, applied_maybe, id, failure) =
                 match self.attempt(self.authorized(build()), body).await {
                     Attempt::Done(response) => return Ok(Sent::Answer(response)),
                     Attempt::Fatal(detail) => {
@@ -403,10 +509,16 @@ impl Client {
                         after,
                         applied_maybe,
                         request_id,
-                    } => (why, after, applied_maybe, request_id),
+                        failure,
+                    } => (why, after, applied_maybe, request_id, failure),
                 };
             if attempt >= self.retry.max_attempts {
-                return Err(RecallError::gave_up(action, attempt, &why, id.as_deref()).into());
+                let e = RecallError::gave_up(action, attempt, &why, id.as_deref());
+                return Err(match self.gave_up_hint(failure) {
+                    Some(hint) => e.with_hint(hint),
+                    None => e,
+                }
+                .into());
             }
             tokio::time::sleep(self.retry.delay(attempt, after)).await;
             attempt += 1;
@@ -438,6 +550,7 @@ impl Client {
                     after: None,
                     applied_maybe: false,
                     request_id: None,
+                    failure: Failure::Other,
                 };
             }
         };
@@ -461,12 +574,21 @@ impl Client {
                 if untrusted_certificate(&e) {
                     return Attempt::Fatal(why);
                 }
+                // A connect that timed out is a connect that failed: nothing answered there.
+                let failure = if e.is_connect() {
+                    Failure::Unreachable
+                } else if e.is_timeout() {
+                    Failure::TimedOut
+                } else {
+                    Failure::Other
+                };
                 Attempt::Retry {
                     why,
                     after: None,
                     // A failed connect never reached Recall; anything later might have.
                     applied_maybe: !e.is_connect(),
                     request_id: None,
+                    failure,
                 }
             }
             Ok(response) => {
@@ -485,6 +607,7 @@ impl Client {
                         after: retry_after(&response),
                         applied_maybe: status.is_server_error(),
                         request_id: id,
+                        failure: Failure::Other,
                     }
                 } else {
                     Attempt::Done(response)
@@ -520,7 +643,12 @@ impl Client {
                 ),
             },
         );
-        Err(RecallError::api(action, &answered, &bytes, &self.redactor).into())
+        let e = RecallError::api(action, &answered, &bytes, &self.redactor);
+        Err(match answered.status {
+            StatusCode::UNAUTHORIZED => e.with_hint(self.unauthorized_hint()),
+            _ => e,
+        }
+        .into())
     }
 
     /// Reads the whole body, up to the cap: refused up front when `Content-Length` says it is
@@ -641,6 +769,61 @@ mod tests {
             c.next_url("x", &current, "http://us-east-1.recall.ai/?cursor=1", None)
                 .is_err(),
             "a downgrade to http is another origin"
+        );
+    }
+
+    #[test]
+    fn a_401_names_the_target_and_for_a_region_says_keys_are_per_region() {
+        let c = client().with_origin("`recall.region` in the manifest");
+        assert_eq!(
+            c.unauthorized_hint(),
+            "check the API key, and that it is a key of the Recall at `https://us-east-1.recall.ai` (from `recall.region` in the manifest); each Recall region has its own keys"
+        );
+        let c = Client::new(
+            Url::parse("https://proxy.example/recall/").unwrap(),
+            SecretString::new("k".into()),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert_eq!(
+            c.unauthorized_hint(),
+            "check the API key, and that it is a key of the Recall at `https://proxy.example/recall`"
+        );
+    }
+
+    #[test]
+    fn only_a_base_url_with_an_api_path_gets_the_404_hint() {
+        let hint = |base: &str| {
+            Client::new(
+                Url::parse(base).unwrap(),
+                SecretString::new("k".into()),
+                Duration::from_secs(1),
+            )
+            .unwrap()
+            .api_path_hint()
+        };
+        assert_eq!(hint("https://us-east-1.recall.ai"), None);
+        assert_eq!(hint("https://proxy.example/recall/"), None);
+        assert_eq!(hint("https://proxy.example/apis"), None);
+        let suggested = |base: &str| {
+            let h = hint(base).unwrap_or_else(|| panic!("{base}"));
+            h.rsplit_once("such as ").unwrap().1.to_string()
+        };
+        assert_eq!(
+            suggested("https://us-east-1.recall.ai/api/v2"),
+            "`https://us-east-1.recall.ai`"
+        );
+        assert_eq!(
+            suggested("https://us-east-1.recall.ai/api/"),
+            "`https://us-east-1.recall.ai`"
+        );
+        assert_eq!(
+            suggested("https://proxy.example/recall/api/v2/zoom-oauth-apps/"),
+            "`https://proxy.example/recall`"
+        );
+        assert_eq!(
+            suggested("https://proxy.example/zoom-oauth-apps"),
+            "`https://proxy.example`"
         );
     }
 

@@ -2,7 +2,9 @@
 //! the request ID its support can look the answer up by.
 //!
 //! Texts that come from Recall are built from bodies the [`Redactor`] has already cleaned, and
-//! every error leaving the client passes through it once more (see [`Unredacted`]).
+//! every error leaving the client passes through it once more (see [`Unredacted`]). A hint,
+//! when there is one, is added by the client, which knows the target and where its URL came
+//! from.
 
 use reqwest::StatusCode;
 
@@ -12,7 +14,7 @@ use super::redact::Redactor;
 #[derive(Debug, thiserror::Error)]
 pub enum RecallError {
     /// Recall answered with an error status.
-    #[error("{action}: Recall answered {status}: {message}{}", quoted(.request_id))]
+    #[error("{action}: Recall answered {status}: {message}{}{}", quoted(.request_id), hint_line(.hint))]
     Api {
         /// What recallform was doing.
         action: String,
@@ -22,6 +24,9 @@ pub enum RecallError {
         message: String,
         /// Recall's ID for the request, when it sent one.
         request_id: Option<String>,
+        /// What to check, when the answer suggests it (a key of another Recall, a base URL
+        /// with the API's path in it).
+        hint: Option<String>,
     },
     /// The request could not be completed (connection, timeout, TLS).
     #[error("{action}: {detail}")]
@@ -43,8 +48,9 @@ pub enum RecallError {
     },
     /// Every attempt failed with a transient error.
     #[error(
-        "{action}: gave up after {attempts} attempts; the last one failed: {last}{}",
-        quoted(.request_id)
+        "{action}: gave up after {attempts} attempts; the last one failed: {last}{}{}",
+        quoted(.request_id),
+        hint_line(.hint)
     )]
     GaveUp {
         /// What recallform was doing.
@@ -55,7 +61,18 @@ pub enum RecallError {
         last: String,
         /// Recall's ID for the last attempt, when it got an answer with one.
         request_id: Option<String>,
+        /// What to check, when the failure suggests it (no server at the URL, too short a
+        /// timeout).
+        hint: Option<String>,
     },
+}
+
+/// A hint on its own line, or nothing.
+fn hint_line(hint: &Option<String>) -> String {
+    match hint {
+        Some(hint) => format!("\n  = hint: {hint}"),
+        None => String::new(),
+    }
 }
 
 /// ` (request ID …)`, or nothing when Recall sent none.
@@ -108,6 +125,41 @@ impl RecallError {
             attempts,
             last: last.into(),
             request_id: request_id.map(str::to_string),
+            hint: None,
+        }
+    }
+
+    /// The same error with `hint` on an answer or a failure that can carry one (`Api`,
+    /// `GaveUp`); others are returned as they are.
+    pub(super) fn with_hint(self, hint: String) -> Self {
+        match self {
+            RecallError::Api {
+                action,
+                status,
+                message,
+                request_id,
+                ..
+            } => RecallError::Api {
+                action,
+                status,
+                message,
+                request_id,
+                hint: Some(hint),
+            },
+            RecallError::GaveUp {
+                action,
+                attempts,
+                last,
+                request_id,
+                ..
+            } => RecallError::GaveUp {
+                action,
+                attempts,
+                last,
+                request_id,
+                hint: Some(hint),
+            },
+            other => other,
         }
     }
 
@@ -134,17 +186,12 @@ impl RecallError {
         } else {
             snippet(&redactor.text(&String::from_utf8_lossy(body)))
         };
-        let message = match status {
-            StatusCode::UNAUTHORIZED => {
-                format!("{message} (check the API key and that it belongs to this region)")
-            }
-            _ => message,
-        };
         RecallError::Api {
             action: action.into(),
             status: status.as_u16(),
             message,
             request_id: answer.request_id.clone(),
+            hint: None,
         }
     }
 
@@ -181,11 +228,13 @@ impl RecallError {
                 status,
                 message,
                 request_id,
+                hint,
             } => RecallError::Api {
                 action: f(action),
                 status,
                 message: f(message),
                 request_id: request_id.map(&f),
+                hint: hint.map(&f),
             },
             RecallError::Transport { action, detail } => RecallError::Transport {
                 action: f(action),
@@ -205,11 +254,13 @@ impl RecallError {
                 attempts,
                 last,
                 request_id,
+                hint,
             } => RecallError::GaveUp {
                 action: f(action),
                 attempts,
                 last: f(last),
                 request_id: request_id.map(&f),
+                hint: hint.map(&f),
             },
         }
     }

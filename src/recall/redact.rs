@@ -414,6 +414,7 @@ mod tests {
             status: 401,
             message: "Invalid token the-api-key".into(),
             request_id: Some("the-api-key".into()),
+            hint: Some("the-api-key".into()),
         };
         let shown = r.error(e).to_string();
         assert!(!shown.contains("the-api-key"), "{shown}");

@@ -28,17 +28,56 @@ pub struct Target {
     pub name: String,
     /// The base of the webhook URLs that go into the Zoom apps.
     pub public_base: String,
+    /// Where the URL came from, for messages that point at it.
+    pub origin: Origin,
+}
+
+/// Where a target's URL came from, so that a message about it can say where to change it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// `--api-url`, or `RECALL_API_URL` (clap merges the two; see [`Origin::describe`]).
+    ApiUrl,
+    /// The manifest's `recall.base_url`.
+    BaseUrl,
+    /// The manifest's `recall.region`.
+    Region,
+    /// `export --region`.
+    RegionOption,
+    /// `--sandbox`: the emulator inside this process.
+    Sandbox,
+}
+
+impl Origin {
+    /// The place named in backticks, as messages quote it; `typed` says whether `--api-url`
+    /// was on the command line rather than taken from `RECALL_API_URL`.
+    pub fn describe(self, typed: bool) -> &'static str {
+        match self {
+            Origin::ApiUrl if typed => "`--api-url`",
+            Origin::ApiUrl => "`RECALL_API_URL`",
+            Origin::BaseUrl => "`recall.base_url` in the manifest",
+            Origin::Region => "`recall.region` in the manifest",
+            Origin::RegionOption => "`--region`",
+            Origin::Sandbox => "`--sandbox`",
+        }
+    }
 }
 
 impl Target {
-    /// A real (or user-run) Recall at `url`.
+    /// A real (or user-run) Recall at `url`, named by `--api-url` or `RECALL_API_URL` unless
+    /// [`Target::with_origin`] says otherwise.
     pub fn remote(url: Url) -> Target {
         let base = url.as_str().trim_end_matches('/').to_string();
         Target {
             api_url: url,
             name: base.clone(),
             public_base: base,
+            origin: Origin::ApiUrl,
         }
+    }
+
+    /// The same target, with its URL from `origin`.
+    pub fn with_origin(self, origin: Origin) -> Target {
+        Target { origin, ..self }
     }
 
     /// The in-process sandbox, listening at `url`.
@@ -47,6 +86,7 @@ impl Target {
             api_url: url,
             name: SANDBOX_NAME.into(),
             public_base: SANDBOX_PUBLIC_BASE.into(),
+            origin: Origin::Sandbox,
         }
     }
 }
@@ -59,14 +99,15 @@ pub fn resolve(override_url: Option<&str>, manifest: &Manifest) -> Result<Target
             .map_err(|why| format!("the API URL `{raw}` {why}"));
     }
     if let Some(url) = &manifest.base_url {
-        return Ok(Target::remote(url.clone()));
+        return Ok(Target::remote(url.clone()).with_origin(Origin::BaseUrl));
     }
     let region: Region = manifest
         .region
         .ok_or("the manifest names neither a region nor a base_url")?;
-    Ok(Target::remote(
-        Url::parse(&region.base_url()).expect("region URLs are valid"),
-    ))
+    Ok(
+        Target::remote(Url::parse(&region.base_url()).expect("region URLs are valid"))
+            .with_origin(Origin::Region),
+    )
 }
 
 /// Checks a Recall API base URL: `https://`, or `http://` to loopback only (the API key travels

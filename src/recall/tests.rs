@@ -298,3 +298,41 @@ async fn a_decode_error_that_quotes_a_returned_secret_is_cleaned_at_the_exit() {
         "listing the Zoom OAuth apps: unexpected response body: invalid type: integer `(sensitive)`, expected a string"
     );
 }
+
+#[tokio::test]
+async fn giving_up_on_timeouts_says_how_to_wait_longer() {
+    let e = emulator(Config::default()).await;
+    for _ in 0..2 {
+        e.inject(Fault::new(
+            Route::List,
+            1,
+            FaultKind::Delay(Duration::from_millis(1500)),
+        ));
+    }
+    let quick = super::retry::RetryPolicy {
+        max_attempts: 2,
+        base: Duration::from_millis(1),
+        cap: Duration::from_millis(1),
+        ..Default::default()
+    };
+    let c = Client::new(
+        Url::parse(&e.url()).unwrap(),
+        SecretString::new(KEY.into()),
+        Duration::from_secs(1),
+    )
+    .unwrap()
+    .with_retry(quick);
+    let err = c.list_apps(None).await.unwrap_err().to_string();
+    assert!(
+        err.starts_with(
+            "listing the Zoom OAuth apps: gave up after 2 attempts; the last one failed: timed out"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.ends_with(
+            "\n  = hint: no answer came within 1 second; `--timeout SECONDS` waits longer"
+        ),
+        "{err}"
+    );
+}

@@ -319,3 +319,84 @@ fn rate_limit_answers_429_with_retry_after() {
     assert!((1..=60).contains(&after), "{after}");
     assert_eq!(h.emulator.apps().len(), 2);
 }
+
+/// A `sandbox serve` process, stopped when dropped, even by a failing assertion.
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `recallform sandbox serve` on a free port with `args`, and the two lines of its banner.
+fn serve(args: &[&str], env: &[(&str, &str)]) -> (Served, String, String) {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("recallform"));
+    cmd.args(["sandbox", "serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("RECALLFORM_SANDBOX_API_KEY")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let (mut first, mut second) = (String::new(), String::new());
+    stderr.read_line(&mut first).unwrap();
+    stderr.read_line(&mut second).unwrap();
+    let url = first.trim_end().rsplit(' ').next().unwrap().to_string();
+    (Served(child), url, second)
+}
+
+#[test]
+fn sandbox_serve_says_which_api_key_it_accepts_and_means_it() {
+    let h = Harness::new();
+    h.manifest(&[]);
+    let plan_with = |url: &str, key: &str| {
+        let mut cmd = h.bare(&["plan", "--api-url", url, "--lockfile", "none.lock.json"]);
+        cmd.env("RECALL_API_KEY", key);
+        Outcome::of(cmd)
+    };
+    let key = "sandbox-key-3Jd9";
+    for (args, env, from) in [
+        (
+            &["--api-key", key][..],
+            &[][..],
+            "the key given with `--api-key`",
+        ),
+        (
+            &[],
+            &[("RECALLFORM_SANDBOX_API_KEY", key)],
+            "the key in `RECALLFORM_SANDBOX_API_KEY`",
+        ),
+    ] {
+        let (_served, url, hint) = serve(args, env);
+        assert_eq!(
+            hint,
+            format!(
+                "  = hint: point recallform at it with `--api-url {url}` and `RECALL_API_KEY` set to {from}: it accepts no other; Ctrl-C stops it\n"
+            )
+        );
+        assert!(!hint.contains(key), "the banner does not print the key");
+        // Following the hint works, and only the key it names does.
+        plan_with(&url, key).expect(0);
+        let out = plan_with(&url, "x").expect(1);
+        assert!(out.stderr.contains("Recall answered 401"), "{}", out.stderr);
+    }
+
+    let (_served, url, hint) = serve(&[], &[]);
+    assert_eq!(
+        hint,
+        format!(
+            "  = hint: point recallform at it with `--api-url {url}` and any API key (`RECALL_API_KEY=x`); Ctrl-C stops it\n"
+        )
+    );
+    plan_with(&url, "x").expect(0);
+
+    // An empty key would accept nothing at all.
+    let out = Outcome::of(h.bare(&["sandbox", "serve", "--api-key", ""])).expect(64);
+    assert!(out.stderr.contains("--api-key"), "{}", out.stderr);
+}

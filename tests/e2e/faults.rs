@@ -253,6 +253,118 @@ fn a_wrong_api_key_is_a_clear_error() {
     assert!(!out.stderr.contains("wrong-key"));
 }
 
+/// The last request's `x-request-id`, as the error quotes it.
+fn last_request_id(h: &Harness) -> String {
+    h.requests().last().unwrap().request_id.clone().unwrap()
+}
+
+#[test]
+fn a_401_names_the_target_and_where_its_url_came_from() {
+    // Not "this region": the target here is no region, and the URL came from elsewhere.
+    let h = Harness::new();
+    let url = h.emulator.url();
+    let expected = |from: &str, id: &str| {
+        format!(
+            "error: listing the Zoom OAuth apps: Recall answered 401: Invalid token. (request ID {id})\n  = hint: check the API key, and that it is a key of the Recall at `{url}` (from {from})\n"
+        )
+    };
+    h.manifest(&[]);
+    let out = Outcome::of({
+        let mut c = h.cmd(&["plan"]);
+        c.env("RECALL_API_KEY", "wrong-key");
+        c
+    })
+    .expect(1);
+    assert_eq!(out.stderr, expected("`--api-url`", &last_request_id(&h)));
+
+    let out = Outcome::of({
+        let mut c = h.bare(&["plan"]);
+        c.env("RECALL_API_KEY", "wrong-key")
+            .env("RECALL_API_URL", &url);
+        c
+    })
+    .expect(1);
+    assert_eq!(
+        out.stderr,
+        expected("`RECALL_API_URL`", &last_request_id(&h))
+    );
+
+    h.write(
+        "recallform.yaml",
+        &format!("version: 1\nrecall:\n  base_url: {url}\n"),
+    );
+    let out = Outcome::of({
+        let mut c = h.bare(&["plan"]);
+        c.env("RECALL_API_KEY", "wrong-key");
+        c
+    })
+    .expect(1);
+    assert_eq!(
+        out.stderr,
+        expected("`recall.base_url` in the manifest", &last_request_id(&h))
+    );
+}
+
+#[test]
+fn no_server_at_the_url_is_named_after_the_retries() {
+    let h = Harness::new();
+    h.manifest(&[]);
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let out = Outcome::of(h.bare(&["plan", "--api-url", &url])).expect(1);
+    let (error, hint) = out.stderr.split_once('\n').unwrap();
+    assert!(
+        error.starts_with(
+            "error: listing the Zoom OAuth apps: gave up after 5 attempts; the last one failed: could not connect ("
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        hint,
+        format!(
+            "  = hint: is `{url}` (from `--api-url`) the right URL, and is the server running?\n"
+        )
+    );
+}
+
+#[test]
+fn an_api_path_in_the_base_url_is_pointed_out_on_a_404() {
+    let h = Harness::new();
+    h.manifest(&[]);
+    let base = h.emulator.url();
+    for path in ["/api/v2", "/api/v2/", "/api", "/api/v2/zoom-oauth-apps/"] {
+        let given = format!("{base}{path}");
+        let out = Outcome::of(h.bare(&["plan", "--api-url", &given])).expect(1);
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: listing the Zoom OAuth apps: Recall answered 404: Not found. (request ID {})\n  = hint: `{}` (from `--api-url`) has the API's path in it, and recallform adds `/api/v2/zoom-oauth-apps/` itself: give the base URL only, such as `{base}`\n",
+                last_request_id(&h),
+                given.trim_end_matches('/'),
+            ),
+            "{given}"
+        );
+    }
+    // A 404 from a base URL that looks like one has nothing to point out.
+    h.emulator.inject(Fault::new(
+        Route::List,
+        1,
+        FaultKind::Status {
+            status: 404,
+            retry_after: None,
+        },
+    ));
+    let out = h.run(&["plan"]).expect(1);
+    assert!(out.stderr.contains("Recall answered 404"), "{}", out.stderr);
+    assert!(!out.stderr.contains("hint"), "{}", out.stderr);
+}
+
 #[test]
 fn a_create_that_times_out_is_not_sent_twice() {
     // Recall is still working on the create when the client gives up: the lookup finds

@@ -2,8 +2,10 @@
 
 mod common;
 mod emulator;
+mod examples;
 mod faults;
 mod gitops;
+mod help;
 mod input;
 mod lifecycle;
 mod network;

@@ -151,7 +151,8 @@ fn an_api_key_echoed_by_a_401_is_replaced() {
     let id = h.requests()[0].request_id.clone().unwrap();
     assert!(
         out.stderr.contains(&format!(
-            "listing the Zoom OAuth apps: Recall answered 401: Invalid token \"(sensitive)\". (check the API key and that it belongs to this region) (request ID {id})"
+            "listing the Zoom OAuth apps: Recall answered 401: Invalid token \"(sensitive)\". (request ID {id})\n  = hint: check the API key, and that it is a key of the Recall at `{}` (from `--api-url`)",
+            h.emulator.url()
         )),
         "{}",
         out.stderr

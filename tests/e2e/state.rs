@@ -119,8 +119,19 @@ fn state_list_reads_a_lockfile_of_any_target_and_a_missing_one() {
     assert_eq!(out.stdout, "");
     assert_eq!(
         out.stderr,
-        "the lockfile `recallform.lock.json` does not exist: no app is recorded\n"
+        "the lockfile `recallform.lock.json` does not exist: no app is recorded\n  = hint: pass `--lockfile PATH`, or `-f` with the manifest it sits beside, to read another one\n"
     );
+    for args in [
+        &["state", "show", "acme-eu"][..],
+        &["state", "rm", "acme-eu"],
+    ] {
+        let out = h.run(args).expect(1);
+        assert_eq!(
+            out.stderr,
+            "error: `acme-eu` is not recorded: the lockfile `recallform.lock.json` does not exist\n  = hint: pass `--lockfile PATH`, or `-f` with the manifest it sits beside, to read another one\n",
+            "{args:?}"
+        );
+    }
     let out = h.run(&["state", "list", "--format", "json"]).expect(0);
     assert_eq!(out.json(), json!({"apps": []}));
     assert!(!h.path("recallform.lock.json").exists());
@@ -385,4 +396,37 @@ fn state_changes_wait_for_the_apply_lock() {
     drop(held);
     h.run(&["state", "rm", "acme-eu", "--lock-timeout", "1"])
         .expect(0);
+}
+
+#[test]
+fn the_lock_message_names_the_command_that_holds_it() {
+    let h = Harness::new();
+    handwritten_lockfile(&h, "p", "e");
+    h.manifest(&[("acme-eu", "account_level", "XyZ789")]);
+    let _held = recallform::apply_lock::ApplyLock::acquire(
+        &h.path("recallform.lock.json"),
+        Duration::ZERO,
+        "recallform state rm acme-eu",
+    )
+    .unwrap();
+    for args in [
+        &["apply", "--auto-approve"][..],
+        &["import", "acme-eu", "e"],
+    ] {
+        let out = h.run(args).expect(4);
+        let start = format!(
+            "error: another `state rm` holds the lock `recallform.lock.json.lock`: `recallform state rm acme-eu` (pid {} on ",
+            std::process::id()
+        );
+        assert!(out.stderr.starts_with(&start), "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.ends_with(
+                ")\n  = hint: run again once it has finished, or pass `--lock-timeout SECONDS` to wait for it\n"
+            ),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("another apply"), "{}", out.stderr);
+    }
+    assert!(h.requests().is_empty());
 }

@@ -5,7 +5,7 @@
 use clap::Args;
 use serde_json::json;
 
-use super::{StateFormat, cell, pretty, record_json};
+use super::{ELSEWHERE_HINT, StateFormat, cell, pretty, record_json};
 use crate::cli::{Global, output, target};
 use crate::error::{Error, exit};
 use crate::lockfile::LockedApp;
@@ -30,9 +30,9 @@ pub fn run(global: &Global, args: &ListArgs) -> Result<u8, Error> {
         StateFormat::Text if global.quiet => {}
         StateFormat::Text if apps.is_empty() => {
             let why = if store.exists() {
-                "records no app"
+                "records no app".to_string()
             } else {
-                "does not exist: no app is recorded"
+                format!("does not exist: no app is recorded\n  = hint: {ELSEWHERE_HINT}")
             };
             output::message(&format!("the lockfile `{}` {why}", store.path().display()));
         }

@@ -48,7 +48,7 @@ fn import_records_recalls_app_without_secrets_and_sends_nothing() {
     );
     assert_eq!(
         out.stderr,
-        "no secret is recorded for it yet, so the next plan sends the manifest's secrets to Recall once\n"
+        "no secret is recorded for it yet: the next plan shows the manifest's secrets as `(secret not yet recorded)`, unless Recall shows the same ones, and the apply after it sends them once\n"
     );
     let lock = h.lockfile();
     assert_eq!(lock["api_url"], h.emulator.url());
@@ -77,6 +77,68 @@ fn import_records_recalls_app_without_secrets_and_sends_nothing() {
         "one read, no POST"
     );
     assert_eq!(h.emulator.apps(), [app]);
+}
+
+/// `plan` or `apply` for the importable manifest, with these secrets.
+fn with_secrets(h: &Harness, args: &[&str], client_secret: &str, webhook_secret: &str) -> Outcome {
+    let mut cmd = h.cmd(args);
+    cmd.env("ACME_EU_ID", "XyZ789")
+        .env("ACME_EU_CLIENT_SECRET", client_secret)
+        .env("ACME_EU_WEBHOOK_SECRET", webhook_secret);
+    Outcome::of(cmd)
+}
+
+/// The lines of a text plan that show a secret as not yet recorded.
+fn not_yet_recorded(out: &Outcome) -> Vec<String> {
+    out.stdout
+        .lines()
+        .filter(|l| l.contains("(secret not yet recorded)"))
+        .map(|l| l.split_whitespace().nth(1).unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn after_an_import_only_secrets_recall_does_not_show_as_equal_are_sent() {
+    // What `import` says about the next plan, checked: Recall shows its secrets here, and the
+    // equal ones are left alone.
+    let h = Harness::new();
+    let app = importable(&h);
+    import(&h, &["import", "acme-eu", &app.id], "XyZ789").expect(0);
+    let seeded = ("seeded-client-secret", "seeded-webhook-secret");
+    let out = with_secrets(&h, &["plan"], seeded.0, seeded.1).expect(0);
+    assert!(out.stdout.starts_with("No changes."), "{}", out.stdout);
+    let out = with_secrets(&h, &["plan"], "new-client-secret-Zx1", seeded.1).expect(0);
+    assert_eq!(not_yet_recorded(&out), ["client_secret"], "{}", out.stdout);
+    with_secrets(&h, &["apply", "--auto-approve"], seeded.0, seeded.1).expect(0);
+    assert!(h.writes().is_empty(), "nothing was sent");
+
+    // Recall does not show them: both are shown as not yet recorded, and sent once.
+    let h = Harness::with_config(recallform::emulator::Config {
+        secrets_in_responses: false,
+        ..Default::default()
+    });
+    let app = importable(&h);
+    import(&h, &["import", "acme-eu", &app.id], "XyZ789").expect(0);
+    let out = with_secrets(&h, &["plan"], seeded.0, seeded.1).expect(0);
+    assert_eq!(
+        not_yet_recorded(&out),
+        ["client_secret", "webhook_secret"],
+        "{}",
+        out.stdout
+    );
+    with_secrets(&h, &["apply", "--auto-approve"], seeded.0, seeded.1).expect(0);
+    let writes: Vec<String> = h.writes().into_iter().map(|w| w.method).collect();
+    assert_eq!(writes, ["PATCH"]);
+    let out = with_secrets(&h, &["plan"], seeded.0, seeded.1).expect(0);
+    assert!(out.stdout.starts_with("No changes."), "{}", out.stdout);
+    assert_eq!(
+        h.lockfile()["zoom_oauth_apps"]["acme-eu"]["secrets"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["client_secret", "webhook_secret"]
+    );
 }
 
 #[test]
@@ -169,13 +231,12 @@ fn import_checks_the_lockfile_target_and_needs_the_client_id() {
         .replace(&h.emulator.url(), "sandbox");
     h.write("recallform.lock.json", &text);
     let out = import(&h, &["import", "acme-eu", &app.id], "XyZ789").expect(1);
-    assert!(
-        out.stderr.starts_with(&format!(
-            "error: the lockfile `recallform.lock.json` records apps in `sandbox`, but this run targets `{}`",
-            h.emulator.url()
-        )),
-        "{}",
-        out.stderr
+    let url = h.emulator.url();
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: the lockfile `recallform.lock.json` records apps in `sandbox`, but this run targets `{url}`; app IDs exist in one Recall only\n  = hint: it is the record of `--sandbox` runs, which `plan --sandbox` and `apply --sandbox` use; pass `--lockfile PATH` to keep the record of `{url}` in another file\n"
+        )
     );
     assert_eq!(h.lockfile_text().unwrap(), text);
 
