@@ -80,6 +80,9 @@ pub struct Global {
     /// symlinks out). Only for pipelines whose manifest is trusted.
     #[arg(long, global = true)]
     pub allow_external_files: bool,
+    /// Never colour the output, as with the `NO_COLOR` environment variable.
+    #[arg(long, global = true)]
+    pub no_color: bool,
     /// Set when `--api-url` was typed, not taken from the environment.
     #[arg(skip)]
     pub api_url_on_command_line: bool,
@@ -119,7 +122,7 @@ impl Global {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check the manifest offline: no network, no secrets read.
-    Validate,
+    Validate(validate::ValidateArgs),
     /// Print the manifest's JSON Schema.
     Schema,
     /// Show what apply would change.
@@ -185,6 +188,7 @@ pub fn main() -> ExitCode {
     let typed = |id| matches.value_source(id) == Some(ValueSource::CommandLine);
     cli.global.api_url_on_command_line = typed("api_url");
     cli.global.manifest_on_command_line = typed("manifest");
+    output::init_color(cli.global.no_color);
     output::init_logging(cli.global.verbose);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -212,7 +216,7 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
-        Command::Validate => validate::run(&cli.global),
+        Command::Validate(args) => validate::run(&cli.global, &args),
         Command::Schema => schema::run(),
         Command::Plan(args) => plan::run(&cli.global, &args).await,
         Command::Show(args) => show::run(&args),
