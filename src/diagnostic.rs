@@ -122,8 +122,9 @@ pub struct Diagnostic {
     pub location: Option<Location>,
     /// How to fix it, when there is something useful to say.
     pub hint: Option<String>,
-    /// The line at `location`, when the file's text was at hand.
-    pub snippet: Option<Snippet>,
+    /// The line at `location`, when the file's text was at hand (boxed: most diagnostics
+    /// travel in `Result`s, which should stay small).
+    pub snippet: Option<Box<Snippet>>,
 }
 
 impl Diagnostic {
@@ -242,8 +243,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in rows.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        rows[0][j] = j;
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -285,11 +286,11 @@ mod tests {
             "a placeholder",
             Some(Location::new(Path::new("m.yaml"), 123, 16)),
         );
-        d.snippet = Some(Snippet {
+        d.snippet = Some(Box::new(Snippet {
             text: "    client_id: X".into(),
             start: 15,
             width: 1,
-        });
+        }));
         assert_eq!(
             d.to_string(),
             "warning[placeholder-client-id]: a placeholder\n  --> m.yaml:123:16\n    |\n123 |     client_id: X\n    |                ^"

@@ -46,7 +46,7 @@ pub(super) fn attach(diagnostics: &mut [Diagnostic], file: &Path, text: &str) {
         if let Some(at) = &d.location
             && at.file == file
         {
-            d.snippet = snippet(text, at.line, at.column);
+            d.snippet = snippet(text, at.line, at.column).map(Box::new);
         }
     }
 }
