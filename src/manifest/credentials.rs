@@ -129,22 +129,30 @@ fn with_lines(manifest: &Manifest, mut problems: Vec<Diagnostic>) -> Vec<Diagnos
 }
 
 /// A client ID still a placeholder (as `init` writes it) names no Zoom app: Recall would
-/// accept it and the app would never work. `validate` warns; a real plan refuses.
+/// accept it and the app would never work. `validate` warns; a real plan refuses. A literal
+/// one is reported even when the app's secrets could not be read, so all show at once.
 fn placeholders(manifest: &Manifest, apps: &[DesiredApp]) -> Vec<Diagnostic> {
-    apps.iter()
-        .filter(|a| super::is_placeholder_client_id(&a.client_id))
-        .filter_map(|a| manifest.apps.iter().find(|s| s.name == a.name))
-        .map(|spec| {
+    manifest
+        .apps
+        .iter()
+        .filter_map(|spec| {
             let message = match &spec.client_id.value {
-                ValueSource::Literal(id) => {
+                ValueSource::Literal(id) if super::is_placeholder_client_id(id) => {
                     format!("`client_id` of `{}` is the placeholder `{id}`", spec.name)
                 }
-                ValueSource::Reference(r) => {
+                ValueSource::Reference(r)
+                    if apps.iter().any(|a| {
+                        a.name == spec.name && super::is_placeholder_client_id(&a.client_id)
+                    }) =>
+                {
                     format!("`client_id` of `{}` is a placeholder, read from `{r}`", spec.name)
                 }
+                _ => return None,
             };
-            Diagnostic::new("placeholder-client-id", message, spec.client_id.location.clone())
-                .with_hint("write your Zoom app's Client ID (Zoom App Marketplace > your app > App Credentials); to try the manifest without a Recall account, add `--sandbox`")
+            Some(
+                Diagnostic::new("placeholder-client-id", message, spec.client_id.location.clone())
+                    .with_hint("write your Zoom app's Client ID (Zoom App Marketplace > your app > App Credentials); to try the manifest without a Recall account, add `--sandbox`"),
+            )
         })
         .collect()
 }
