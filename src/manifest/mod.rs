@@ -279,6 +279,31 @@ mod tests {
         assert_eq!(codes(text), ["unknown-key"]);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 256, failure_persistence: None, ..Default::default()
+        })]
+
+        /// Whatever the text, parsing returns diagnostics (never panics), each snippet fits its
+        /// line, and a value written after `client_secret:` is never shown.
+        #[test]
+        fn any_text_gives_diagnostics_that_never_show_a_secret(
+            lines in proptest::collection::vec("[ \t]{0,6}[-a-z_:{}\\[\\],#'\" |>~0-9]{0,24}", 0..12),
+        ) {
+            let mut text = lines.join("\n");
+            text.push_str("\n    client_secret: zq9secretvalue\n");
+            if let Err(ds) = parse(Path::new("m.yaml"), &text, &ReadRules::default()) {
+                for d in ds {
+                    let shown = d.to_string();
+                    proptest::prop_assert!(!shown.contains("zq9secretvalue"), "{}", shown);
+                    if let Some(s) = &d.snippet {
+                        proptest::prop_assert!(s.start <= s.text.chars().count());
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_top_level_key_that_is_missing_has_no_location() {
         let ds = parse(Path::new("m.yaml"), "version: 1\n", &ReadRules::default()).unwrap_err();
