@@ -152,7 +152,7 @@ fn unreadable(path: &Path, e: &std::io::Error) -> Diagnostic {
             path.display()
         ))
         .with_hint(format!(
-            "name the file, for example `-f {}`",
+            "name a file with `-f`, for example `-f {}`",
             path.join(DEFAULT_FILE).display()
         ));
     }

@@ -373,7 +373,7 @@ fn issue_8_no_manifest_hints_at_init_and_a_named_one_that_is_missing_says_so() {
     let out = h.run(&["validate", "-f", "infra"]).expect(1);
     assert!(
         out.stderr.starts_with(
-            "error[unreadable-manifest]: `infra` is a folder, not a manifest file\n  = hint: name the file, for example `-f infra/recallform.yaml`\n"
+            "error[unreadable-manifest]: `infra` is a folder, not a manifest file\n  = hint: name a file with `-f`, for example `-f infra/recallform.yaml`\n"
         ),
         "{}",
         out.stderr
@@ -537,7 +537,15 @@ fn issue_8_validate_format_json_lists_the_diagnostics_for_programs() {
         app("acme-prod", "user-level", "AbC123xyz"),
         app("acme-dev", "user_level", "REPLACE_WITH_ZOOM_CLIENT_ID"),
     );
-    let out = run_on(&h, &yaml, &["validate", "--format", "json"]).expect(1);
+    // As text, the summary counts the warning apart from the problem.
+    let out = run_on(&h, &yaml, &["validate"]).expect(1);
+    assert!(
+        out.stderr
+            .ends_with("\nerror: 1 problem and 1 warning in `recallform.yaml`\n"),
+        "{}",
+        out.stderr
+    );
+    let out = h.run(&["validate", "--format", "json"]).expect(1);
     assert_eq!(out.stderr, "");
     assert!(out.stdout.ends_with("}\n"), "{}", out.stdout);
     assert_eq!(
