@@ -31,7 +31,8 @@ const IGNORE_LINES: &[&str] = &[".recallform/", "*.lock.json.lock"];
 /// why a pipeline sets one).
 const ENV_ALLOW: &str = "--env-allow 'EXAMPLE_APP_ZOOM_*'";
 
-/// The starter manifest. `{validate}` and `{plan}` become the commands for this manifest's path.
+/// The starter manifest. `{validate}`, `{sandbox}` and `{plan}` become the commands for this
+/// manifest's path.
 const TEMPLATE: &str = r#"# yaml-language-server: $schema=./recallform.schema.json
 #
 # The Zoom OAuth apps that recallform keeps registered in Recall.ai. The line
@@ -39,9 +40,13 @@ const TEMPLATE: &str = r#"# yaml-language-server: $schema=./recallform.schema.js
 # complete and check keys with recallform.schema.json, beside this file.
 #
 # Next steps:
-#   1. Replace REPLACE_WITH_ZOOM_CLIENT_ID below with your Zoom app's Client ID.
-#   2. Check this file offline (reads no secret):  {validate}
-#   3. Set the environment variables named below (and RECALL_API_KEY), then see
+#   1. Check this file offline (reads no secret):  {validate}
+#   2. Try it without a Recall account or a Zoom app: set the two variables
+#      named below to any value, then run  {sandbox}
+#      (a local Recall emulator; `apply --sandbox` creates the app there).
+#   3. Replace REPLACE_WITH_ZOOM_CLIENT_ID below with your Zoom app's Client ID
+#      (plan and apply refuse the placeholder, except with --sandbox).
+#   4. Set the environment variables named below (and RECALL_API_KEY), then see
 #      what apply would change in Recall:  {plan}
 
 # The manifest format version. Only 1 exists.
@@ -145,6 +150,7 @@ fn folder_of(manifest: &Path) -> &Path {
 fn starter_manifest(manifest: &Path) -> String {
     TEMPLATE
         .replace("{validate}", &command_for("validate", manifest))
+        .replace("{sandbox}", &command_for("plan --sandbox", manifest))
         .replace("{plan}", &command_for("plan", manifest))
 }
 
@@ -202,12 +208,23 @@ fn ignore_sandbox_state(path: &Path) -> Result<Option<String>, Error> {
     )))
 }
 
-/// What to do after `init`, for stderr.
+/// What to do after `init`, for stderr: check it, try it in the sandbox (no account needed),
+/// then fill it in for the real Recall.
 fn next_steps(manifest: &Path) -> String {
     format!(
-        "next steps:\n  1. replace `REPLACE_WITH_ZOOM_CLIENT_ID` in `{m}` with your Zoom app's Client ID\n  2. set `RECALL_API_KEY`, `EXAMPLE_APP_ZOOM_CLIENT_SECRET` and `EXAMPLE_APP_ZOOM_WEBHOOK_SECRET`\n  3. `{validate}` checks the manifest offline\n  4. `{plan}` shows what apply would change in Recall\n  5. in CI, where pull requests change the manifest, let it read only its own variables:\n     `{plan} {ENV_ALLOW}`",
+        "next steps:\n  \
+         1. `{validate}` checks the manifest offline\n  \
+         2. to try it without a Recall account or a Zoom app, set `EXAMPLE_APP_ZOOM_CLIENT_SECRET` and `EXAMPLE_APP_ZOOM_WEBHOOK_SECRET` to any value:\n     \
+         `{sandbox}` plans against a local Recall emulator, and `{apply_sandbox}` creates the app there\n  \
+         3. replace `REPLACE_WITH_ZOOM_CLIENT_ID` in `{m}` with your Zoom app's Client ID (until then, only `--sandbox` accepts it)\n  \
+         4. set `RECALL_API_KEY`, `EXAMPLE_APP_ZOOM_CLIENT_SECRET` and `EXAMPLE_APP_ZOOM_WEBHOOK_SECRET` to the real values\n  \
+         5. `{plan}` shows what apply would change in Recall\n  \
+         6. in CI, where pull requests change the manifest, let it read only its own variables:\n     \
+         `{plan} {ENV_ALLOW}`",
         m = manifest.display(),
         validate = command_for("validate", manifest),
+        sandbox = command_for("plan --sandbox", manifest),
+        apply_sandbox = command_for("apply --sandbox", manifest),
         plan = command_for("plan", manifest),
     )
 }
@@ -271,13 +288,17 @@ mod tests {
         let text = starter_manifest(Path::new("recallform.yaml"));
         assert!(text.starts_with("# yaml-language-server: $schema=./recallform.schema.json\n"));
         assert!(
-            !text.contains("{validate}") && !text.contains("{plan}"),
+            !text.contains("{validate}") && !text.contains("{plan}") && !text.contains("{sandbox}"),
             "{text}"
         );
         assert!(
             text.contains(
-                "#   2. Check this file offline (reads no secret):  recallform validate\n"
+                "#   1. Check this file offline (reads no secret):  recallform validate\n"
             )
+        );
+        assert!(
+            text.contains("then run  recallform plan --sandbox\n"),
+            "{text}"
         );
     }
 

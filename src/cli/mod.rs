@@ -84,6 +84,9 @@ pub struct Global {
     /// symlinks out). Only for pipelines whose manifest is trusted.
     #[arg(long, global = true)]
     pub allow_external_files: bool,
+    /// Never colour the output, as with the `NO_COLOR` environment variable.
+    #[arg(long, global = true)]
+    pub no_color: bool,
     /// Set when `--api-url` was typed, not taken from the environment.
     #[arg(skip)]
     pub api_url_on_command_line: bool,
@@ -123,7 +126,7 @@ impl Global {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check the manifest offline: no network, no secrets read.
-    Validate,
+    Validate(validate::ValidateArgs),
     /// Print the manifest's JSON Schema.
     Schema,
     /// Show what apply would change.
@@ -169,7 +172,7 @@ pub enum Format {
 }
 
 /// The global options of [`Global`], by clap ID, for [`unused_globals`].
-const GLOBALS: [&str; 8] = [
+const GLOBALS: [&str; 9] = [
     "manifest",
     "lockfile",
     "api_url",
@@ -178,6 +181,7 @@ const GLOBALS: [&str; 8] = [
     "quiet",
     "env_allow",
     "allow_external_files",
+    "no_color",
 ];
 
 /// The global options a top-level command has no use for (its subcommands inherit the list).
@@ -185,7 +189,9 @@ const GLOBALS: [&str; 8] = [
 /// completions do not offer them.
 fn unused_globals(command: &str) -> &'static [&'static str] {
     match command {
-        "schema" | "show" | "completions" | "man" => &GLOBALS,
+        "schema" | "completions" | "man" => &GLOBALS,
+        // It renders a saved plan, in colour on a terminal.
+        "show" => &GLOBALS[..8],
         // `-v` shows the emulator's warnings (a state file it cannot save).
         "sandbox" => &[
             "manifest",
@@ -195,6 +201,7 @@ fn unused_globals(command: &str) -> &'static [&'static str] {
             "quiet",
             "env_allow",
             "allow_external_files",
+            "no_color",
         ],
         "validate" => &["lockfile", "api_url", "timeout"],
         // It writes a manifest; it reads none, and sends no request.
@@ -204,11 +211,24 @@ fn unused_globals(command: &str) -> &'static [&'static str] {
             "timeout",
             "env_allow",
             "allow_external_files",
+            "no_color",
         ],
         // The record only: no request, no secret; `-f` still locates the default lockfile.
-        "state" => &["api_url", "timeout", "env_allow", "allow_external_files"],
+        "state" => &[
+            "api_url",
+            "timeout",
+            "env_allow",
+            "allow_external_files",
+            "no_color",
+        ],
         // No manifest is read, and `-f`/`--lockfile` are refused (see `export`).
-        "export" => &["manifest", "lockfile", "env_allow", "allow_external_files"],
+        "export" => &[
+            "manifest",
+            "lockfile",
+            "env_allow",
+            "allow_external_files",
+            "no_color",
+        ],
         _ => &[],
     }
 }
@@ -339,6 +359,7 @@ pub fn main() -> ExitCode {
     let typed = |id| matches.value_source(id) == Some(ValueSource::CommandLine);
     cli.global.api_url_on_command_line = typed("api_url");
     cli.global.manifest_on_command_line = typed("manifest");
+    output::init_color(cli.global.no_color);
     output::init_logging(cli.global.verbose);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -366,7 +387,7 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
-        Command::Validate => validate::run(&cli.global),
+        Command::Validate(args) => validate::run(&cli.global, &args),
         Command::Schema => schema::run(),
         Command::Plan(args) => plan::run(&cli.global, &args).await,
         Command::Show(args) => show::run(&args),

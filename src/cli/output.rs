@@ -1,16 +1,47 @@
 //! The one place that writes to the terminal: data on stdout, messages on stderr.
 //!
 //! Message style: lowercase, no trailing period, names in backticks, a hint on its own line.
+//! Colour is decided here too, for both streams: only on a terminal, and never with
+//! `--no-color` or `NO_COLOR`.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::error::Error;
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, plural};
 use crate::plan::render::Style;
 
-/// Whether stdout gets colour: only on a terminal, and never with `NO_COLOR` set.
+/// `--no-color`, recorded once at start-up: the renderers that ask for a style are reached
+/// from commands that do not see the command line.
+static NO_COLOR_FLAG: AtomicBool = AtomicBool::new(false);
+
+/// Records `--no-color` for the rest of the run; call it before anything is printed.
+pub fn init_color(no_color: bool) {
+    NO_COLOR_FLAG.store(no_color, Ordering::Relaxed);
+}
+
+/// Whether a stream that is (or is not) a terminal gets colour.
+fn color(is_terminal: bool) -> bool {
+    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    is_terminal && !no_color_env && !NO_COLOR_FLAG.load(Ordering::Relaxed)
+}
+
+/// Whether stdout gets colour: only on a terminal, and never with `--no-color` or `NO_COLOR`.
 pub fn stdout_style() -> Style {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    Style::new(!no_color && std::io::stdout().is_terminal())
+    Style::new(color(std::io::stdout().is_terminal()))
+}
+
+/// The same for stderr, where messages and diagnostics go.
+pub fn stderr_style() -> Style {
+    Style::new(color(std::io::stderr().is_terminal()))
+}
+
+/// Prints diagnostics to stderr, each followed by an empty line.
+pub fn diagnostics(diagnostics: &[Diagnostic]) {
+    let style = stderr_style();
+    for d in diagnostics {
+        message(&format!("{}\n", d.render(style)));
+    }
 }
 
 /// Writes command output (plans, results) to stdout.
@@ -39,7 +70,7 @@ pub fn init_logging(verbose: u8) {
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal());
+        .with_ansi(color(std::io::stderr().is_terminal()));
     let filter = tracing_subscriber::filter::Targets::new().with_target("recallform", level);
     let _ = tracing_subscriber::registry()
         .with(layer)
@@ -56,9 +87,22 @@ pub fn prompt(text: &str) {
 
 /// Prints an error, with every diagnostic when it has them.
 pub fn error(e: &Error) {
-    if let Error::Manifest { diagnostics, .. } = e {
-        for d in diagnostics {
-            message(&format!("{d}\n"));
+    if let Error::Manifest {
+        diagnostics: ds,
+        file,
+    } = e
+    {
+        diagnostics(ds);
+        let warnings = ds.iter().filter(|d| !d.is_error()).count();
+        if warnings > 0 {
+            // The error's own summary counts every diagnostic; warnings are not problems.
+            let errors = ds.len() - warnings;
+            message(&format!(
+                "error: {} and {} in `{file}`",
+                plural(errors, "problem"),
+                plural(warnings, "warning")
+            ));
+            return;
         }
     }
     message(&format!("error: {e}"));

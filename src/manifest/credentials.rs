@@ -18,11 +18,23 @@ use crate::diagnostic::{self, Diagnostic, Location};
 use crate::model::{DesiredApp, SecretString};
 
 /// Looks up environment variables; tests pass a map instead of the process environment.
-pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Result<String, EnvError>;
+
+/// Why a variable has no usable value. It carries nothing of the value, which may be secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnvError {
+    /// The variable is not set.
+    NotSet,
+    /// The variable is set, but its value is not valid UTF-8.
+    NotUnicode,
+}
 
 /// The process environment, as an [`EnvLookup`].
-pub fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
+pub fn process_env(name: &str) -> Result<String, EnvError> {
+    std::env::var(name).map_err(|e| match e {
+        std::env::VarError::NotPresent => EnvError::NotSet,
+        std::env::VarError::NotUnicode(_) => EnvError::NotUnicode,
+    })
 }
 
 /// What plan and apply need from the manifest's references.
@@ -35,8 +47,9 @@ pub struct Resolved {
 }
 
 /// Resolves every app's client ID and secrets and, with `need_api_key`, the API key, reporting
-/// every unreadable reference at once. Without `need_api_key` the key is still read when it
-/// can be, but only to check that no client ID carries it.
+/// every unreadable reference at once. Without `need_api_key` (the sandbox) the key is still
+/// read when it can be, but only to check that no client ID carries it; with it (a real
+/// Recall) a placeholder client ID is refused, since no Zoom app has it.
 pub fn resolve(
     manifest: &Manifest,
     env: EnvLookup,
@@ -95,6 +108,9 @@ pub fn resolve(
         }
     }
     problems.extend(secrets_as_client_ids(manifest, &apps, api_key.as_ref()));
+    if need_api_key {
+        problems.extend(placeholders(manifest, &apps));
+    }
     if problems.is_empty() {
         Ok(Resolved {
             apps,
@@ -102,8 +118,43 @@ pub fn resolve(
         })
     } else {
         diagnostic::sort(&mut problems);
-        Err(problems)
+        Err(with_lines(manifest, problems))
     }
+}
+
+/// The diagnostics with the manifest's lines they point at.
+fn with_lines(manifest: &Manifest, mut problems: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    super::source::attach(&mut problems, &manifest.path, &manifest.text);
+    problems
+}
+
+/// A client ID still a placeholder (as `init` writes it) names no Zoom app: Recall would
+/// accept it and the app would never work. `validate` warns; a real plan refuses. A literal
+/// one is reported even when the app's secrets could not be read, so all show at once.
+fn placeholders(manifest: &Manifest, apps: &[DesiredApp]) -> Vec<Diagnostic> {
+    manifest
+        .apps
+        .iter()
+        .filter_map(|spec| {
+            let message = match &spec.client_id.value {
+                ValueSource::Literal(id) if super::is_placeholder_client_id(id) => {
+                    format!("`client_id` of `{}` is the placeholder `{id}`", spec.name)
+                }
+                ValueSource::Reference(r)
+                    if apps.iter().any(|a| {
+                        a.name == spec.name && super::is_placeholder_client_id(&a.client_id)
+                    }) =>
+                {
+                    format!("`client_id` of `{}` is a placeholder, read from `{r}`", spec.name)
+                }
+                _ => return None,
+            };
+            Some(
+                Diagnostic::new("placeholder-client-id", message, spec.client_id.location.clone())
+                    .with_hint("write your Zoom app's Client ID (Zoom App Marketplace > your app > App Credentials); to try the manifest without a Recall account, add `--sandbox`"),
+            )
+        })
+        .collect()
 }
 
 /// A client ID whose value is a secret's, wherever each was read from, would print that secret
@@ -165,6 +216,7 @@ pub fn resolve_client_id(
         env,
     }
     .client_id(spec)
+    .map_err(|d| with_lines(manifest, vec![d]).remove(0))
 }
 
 /// Resolves the manifest's Recall API key. The default, `{env: RECALL_API_KEY}`, is not
@@ -185,6 +237,7 @@ pub fn resolve_api_key(manifest: &Manifest, env: EnvLookup) -> Result<SecretStri
         env,
     }
     .secret(&manifest.api_key)
+    .map_err(|d| with_lines(manifest, vec![d]).remove(0))
 }
 
 /// Reads references under one manifest's rules.
@@ -226,15 +279,23 @@ impl Reader<'_> {
                         at.clone(),
                     ));
                 }
-                (self.env)(name).ok_or_else(|| {
-                    Diagnostic::new(
+                (self.env)(name).map_err(|e| match e {
+                    EnvError::NotSet => Diagnostic::new(
                         "unset-env",
                         format!("the environment variable `{name}` is not set"),
                         at.clone(),
                     )
                     .with_hint(format!(
                         "export `{name}` before running recallform (it is read by `{reference}`)"
-                    ))
+                    )),
+                    EnvError::NotUnicode => Diagnostic::new(
+                        "unset-env",
+                        format!(
+                            "the environment variable `{name}` is set, but its value is not valid UTF-8"
+                        ),
+                        at.clone(),
+                    )
+                    .with_hint(format!("set `{name}` to the value as UTF-8 text")),
                 })?
             }
             Reference::File(rel) => self.read_file(rel, at)?,
@@ -278,10 +339,9 @@ impl Reader<'_> {
                 .dir
                 .canonicalize()
                 .map_err(|e| unreadable(format!("the manifest's folder: {e}")))?;
-            let real = path.canonicalize().map_err(|e| {
-                unreadable(e.to_string())
-                    .with_hint("`file` paths are relative to the manifest's folder")
-            })?;
+            let real = path
+                .canonicalize()
+                .map_err(|e| not_found_hint(unreadable(e.to_string()), &e))?;
             if !real.starts_with(&root) {
                 return Err(outside(format!(
                     "leads through a symlink to `{}`, outside the manifest's folder `{}`",
@@ -292,10 +352,8 @@ impl Reader<'_> {
             real
         };
         // Checked before opening: opening a FIFO would wait for a writer.
-        let meta = std::fs::metadata(&real).map_err(|e| {
-            unreadable(e.to_string())
-                .with_hint("`file` paths are relative to the manifest's folder")
-        })?;
+        let meta =
+            std::fs::metadata(&real).map_err(|e| not_found_hint(unreadable(e.to_string()), &e))?;
         if !meta.is_file() {
             return Err(unreadable("not a regular file".into()));
         }
@@ -311,6 +369,16 @@ impl Reader<'_> {
         }
         let text = String::from_utf8(bytes).map_err(|_| unreadable("not valid UTF-8".into()))?;
         Ok(strip_one_newline(text))
+    }
+}
+
+/// Adds the reminder of where `file` paths start, for a file that is not there (and only then:
+/// for a file that is there but unreadable, the path was right).
+fn not_found_hint(d: Diagnostic, e: &std::io::Error) -> Diagnostic {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        d.with_hint("`file` paths are relative to the manifest's folder")
+    } else {
+        d
     }
 }
 
@@ -350,7 +418,11 @@ zoom_oauth_apps:
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("recallform.yaml");
         let m = parse(&path, MANIFEST, &ReadRules::default()).unwrap();
-        let env = |n: &str| (n == "A_SECRET").then(|| "s3cret-value".to_string());
+        let env = |n: &str| {
+            (n == "A_SECRET")
+                .then(|| "s3cret-value".to_string())
+                .ok_or(EnvError::NotSet)
+        };
         let problems = resolve(&m, &env, false).unwrap_err();
         let codes: Vec<_> = problems.iter().map(|d| d.code).collect();
         assert_eq!(
@@ -369,7 +441,7 @@ zoom_oauth_apps:
         std::fs::write(dir.path().join("hook"), "tok\r\n").unwrap();
         let m = parse(&path, MANIFEST, &ReadRules::default()).unwrap();
         let env = |n: &str| {
-            Some(if n == "A_ID" {
+            Ok(if n == "A_ID" {
                 "same".to_string()
             } else {
                 format!("v-{n}")
@@ -379,7 +451,7 @@ zoom_oauth_apps:
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].code, "duplicate-client-id");
 
-        let env = |n: &str| Some(format!("v-{n}"));
+        let env = |n: &str| Ok(format!("v-{n}"));
         let apps = resolve(&m, &env, false).unwrap().apps;
         assert_eq!(apps[0].client_id, "v-A_ID");
         assert_eq!(apps[0].webhook_secret.expose(), "tok");
@@ -403,7 +475,7 @@ zoom_oauth_apps:
     }
 
     fn codes(m: &Manifest) -> Vec<&'static str> {
-        let env = |_: &str| Some("value".to_string());
+        let env = |_: &str| Ok("value".to_string());
         match resolve(m, &env, false) {
             Ok(_) => vec![],
             Err(ds) => ds.iter().map(|d| d.code).collect(),
@@ -420,7 +492,7 @@ zoom_oauth_apps:
         // A symlinked folder, not only a symlinked file: every level counts.
         std::os::unix::fs::symlink(outside.path(), dir.path().join("secrets/real")).unwrap();
         std::os::unix::fs::symlink("real/stolen", dir.path().join("secrets/hook")).unwrap();
-        let env = |_: &str| Some("value".to_string());
+        let env = |_: &str| Ok("value".to_string());
         let problems = resolve(&m, &env, false).unwrap_err();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].code, "file-outside-manifest");
@@ -458,7 +530,7 @@ zoom_oauth_apps:
             ..ReadRules::default()
         };
         let (_dir, m) = with_file("/dev/zero", rules);
-        let env = |_: &str| Some("value".to_string());
+        let env = |_: &str| Ok("value".to_string());
         let problems = resolve(&m, &env, false).unwrap_err();
         assert_eq!(problems[0].code, "unreadable-file");
         assert!(
@@ -480,7 +552,7 @@ zoom_oauth_apps:
             ("RECALL_API_KEY", "the Recall API key"),
         ] {
             let env = |n: &str| {
-                Some(if n == "A_ID" || n == same_as {
+                Ok(if n == "A_ID" || n == same_as {
                     "sk_live_stolen_42".to_string()
                 } else {
                     format!("v-{n}")
@@ -511,7 +583,7 @@ zoom_oauth_apps:
         let read = std::cell::RefCell::new(Vec::new());
         let env = |n: &str| {
             read.borrow_mut().push(n.to_string());
-            Some("v".to_string())
+            Ok("v".to_string())
         };
         let problems = resolve(&m, &env, false).unwrap_err();
         assert!(problems.iter().all(|d| d.code == "env-not-allowed"));

@@ -7,9 +7,13 @@
 //! of the YAML crate.
 
 pub mod credentials;
+mod indent;
 pub mod names;
 pub mod raw;
 pub mod rules;
+mod shape;
+mod source;
+mod syntax;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +25,7 @@ use crate::model::{Kind, Region};
 pub use names::is_valid_name;
 pub use raw::{Reference, ValueSource};
 pub use rules::{EnvAllowlist, ReadRules};
+pub use validate::is_placeholder_client_id;
 
 /// A value together with where the manifest set it (`None` for defaults).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +57,10 @@ pub struct Manifest {
     pub sha256: String,
     /// The reading rules it was checked under; its references are read under the same ones.
     pub rules: ReadRules,
+    /// What is probably not meant, though valid (a placeholder client ID, say).
+    pub warnings: Vec<Diagnostic>,
+    /// The manifest's text, so that later diagnostics (an unset variable) can show their line.
+    pub text: String,
 }
 
 /// One app of a valid manifest; credentials are still references.
@@ -103,89 +112,130 @@ impl Manifest {
     }
 }
 
+/// The manifest's default file name; a missing one is where a newcomer starts.
+const DEFAULT_FILE: &str = "recallform.yaml";
+
 /// Reads and validates the manifest at `path` under `rules`: every problem found is returned
-/// at once.
+/// at once, errors and warnings together.
 pub fn load(path: &Path, rules: &ReadRules) -> Result<Manifest, Vec<Diagnostic>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| vec![unreadable(path, &e)])?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        // Point at the first byte that is not UTF-8: an editor can jump there.
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = good.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+        let column = String::from_utf8_lossy(good.rsplit(|b| *b == b'\n').next().unwrap_or(good))
+            .chars()
+            .count() as u64
+            + 1;
         vec![
             Diagnostic::new(
                 "unreadable-manifest",
-                format!("cannot read the manifest `{}`: {e}", path.display()),
-                None,
+                format!("the manifest `{}` is not UTF-8 text", path.display()),
+                Some(Location::new(path, line, column)),
             )
-            .with_hint("pass its path with `-f/--manifest`"),
+            .with_hint("save it as UTF-8"),
         ]
     })?;
     parse(path, &text, rules)
 }
 
+/// Why the manifest cannot be read, with what to do: a newcomer without one is pointed at
+/// `init`, a path given with `-f` that is not there is shown against the working folder.
+fn unreadable(path: &Path, e: &std::io::Error) -> Diagnostic {
+    let d = |message: String| Diagnostic::new("unreadable-manifest", message, None);
+    let cwd = std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or_else(|_| "the working folder".into());
+    if path.is_dir() {
+        return d(format!(
+            "`{}` is a folder, not a manifest file",
+            path.display()
+        ))
+        .with_hint(format!(
+            "name a file with `-f`, for example `-f {}`",
+            path.join(DEFAULT_FILE).display()
+        ));
+    }
+    match e.kind() {
+        std::io::ErrorKind::NotFound if path == Path::new(DEFAULT_FILE) => {
+            d(format!("there is no manifest `{DEFAULT_FILE}` in `{cwd}`")).with_hint(
+                "run `recallform init` to write a starter manifest, or pass the path of yours with `-f PATH`",
+            )
+        }
+        std::io::ErrorKind::NotFound if path.is_relative() => {
+            d(format!("the manifest `{}` does not exist", path.display()))
+                .with_hint(format!("`-f` paths are relative to the working folder, `{cwd}`"))
+        }
+        std::io::ErrorKind::NotFound => {
+            d(format!("the manifest `{}` does not exist", path.display()))
+        }
+        _ => d(format!("cannot read the manifest `{}`: {e}", path.display())),
+    }
+}
+
 /// Parses and validates manifest text; `path` is used for locations and relative files.
 pub fn parse(path: &Path, text: &str, rules: &ReadRules) -> Result<Manifest, Vec<Diagnostic>> {
+    let with_lines = |mut ds: Vec<Diagnostic>| {
+        source::attach(&mut ds, path, text);
+        ds
+    };
+    if !text.lines().any(|l| {
+        let l = l.trim();
+        !l.is_empty() && !l.starts_with('#') && l != "---"
+    }) {
+        return Err(vec![
+            Diagnostic::new(
+                "yaml-syntax",
+                "the manifest is empty",
+                Some(Location::new(path, 1, 1)),
+            )
+            .with_hint(
+                "start it with `version: 1`, or run `recallform init --force` to write a starter manifest",
+            ),
+        ]);
+    }
     let raw: raw::RawManifest =
-        serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(path, &e)])?;
-    let mut manifest = validate::validate(path, raw, rules)?;
+        serde_saphyr::from_str(text).map_err(|e| with_lines(yaml_errors(path, text, &e)))?;
+    let mut manifest = validate::validate(path, text, raw, rules).map_err(with_lines)?;
     manifest.sha256 = crate::digest::sha256_hex(text.as_bytes());
+    manifest.warnings = with_lines(std::mem::take(&mut manifest.warnings));
+    manifest.text = text.to_string();
     Ok(manifest)
 }
 
-/// Turns the YAML crate's error into a diagnostic with a stable code.
-fn yaml_error(path: &Path, error: &serde_saphyr::Error) -> Diagnostic {
+/// Turns the YAML crate's error into diagnostics with stable codes, explained with the text
+/// (see [`syntax`]).
+fn yaml_errors(path: &Path, text: &str, error: &serde_saphyr::Error) -> Vec<Diagnostic> {
     use serde_saphyr::Error as E;
     let location = error
         .location()
         .map(|l| Location::new(path, l.line(), l.column()));
-    let (code, message, hint): (&'static str, String, Option<String>) =
-        match error.without_snippet() {
-            E::DuplicateMappingKey { key, .. } => (
-                "duplicate-key",
-                match key {
-                    Some(k) => format!("the key `{k}` appears twice in one mapping"),
-                    None => "a key appears twice in one mapping".into(),
-                },
-                Some("each app name, and each setting, may appear only once".into()),
-            ),
-            E::SerdeUnknownField {
-                field, expected, ..
-            } => (
-                "unknown-key",
-                format!("unknown key `{field}`"),
-                Some(format!("expected one of {}", backticked(expected))),
-            ),
-            E::SerdeMissingField { field, .. } => (
-                "missing-key",
-                format!("the required key `{field}` is missing"),
-                None,
-            ),
-            E::SerdeInvalidType {
-                unexpected,
-                expected,
-                ..
-            }
-            | E::SerdeInvalidValue {
-                unexpected,
-                expected,
-                ..
-            } => (
-                "invalid-type",
-                format!("expected {expected}, found {unexpected}"),
-                None,
-            ),
-            E::SerdeUnknownVariant {
-                variant, expected, ..
-            } => (
-                "invalid-type",
-                format!("unknown value `{variant}`"),
-                Some(format!("expected one of {}", backticked(expected))),
-            ),
-            E::Message { msg, .. } => ("invalid-type", msg.clone(), None),
-            E::Unexpected { expected, .. } => {
-                ("invalid-type", format!("expected {expected} here"), None)
-            }
-            other => ("yaml-syntax", plain_message(other), None),
-        };
-    let mut d = Diagnostic::new(code, message, location);
-    d.hint = hint;
-    d
+    let found = syntax::Found::new(text, location);
+    let (first, wrong_type) = match error.without_snippet() {
+        E::DuplicateMappingKey { key, .. } => (found.duplicate_key(key.as_deref()), false),
+        E::SerdeUnknownField {
+            field, expected, ..
+        } => (found.unknown_key(field, expected), false),
+        E::SerdeMissingField { field, .. } => (found.missing_key(field), false),
+        E::SerdeInvalidType {
+            unexpected,
+            expected,
+            ..
+        }
+        | E::SerdeInvalidValue {
+            unexpected,
+            expected,
+            ..
+        } => (found.invalid_type(expected, unexpected), true),
+        E::SerdeUnknownVariant {
+            variant, expected, ..
+        } => (found.unknown_variant(variant, expected), true),
+        E::Message { msg, .. } => (found.plain("invalid-type", msg.clone()), true),
+        E::Unexpected { expected, .. } => (found.unexpected(expected), true),
+        E::InvalidScalar { ty, .. } => (found.invalid_scalar(ty), true),
+        other => (found.syntax(plain_message(other)), false),
+    };
+    syntax::corrected(path, text, first, wrong_type)
 }
 
 /// The YAML crate's message without its location suffix or source snippet (we print our own).
@@ -209,4 +259,57 @@ pub(crate) fn backticked(names: &[&str]) -> String {
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(text: &str) -> Vec<&'static str> {
+        match parse(Path::new("m.yaml"), text, &ReadRules::default()) {
+            Ok(_) => vec![],
+            Err(ds) => ds.iter().map(|d| d.code).collect(),
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_after_an_empty_one_stays_an_unknown_key() {
+        // `zoom_oauth_apps:` may be empty; the next key is a typo, not an indentation mistake.
+        let text = "version: 1\nrecall: {region: us-east-1}\nzoom_oauth_apps:\npolcy: {allow_delete: true}\n";
+        assert_eq!(codes(text), ["unknown-key"]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 256, failure_persistence: None, ..Default::default()
+        })]
+
+        /// Whatever the text, parsing returns diagnostics (never panics), each snippet fits its
+        /// line, and a value written after `client_secret:` is never shown.
+        #[test]
+        fn any_text_gives_diagnostics_that_never_show_a_secret(
+            lines in proptest::collection::vec("[ \t]{0,6}[-a-z_:{}\\[\\],#'\" |>~0-9]{0,24}", 0..12),
+        ) {
+            let mut text = lines.join("\n");
+            text.push_str("\n    client_secret: zq9secretvalue\n");
+            if let Err(ds) = parse(Path::new("m.yaml"), &text, &ReadRules::default()) {
+                for d in ds {
+                    let shown = d.to_string();
+                    proptest::prop_assert!(!shown.contains("zq9secretvalue"), "{}", shown);
+                    if let Some(s) = &d.snippet {
+                        proptest::prop_assert!(s.start <= s.text.chars().count());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_top_level_key_that_is_missing_has_no_location() {
+        let ds = parse(Path::new("m.yaml"), "version: 1\n", &ReadRules::default()).unwrap_err();
+        assert_eq!(
+            ds[0].to_string(),
+            "error[missing-key]: the required key `recall` is missing from the manifest\n  = hint: add `recall:` with `region: us-east-1` indented under it"
+        );
+    }
 }

@@ -3,16 +3,17 @@
 //! These types are the single source of both: `serde-saphyr` deserializes them and `schemars`
 //! derives `schema/recallform.schema.json` from them, so the editor's completion and the parser
 //! cannot disagree. Values that users commonly get wrong (names, kinds, regions) are read as
-//! located strings and checked in `validate`, which lets one run report all of them
-//! instead of stopping at the first; the schema still shows the allowed values through
-//! `#[schemars(with = ...)]`.
+//! located strings, and credential fields as a [`RawSource`] that accepts any YAML value; both
+//! are checked in `validate`, which lets one run report all of them instead of stopping at the
+//! first, and keeps a secret written in the wrong form out of the parser's messages. The schema
+//! still shows the allowed values through `#[schemars(with = ...)]`.
 //!
 //! Not for: deciding what is valid beyond the shape. That is `validate`'s job.
 
 use std::fmt;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
@@ -116,7 +117,7 @@ pub struct RawRecall {
     /// The Recall API key, as a reference. Defaults to `{env: RECALL_API_KEY}`.
     #[serde(default)]
     #[schemars(with = "Option<Reference>")]
-    pub api_key: Option<Spanned<ValueSource>>,
+    pub api_key: Option<Spanned<RawSource>>,
 }
 
 /// One Zoom OAuth app, as registered with Recall.
@@ -132,11 +133,11 @@ pub struct RawApp {
     /// The Zoom app's Client ID (App Credentials page), at most 200 characters. A plain string
     /// or a reference. Unique across the manifest. Recall cannot change it after creation.
     #[schemars(with = "ValueSource")]
-    pub client_id: Spanned<ValueSource>,
+    pub client_id: Spanned<RawSource>,
     /// The Zoom app's Client Secret (App Credentials page). Must be a reference, never the
     /// value itself.
     #[schemars(with = "Reference")]
-    pub client_secret: Spanned<ValueSource>,
+    pub client_secret: Spanned<RawSource>,
     /// The Zoom app's event-subscription webhook, which Zoom sends to Recall.
     pub webhook: RawWebhook,
     /// What recallform may do to the app once it exists.
@@ -152,7 +153,7 @@ pub struct RawWebhook {
     /// Zoom's "Secret Token" (Features > Access), stored in Recall as `webhook_secret`; Recall
     /// uses it to answer Zoom's URL validation. Must be a reference, never the value itself.
     #[schemars(with = "Reference")]
-    pub secret: Spanned<ValueSource>,
+    pub secret: Spanned<RawSource>,
 }
 
 /// The apps, in the order the manifest lists them, each with the location of its name.
@@ -235,58 +236,183 @@ impl fmt::Display for Reference {
     }
 }
 
-/// Written by hand rather than derived as `untagged`: serde's untagged errors say only "data did
-/// not match any variant", and users deserve to be told which key was wrong.
-impl<'de> Deserialize<'de> for ValueSource {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct SourceVisitor;
-        impl<'de> Visitor<'de> for SourceVisitor {
-            type Value = ValueSource;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string, `{env: NAME}` or `{file: PATH}`")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<ValueSource, E> {
-                Ok(ValueSource::Literal(v.to_owned()))
-            }
-            // YAML reads `0123` or `1e5` as numbers and changes them; values are text.
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ValueSource, E> {
-                Err(quote_it(v))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ValueSource, E> {
-                Err(quote_it(v))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ValueSource, E> {
-                Err(quote_it(v))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ValueSource, E> {
-                Err(quote_it(v))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ValueSource, A::Error> {
-                let Some(key) = map.next_key::<String>()? else {
-                    return Err(de::Error::custom(
-                        "an empty mapping is not a reference: use `{env: NAME}` or `{file: PATH}`",
-                    ));
-                };
-                let value: String = map.next_value()?;
-                let reference = match key.as_str() {
-                    "env" => Reference::Env(value),
-                    "file" => Reference::File(value),
-                    _ => return Err(de::Error::unknown_field(&key, &["env", "file"])),
-                };
-                if let Some(extra) = map.next_key::<String>()? {
-                    return Err(de::Error::custom(format!(
-                        "a reference has exactly one key, `env` or `file`; found another key `{extra}`"
-                    )));
-                }
-                Ok(ValueSource::Reference(reference))
-            }
+/// A credential field's value as the manifest writes it: `client_id`, `client_secret`,
+/// `webhook.secret` and `recall.api_key`.
+///
+/// Reading it never fails on the value's type: `validate` decides what each field accepts, so
+/// one run reports every field, and a secret that YAML reads as a number is `literal-secret`
+/// like any other literal rather than a type error that quotes it. Of a scalar that is not
+/// text only the kind is kept, and of a malformed reference only its keys: either may be a
+/// secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RawSource {
+    /// A string.
+    Text(String),
+    /// A number, a boolean or null.
+    NotText(ScalarKind),
+    /// A list; its items are skipped.
+    List,
+    /// A well-formed `{env: NAME}` or `{file: PATH}`.
+    Reference(Reference),
+    /// A mapping that is not a reference.
+    Malformed {
+        /// Why, naming keys and never values.
+        why: String,
+        /// The reference kind a misspelt key probably meant.
+        suggestion: Option<&'static str>,
+    },
+}
+
+/// The kinds of YAML scalar that are not text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalarKind {
+    /// `12`, `0x1f`, `1e5`, `.inf`.
+    Number,
+    /// `true`, `false` (and the YAML 1.1 spellings serde-saphyr accepts, such as `yes`).
+    Boolean,
+    /// `~`, `null`, or nothing at all.
+    Null,
+}
+
+impl ScalarKind {
+    /// `a number`, `a boolean`, `null`, for messages.
+    pub fn described(self) -> &'static str {
+        match self {
+            ScalarKind::Number => "a number",
+            ScalarKind::Boolean => "a boolean",
+            ScalarKind::Null => "null",
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawSource {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(SourceVisitor)
     }
 }
 
-fn quote_it<E: de::Error>(v: impl fmt::Display) -> E {
-    E::custom(format!(
-        "YAML reads `{v}` as a number or boolean, not text; quote it: `\"{v}\"`"
-    ))
+struct SourceVisitor;
+
+impl<'de> Visitor<'de> for SourceVisitor {
+    type Value = RawSource;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string, `{env: NAME}` or `{file: PATH}`")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawSource, E> {
+        Ok(RawSource::Text(v.to_owned()))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<RawSource, E> {
+        Ok(RawSource::NotText(ScalarKind::Number))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<RawSource, E> {
+        Ok(RawSource::NotText(ScalarKind::Number))
+    }
+    fn visit_u128<E: de::Error>(self, _: u128) -> Result<RawSource, E> {
+        Ok(RawSource::NotText(ScalarKind::Number))
+    }
+    fn visit_i128<E: de::Error>(self, _: i128) -> Result<RawSource, E> {
+        Ok(RawSource::NotText(ScalarKind::Number))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawSource, E> {
+        Ok(RawSource::NotText(ScalarKind::Number))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawSource, E> {
+        Ok(RawSource::NotText(ScalarKind::Boolean))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<RawSource, E> {
+        Ok(RawSource::NotText(ScalarKind::Null))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<RawSource, E> {
+        Ok(RawSource::NotText(ScalarKind::Null))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawSource, D::Error> {
+        RawSource::deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawSource, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(RawSource::List)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawSource, A::Error> {
+        let malformed = |why: String, suggestion| RawSource::Malformed { why, suggestion };
+        let Some(key) = map.next_key::<String>()? else {
+            return Ok(malformed(
+                "an empty mapping is not a reference".into(),
+                None,
+            ));
+        };
+        let made: fn(String) -> Reference = match key.as_str() {
+            "env" => Reference::Env,
+            "file" => Reference::File,
+            _ => {
+                skip_rest(&mut map, true)?;
+                let suggestion = crate::diagnostic::did_you_mean(&key, &["env", "file"]);
+                return Ok(malformed(
+                    format!("`{key}` is not a kind of reference"),
+                    suggestion,
+                ));
+            }
+        };
+        let value = map.next_value::<ReferenceText>()?;
+        if let Some(extra) = map.next_key::<String>()? {
+            skip_rest(&mut map, true)?;
+            return Ok(malformed(
+                format!(
+                    "a reference has exactly one key, `env` or `file`; found another key `{extra}`"
+                ),
+                None,
+            ));
+        }
+        Ok(match value.0 {
+            Some(text) => RawSource::Reference(made(text)),
+            None => malformed(
+                format!("`{key}` needs a value: the name of a variable or a path"),
+                None,
+            ),
+        })
+    }
+}
+
+/// Reads what is left of a mapping (starting with a value when `value_first`), keeping nothing.
+fn skip_rest<'de, A: MapAccess<'de>>(map: &mut A, value_first: bool) -> Result<(), A::Error> {
+    if value_first {
+        map.next_value::<IgnoredAny>()?;
+    }
+    while map.next_key::<IgnoredAny>()?.is_some() {
+        map.next_value::<IgnoredAny>()?;
+    }
+    Ok(())
+}
+
+/// The value of `env` or `file`: text as written (so `{env: Y}` names the variable `Y`, which
+/// YAML 1.1 would read as a boolean), or `None` for a collection or nothing (which is skipped).
+struct ReferenceText(Option<String>);
+
+impl<'de> Deserialize<'de> for ReferenceText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = ReferenceText;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a variable name or a path")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ReferenceText, E> {
+                Ok(ReferenceText(Some(v.to_owned())))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<ReferenceText, E> {
+                Ok(ReferenceText(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<ReferenceText, E> {
+                Ok(ReferenceText(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ReferenceText, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(ReferenceText(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ReferenceText, A::Error> {
+                skip_rest(&mut map, false)?;
+                Ok(ReferenceText(None))
+            }
+        }
+        deserializer.deserialize_string(TextVisitor)
+    }
 }

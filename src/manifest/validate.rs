@@ -11,10 +11,12 @@ use std::path::Path;
 use serde_saphyr::Spanned;
 
 use super::names::{base_name, is_valid_name, secret_env_names};
-use super::raw::{APP_NAME_PATTERN, RawApp, RawManifest, RawMove, Reference, ValueSource};
+use super::raw::{
+    APP_NAME_PATTERN, RawApp, RawManifest, RawMove, RawSource, Reference, ScalarKind, ValueSource,
+};
 use super::rules::{self, DEFAULT_API_KEY_ENV, ReadRules};
 use super::{AppSpec, Located, Manifest, Policy, backticked};
-use crate::diagnostic::{self, Diagnostic, Location};
+use crate::diagnostic::{self, Diagnostic, Location, did_you_mean};
 use crate::model::{Kind, Region};
 use crate::recall::target;
 
@@ -23,6 +25,8 @@ const MAX_CLIENT_ID_LEN: usize = 200;
 
 struct Checker<'a> {
     path: &'a Path,
+    /// The manifest's text, for quoting a client ID as it is written.
+    text: &'a str,
     rules: &'a ReadRules,
     /// The variables that hold the Recall API key: `RECALL_API_KEY`, and the one
     /// `recall.api_key` names. No app field may read them.
@@ -46,14 +50,17 @@ impl Checker<'_> {
     }
 }
 
-/// Checks everything that can be checked offline, under the reading rules of this run.
+/// Checks everything that can be checked offline, under the reading rules of this run. The
+/// manifest it returns carries the warnings; an error returns every error and warning.
 pub(super) fn validate(
     path: &Path,
+    text: &str,
     raw: RawManifest,
     rules: &ReadRules,
 ) -> Result<Manifest, Vec<Diagnostic>> {
     let mut c = Checker {
         path,
+        text,
         rules,
         api_key_vars: vec![DEFAULT_API_KEY_ENV.to_string()],
         api_key_file: None,
@@ -77,13 +84,17 @@ pub(super) fn validate(
         if parsed.is_none() {
             let at = c.at(r);
             let names: Vec<&str> = Region::ALL.iter().map(|r| r.as_str()).collect();
+            let hint = match did_you_mean(&r.value, &names) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => format!("use one of {}", backticked(&names)),
+            };
             c.report(
                 Diagnostic::new(
                     "invalid-region",
                     format!("unknown region `{}`", r.value),
                     Some(at),
                 )
-                .with_hint(format!("use one of {}", backticked(&names))),
+                .with_hint(hint),
             );
         }
         parsed
@@ -158,7 +169,8 @@ pub(super) fn validate(
         })
         .unwrap_or_default();
 
-    if c.problems.is_empty() {
+    diagnostic::sort(&mut c.problems);
+    if !c.problems.iter().any(Diagnostic::is_error) {
         Ok(Manifest {
             path: path.to_path_buf(),
             region,
@@ -169,9 +181,10 @@ pub(super) fn validate(
             policy,
             sha256: String::new(),
             rules: rules.clone(),
+            warnings: c.problems,
+            text: String::new(),
         })
     } else {
-        diagnostic::sort(&mut c.problems);
         Err(c.problems)
     }
 }
@@ -251,7 +264,10 @@ fn check_app(
             .trim()
             .to_lowercase()
             .replace(['-', ' '], "_");
-        let hint = match Kind::parse(&guess) {
+        let close = Kind::parse(&guess)
+            .map(|k| k.to_string())
+            .or_else(|| did_you_mean(&guess, &["user_level", "account_level"]).map(String::from));
+        let hint = match close {
             Some(k) => format!("did you mean `{k}`?"),
             None => "use `user_level` (user-managed Zoom app) or `account_level` (admin-managed Zoom app)".into(),
         };
@@ -266,8 +282,11 @@ fn check_app(
     }
 
     let client_id_at = c.at(&app.client_id);
-    match &app.client_id.value {
-        ValueSource::Literal(id) => match check_client_id(id) {
+    let client_id = client_id_source(c, &app.client_id, &name.value);
+    ok &= client_id.is_some();
+    match &client_id {
+        None => {}
+        Some(ValueSource::Literal(id)) => match check_client_id(id) {
             Err(why) => {
                 ok = false;
                 c.report(Diagnostic::new(
@@ -294,9 +313,22 @@ fn check_app(
                 } else {
                     client_ids.insert(id.clone(), client_id_at.clone());
                 }
+                if is_placeholder_client_id(id) {
+                    c.report(
+                        Diagnostic::warning(
+                            "placeholder-client-id",
+                            format!(
+                                "`client_id` of `{}` is the placeholder `{id}`",
+                                name.value
+                            ),
+                            Some(client_id_at.clone()),
+                        )
+                        .with_hint("write your Zoom app's Client ID here (Zoom App Marketplace > your app > App Credentials); `plan` and `apply` refuse a placeholder, and `--sandbox` tries the manifest without a Recall account"),
+                    );
+                }
             }
         },
-        ValueSource::Reference(r) => {
+        Some(ValueSource::Reference(r)) => {
             ok &= check_reference(c, r, &client_id_at, Some(&name.value), "client_id");
         }
     }
@@ -327,7 +359,7 @@ fn check_app(
         location: name_at,
         kind: kind?,
         client_id: Located {
-            value: app.client_id.value,
+            value: client_id?,
             location: Some(client_id_at),
         },
         client_secret: Located {
@@ -342,32 +374,99 @@ fn check_app(
     .filter(|_| ok)
 }
 
-/// A secret must be a reference; a literal is reported with the exact fix. `field` is the
-/// key and, for an app's secrets, the app's name.
+/// A client ID as written: text or a reference. A value YAML reads as something else is
+/// reported with the fix, quoting it as written (a client ID is not secret).
+fn client_id_source(
+    c: &mut Checker,
+    source: &Spanned<RawSource>,
+    app: &str,
+) -> Option<ValueSource> {
+    let at = c.at(source);
+    let problem = match &source.value {
+        RawSource::Text(id) => return Some(ValueSource::Literal(id.clone())),
+        RawSource::Reference(r) => return Some(ValueSource::Reference(r.clone())),
+        RawSource::NotText(ScalarKind::Null) => {
+            Diagnostic::new("invalid-client-id", format!("`client_id` of `{app}` is empty"), Some(at))
+                .with_hint(format!(
+                    "write the Zoom app's Client ID (App Credentials page), or a reference such as `{{env: {}_ZOOM_CLIENT_ID}}`",
+                    base_name(app).to_ascii_uppercase().replace('-', "_")
+                ))
+        }
+        RawSource::NotText(kind) => {
+            match super::source::value_at(c.text, at.line, at.column) {
+                Some(written) => Diagnostic::new(
+                    "invalid-type",
+                    format!("YAML reads `{written}` as {}, not text", kind.described()),
+                    Some(at),
+                )
+                .with_hint(format!("quote it: `\"{written}\"`")),
+                None => Diagnostic::new(
+                    "invalid-type",
+                    format!("`client_id` of `{app}` is {}, not text", kind.described()),
+                    Some(at),
+                )
+                .with_hint("quote it"),
+            }
+        }
+        RawSource::List => Diagnostic::new(
+            "invalid-type",
+            format!("`client_id` of `{app}` is a list; expected a string, `{{env: NAME}}` or `{{file: PATH}}`"),
+            Some(at),
+        ),
+        RawSource::Malformed { why, suggestion } => malformed(why, *suggestion, at),
+    };
+    c.report(problem);
+    None
+}
+
+/// The diagnostic for a mapping that is not a reference.
+fn malformed(why: &str, suggestion: Option<&str>, at: Location) -> Diagnostic {
+    Diagnostic::new("invalid-reference", why, Some(at)).with_hint(match suggestion {
+        Some(kind) => format!("did you mean `{kind}`?"),
+        None => "write `{env: NAME}` or `{file: PATH}`".into(),
+    })
+}
+
+/// A secret must be a reference; anything else (a string, a number, a list, nothing) is
+/// `literal-secret`, reported with the exact fix and without the value. `field` is the key
+/// and, for an app's secrets, the app's name.
 fn secret_reference(
     c: &mut Checker,
-    source: &Spanned<ValueSource>,
+    source: &Spanned<RawSource>,
     (field, app): (&str, Option<&str>),
     env_suggestion: &str,
     file_suggestion: &str,
 ) -> Option<Reference> {
     let at = c.at(source);
-    match &source.value {
-        ValueSource::Literal(_) => {
-            c.report(
-                Diagnostic::new(
-                    "literal-secret",
-                    format!("`{field}` is written in the manifest; secrets must be references"),
-                    Some(at),
-                )
-                .with_hint(format!(
-                    "move the value out of the file (and out of git history) and write `{{env: {env_suggestion}}}` or `{{file: secrets/{file_suggestion}}}`"
-                )),
-            );
-            None
+    let literal = |message: String, hint: String| {
+        Diagnostic::new("literal-secret", message, Some(at.clone())).with_hint(hint)
+    };
+    let problem = match &source.value {
+        RawSource::Reference(r) => {
+            return check_reference(c, r, &at, app, field).then(|| r.clone());
         }
-        ValueSource::Reference(r) => check_reference(c, r, &at, app, field).then(|| r.clone()),
-    }
+        RawSource::NotText(ScalarKind::Null) => literal(
+            format!("`{field}` has no value; secrets must be references"),
+            format!("write `{{env: {env_suggestion}}}` or `{{file: secrets/{file_suggestion}}}`"),
+        ),
+        RawSource::Text(_) | RawSource::NotText(_) | RawSource::List => literal(
+            format!("`{field}` is written in the manifest; secrets must be references"),
+            format!(
+                "move the value out of the file (and out of git history) and write `{{env: {env_suggestion}}}` or `{{file: secrets/{file_suggestion}}}`"
+            ),
+        ),
+        RawSource::Malformed { why, suggestion } => malformed(why, *suggestion, at.clone()),
+    };
+    c.report(problem);
+    None
+}
+
+/// Whether a client ID is a placeholder left to fill in: `REPLACE_WITH_...` (as `init`
+/// writes) or `<...>` (as documentation often does).
+pub fn is_placeholder_client_id(id: &str) -> bool {
+    let id = id.trim();
+    id.to_ascii_uppercase().starts_with("REPLACE_WITH")
+        || (id.len() > 2 && id.starts_with('<') && id.ends_with('>'))
 }
 
 /// Checks a reference's form and the reading rules: the allowlist, the API key's variables

@@ -107,7 +107,7 @@ fn global_options_have_their_own_heading_after_the_commands_own() {
 #[test]
 fn commands_do_not_offer_global_options_they_ignore() {
     let h = Harness::new();
-    for command in [&["completions"][..], &["man"], &["schema"], &["show"]] {
+    for command in [&["completions"][..], &["man"], &["schema"]] {
         let mut args = command.to_vec();
         args.push("--help");
         let help = Outcome::of(h.bare(&args)).expect(0).stdout;
@@ -118,6 +118,7 @@ fn commands_do_not_offer_global_options_they_ignore() {
             "--api-url",
             "--quiet",
             "--env-allow",
+            "--no-color",
         ] {
             assert!(
                 !help.contains(option),
@@ -135,7 +136,24 @@ fn commands_do_not_offer_global_options_they_ignore() {
         (
             &["sandbox", "serve"],
             &["--verbose"],
-            &["--manifest", "--lockfile", "--api-url", "--quiet"],
+            &[
+                "--manifest",
+                "--lockfile",
+                "--api-url",
+                "--quiet",
+                "--no-color",
+            ],
+        ),
+        (
+            &["show"],
+            &["--no-color"],
+            &[
+                "--manifest",
+                "--lockfile",
+                "--api-url",
+                "--quiet",
+                "--env-allow",
+            ],
         ),
         (
             &["export"],

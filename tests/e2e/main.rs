@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `recallform` binary against the Recall emulator on 127.0.0.1.
 
 mod common;
+mod diagnostics;
 mod emulator;
 mod examples;
 mod faults;

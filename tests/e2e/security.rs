@@ -92,10 +92,16 @@ fn the_reported_exfiltration_fails_with_clear_errors() {
     assert_eq!(
         out.stderr,
         "error[api-key-reference]: `client_id` of `evil` reads `RECALL_API_KEY`, which holds the Recall API key\n  \
-         --> recallform.yaml:7:16\n  \
+         --> recallform.yaml:7:16\n   \
+         |\n \
+         7 |     client_id: {env: RECALL_API_KEY}\n   \
+         |                ^^^^^^^^^^^^^^^^^^^^^\n  \
          = hint: the API key is read as `recall.api_key` only; give this field a variable of its own\n\n\
          error[file-outside-manifest]: `webhook.secret` of `evil` reads `/etc/hostname`, which is outside the manifest's folder\n  \
-         --> recallform.yaml:10:15\n  \
+         --> recallform.yaml:10:15\n   \
+         |\n\
+         10 |       secret: {file: /etc/hostname}\n   \
+         |               ^^^^^^^^^^^^^^^^^^^^^\n  \
          = hint: `file` paths are relative to the manifest's folder and stay inside it; a trusted pipeline can lift this with `--allow-external-files`\n\n\
          error: 2 problems in `recallform.yaml`\n"
     );

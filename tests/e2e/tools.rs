@@ -21,6 +21,8 @@ fn init_writes_a_manifest_that_validates_and_plans() {
         "`EXAMPLE_APP_ZOOM_WEBHOOK_SECRET`",
         "`recallform validate`",
         "`recallform plan`",
+        // Issue 8: the way to try it before there is a Recall account or a Zoom app.
+        "`recallform plan --sandbox`",
     ] {
         assert!(out.stderr.contains(step), "{step}: {}", out.stderr);
     }
@@ -40,10 +42,31 @@ fn init_writes_a_manifest_that_validates_and_plans() {
         .map(|e| e.to_string())
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
+    // It validates, with a warning for the placeholder (issue 8), which plan refuses.
     let out = Outcome::of(h.bare(&["validate"])).expect(0);
-    assert_eq!(out.stdout, "`recallform.yaml` is valid (1 app)\n");
+    assert_eq!(
+        out.stdout,
+        "`recallform.yaml` is valid (1 app), with 1 warning\n"
+    );
+    assert!(
+        out.stderr
+            .starts_with("warning[placeholder-client-id]: `client_id` of `example-app` is the placeholder `REPLACE_WITH_ZOOM_CLIENT_ID`\n"),
+        "{}",
+        out.stderr
+    );
+    let mut plan = h.bare(&["plan"]);
+    plan.env("EXAMPLE_APP_ZOOM_CLIENT_SECRET", "dummy-client-secret")
+        .env("EXAMPLE_APP_ZOOM_WEBHOOK_SECRET", "dummy-webhook-secret")
+        .env("RECALL_API_URL", h.emulator.url());
+    let out = Outcome::of(plan).expect(1);
+    assert!(
+        out.stderr.contains("error[placeholder-client-id]"),
+        "{}",
+        out.stderr
+    );
+    assert!(h.requests().is_empty());
 
-    // With the variables the hint names, it plans like any manifest.
+    // With the variables the hint names, the sandbox plans it like any manifest.
     let mut plan = h.bare(&["plan", "--sandbox"]);
     plan.env("EXAMPLE_APP_ZOOM_CLIENT_SECRET", "dummy-client-secret")
         .env("EXAMPLE_APP_ZOOM_WEBHOOK_SECRET", "dummy-webhook-secret");
@@ -117,7 +140,10 @@ fn init_refuses_an_existing_manifest_unless_forced() {
     assert!(manifest.starts_with(SCHEMA_LINE));
     assert!(manifest.contains("\n  example-app:\n"), "{manifest}");
     let out = Outcome::of(h.bare(&["validate"])).expect(0);
-    assert_eq!(out.stdout, "`recallform.yaml` is valid (1 app)\n");
+    assert_eq!(
+        out.stdout,
+        "`recallform.yaml` is valid (1 app), with 1 warning\n"
+    );
 }
 
 #[test]
@@ -162,7 +188,10 @@ fn init_writes_beside_a_manifest_elsewhere_and_names_it_in_the_hints() {
     assert!(read(&h, "infra/recall.yaml").contains("recallform plan -f infra/recall.yaml"));
     assert!(!h.path("recallform.yaml").exists());
     let out = Outcome::of(h.bare(&["validate", "-f", "infra/recall.yaml"])).expect(0);
-    assert_eq!(out.stdout, "`infra/recall.yaml` is valid (1 app)\n");
+    assert_eq!(
+        out.stdout,
+        "`infra/recall.yaml` is valid (1 app), with 1 warning\n"
+    );
 
     // A folder is never a manifest, even with --force.
     let out = Outcome::of(h.bare(&["init", "--force", "-f", "infra"])).expect(1);
@@ -313,5 +342,8 @@ fn the_pre_commit_hook_validates_the_root_manifest() {
     let entry = hooks[0]["entry"].as_str().unwrap();
     let args: Vec<&str> = entry.split_whitespace().skip(1).collect();
     let out = Outcome::of(h.bare(&args)).expect(0);
-    assert_eq!(out.stdout, "`recallform.yaml` is valid (1 app)\n");
+    assert_eq!(
+        out.stdout,
+        "`recallform.yaml` is valid (1 app), with 1 warning\n"
+    );
 }
