@@ -23,7 +23,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()>
     let mut tmp = tempfile::Builder::new()
         .prefix(".recallform-")
         .suffix(".tmp")
-        .tempfile_in(dir)?;
+        .tempfile_in(dir)
+        .map_err(|e| folder_error(dir, &e))?;
     tmp.write_all(bytes)?;
     #[cfg(unix)]
     {
@@ -44,4 +45,34 @@ pub fn write_atomically(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()>
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Why the temporary file could not be made, about the folder the user named: the temporary
+/// file's own random name means nothing to them.
+fn folder_error(dir: &Path, e: &io::Error) -> io::Error {
+    if !dir.is_dir() {
+        return io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("the folder `{}` does not exist", dir.display()),
+        );
+    }
+    io::Error::new(
+        e.kind(),
+        format!("cannot create a file in `{}` ({})", dir.display(), e.kind()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_folder_is_named_without_the_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nodir/plan.json");
+        let e = write_atomically(&path, b"{}", Mode::Shared).unwrap_err();
+        let shown = e.to_string();
+        assert!(shown.contains("nodir` does not exist"), "{shown}");
+        assert!(!shown.contains(".recallform-"), "{shown}");
+    }
 }

@@ -332,7 +332,12 @@ fn collect_longs(cmd: &clap::Command, longs: &mut std::collections::BTreeSet<Str
 /// Runs recallform with the process's arguments and returns its exit code.
 pub fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let cmd = command();
+    let mut cmd = command();
+    // clap prints help and its errors before `--no-color` is parsed, so it is looked for
+    // here; clap itself already honours `NO_COLOR`.
+    if args.iter().any(|a| a == "--no-color") {
+        cmd = cmd.color(clap::ColorChoice::Never);
+    }
     if let Some(e) = single_dash_long(&cmd, args.get(1..).unwrap_or_default()) {
         output::error(&e);
         return ExitCode::from(e.exit_code());

@@ -672,3 +672,15 @@ fn issue_8_every_code_recallform_reports_is_in_the_readme() {
         );
     }
 }
+
+#[test]
+fn no_color_also_turns_off_the_colour_of_claps_own_messages() {
+    let h = Harness::new();
+    let Some(coloured) = on_a_terminal(&h, &["plan", "--bogus"], &[]) else {
+        return;
+    };
+    assert!(coloured.contains("\x1b["), "{coloured:?}");
+    let plain = on_a_terminal(&h, &["plan", "--bogus", "--no-color"], &[]).unwrap();
+    assert!(plain.contains("unexpected argument '--bogus'"), "{plain:?}");
+    assert!(!plain.contains("\x1b["), "{plain:?}");
+}
