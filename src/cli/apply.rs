@@ -76,6 +76,9 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
     };
     let _lock = target::lock(&at.lockfile, args.lock_timeout)?;
     let session = Session::open(global, at, &args.guards).await?;
+    if !global.quiet {
+        output::diagnostics(&session.warnings);
+    }
 
     let plan = match (&saved, &args.plan_file) {
         (Some(s), Some(file)) => {

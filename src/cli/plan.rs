@@ -49,6 +49,9 @@ pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8, Error> {
         &args.guards,
     )
     .await?;
+    if !global.quiet {
+        output::diagnostics(&session.warnings);
+    }
     let plan = &session.plan;
     if !plan.targets.is_empty() && !global.quiet {
         output::message(

@@ -81,6 +81,8 @@ pub struct Session {
     pub remote: Vec<RemoteApp>,
     /// The plan.
     pub plan: Plan,
+    /// The manifest's warnings (as `validate` shows them), for the command to print.
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
     /// The in-process emulator, kept alive for the session's length with `--sandbox`.
     sandbox: Option<Emulator>,
     /// Where the in-process emulator keeps its state.
@@ -169,6 +171,7 @@ impl Session {
             lock: Arc::new(Mutex::new(lock)),
             remote,
             plan,
+            warnings: manifest.warnings,
             sandbox,
             sandbox_state,
         })

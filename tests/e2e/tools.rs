@@ -84,6 +84,14 @@ fn init_writes_a_manifest_that_validates_and_plans() {
         out.plan_line(),
         "Plan: 1 to create, 0 to adopt, 0 unchanged."
     );
+    // The sandbox plans the placeholder, and says it is one, as validate does.
+    assert!(
+        out.stderr.starts_with(
+            "warning[placeholder-client-id]: `client_id` of `example-app` is the placeholder"
+        ),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
