@@ -101,10 +101,15 @@ pub enum Error {
     },
     /// The plan has changes a guard refuses; nothing was changed.
     #[error(
-        "blocked: this plan has changes that need permission, so nothing was changed:\n{}",
-        bullets(.0)
+        "blocked: this plan has changes that need permission, so nothing was changed:\n{}\n  = hint: {hint}",
+        bullets(.reasons)
     )]
-    Blocked(Vec<String>),
+    Blocked {
+        /// Each blocked change and what allows it.
+        reasons: Vec<String>,
+        /// How to go on: for a saved plan, planning again with the permissions.
+        hint: String,
+    },
     /// The command line or environment is inconsistent (bad target, conflicting options).
     #[error("{0}")]
     Usage(String),
@@ -141,7 +146,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) => exit::USAGE,
-            Error::Blocked(_) => exit::BLOCKED,
+            Error::Blocked { .. } => exit::BLOCKED,
             // Another lockfile took this one's place: a person has to look.
             Error::Lock(LockError::Conflict {
                 other_lineage: true,

@@ -46,10 +46,11 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
-    /// How many operations run at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// How many operations run at once (1 to 64).
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
-    /// How long to wait for another apply to release the lock (0: fail at once).
+    /// How long to wait for another command (an apply, a `state` edit) to release the lock; 0
+    /// fails at once (exit 4).
     #[arg(long, default_value_t = 0, value_name = "SECONDS")]
     pub lock_timeout: u64,
     /// Output format.
@@ -105,7 +106,18 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
         .collect();
     if !blocked.is_empty() {
         session.close().await;
-        return Err(Error::Blocked(blocked));
+        let hint = match (&saved, &args.plan_file) {
+            // `apply FILE` takes no permissions: they shape the plan, which was reviewed.
+            (Some(s), Some(file)) => format!(
+                "a saved plan is applied exactly as it was made: add the permissions to `{}`, review that plan, and apply it",
+                from_file::replan(s, file, &located)
+            ),
+            _ => "allow them with the options named above, or change the manifest".into(),
+        };
+        return Err(Error::Blocked {
+            reasons: blocked,
+            hint,
+        });
     }
 
     let total = plan.actionable().count();

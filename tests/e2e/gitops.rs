@@ -750,3 +750,31 @@ fn the_saved_message_says_what_applying_the_plan_would_do() {
     );
     h.run(&["apply", "plan.json"]).expect(3);
 }
+
+#[test]
+fn a_blocked_saved_plan_says_to_plan_again_with_the_permissions() {
+    let h = Harness::new();
+    h.manifest_of(2);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    h.manifest_of(1);
+    h.run(&["plan", "--out", "plan.json"]).expect(0);
+    let out = h.run(&["apply", "plan.json"]).expect(3);
+    assert!(
+        out.stderr.ends_with(
+            "  - `acme-dev`: deleting needs `--allow-delete` or `policy: {allow_delete: true}` in the manifest\n  \
+             = hint: a saved plan is applied exactly as it was made: add the permissions to `recallform plan --out plan.json`, review that plan, and apply it\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    // Applied from the manifest, the permissions go to apply itself.
+    let out = h.run(&["apply", "--auto-approve"]).expect(3);
+    assert!(
+        out.stderr.ends_with(
+            "  = hint: allow them with the options named above, or change the manifest\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(h.emulator.apps().len(), 2, "nothing was deleted");
+}

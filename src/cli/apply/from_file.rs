@@ -77,7 +77,7 @@ pub(super) fn stale(
 
 /// The `plan` command that makes `saved` again from this folder: the same sandbox, manifest,
 /// lockfile and targets, written to the same file.
-fn replan(saved: &SavedPlan, file: &Path, at: &saved::Located) -> String {
+pub(super) fn replan(saved: &SavedPlan, file: &Path, at: &saved::Located) -> String {
     let mut cmd = vec!["recallform plan".to_string()];
     if saved.sandbox {
         cmd.push("--sandbox".into());
