@@ -109,7 +109,11 @@ impl Session {
         } = credentials::resolve(&manifest, &credentials::process_env, !at.sandbox)
             .map_err(|d| super::target::manifest_error(&at.manifest, d))?;
 
-        let sandbox_state = at.sandbox.then(|| manifest.dir().join(".recallform"));
+        // Beside `recallform.yaml` this is `.recallform`, as the messages name it, not
+        // `./.recallform`.
+        let sandbox_state = at
+            .sandbox
+            .then(|| manifest.path.with_file_name(".recallform"));
         let (target, sandbox) = if let Some(state) = &sandbox_state {
             let emulator = start_sandbox(state).await?;
             let url = url::Url::parse(&emulator.url()).expect("the emulator's URL is valid");

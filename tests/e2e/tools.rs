@@ -84,6 +84,19 @@ fn init_writes_a_manifest_that_validates_and_plans() {
         out.plan_line(),
         "Plan: 1 to create, 0 to adopt, 0 unchanged."
     );
+    // Applied there, it names the sandbox's folder as the README and `.gitignore` do.
+    let mut apply = h.bare(&["apply", "--sandbox", "--auto-approve"]);
+    apply
+        .env("EXAMPLE_APP_ZOOM_CLIENT_SECRET", "dummy-client-secret")
+        .env("EXAMPLE_APP_ZOOM_WEBHOOK_SECRET", "dummy-webhook-secret");
+    let applied = Outcome::of(apply).expect(0);
+    assert!(
+        applied
+            .stdout
+            .contains("Like the sandbox's state in `.recallform/`, it belongs to this machine"),
+        "{}",
+        applied.stdout
+    );
     // The sandbox plans the placeholder, and says it is one, as validate does.
     assert!(
         out.stderr.starts_with(
