@@ -337,7 +337,7 @@ zoom_oauth_apps:
             &manifest::ReadRules::default(),
         )
         .unwrap();
-        let resolved = crate::recall::target::resolve(None, &parsed).unwrap();
+        let resolved = crate::session::resolve_target(None, &parsed).unwrap();
         assert_eq!(resolved.name, out.lockfile.api_url);
     }
 

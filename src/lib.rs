@@ -17,6 +17,8 @@
 //! - [`lockfile`]: the manifest-name → Recall-ID record, with secret fingerprints.
 //! - [`apply_lock`]: one apply (or record edit) at a time per lockfile.
 //! - [`saved`]: plans saved for `apply FILE`, and how they go stale.
+//! - [`session`]: what every command that plans or talks to Recall shares: the manifest, its
+//!   credentials, the target, the lockfile, the client or the sandbox, the plan.
 //! - [`diagnostic`]: located problems with stable codes.
 //! - [`digest`], [`fsutil`], [`time`]: SHA-256/HMAC, crash-safe writes, RFC 3339 times.
 //! - [`export`]: a manifest and a lockfile for every app a Recall workspace has.
@@ -39,4 +41,5 @@ pub mod model;
 pub mod plan;
 pub mod recall;
 pub mod saved;
+pub mod session;
 pub mod time;

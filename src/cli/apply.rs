@@ -12,13 +12,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, ValueEnum};
 
-use super::session::{GuardArgs, Session, Where};
 use super::target;
+use super::target::GuardArgs;
 use super::{Global, output};
 use crate::apply;
 use crate::error::{Error, exit};
 use crate::plan::render;
 use crate::saved::{self, SavedPlan};
+use crate::session::Session;
 
 /// Above this many operations, a terminal gets a progress bar.
 const PROGRESS_THRESHOLD: usize = 5;
@@ -67,16 +68,16 @@ pub struct ApplyArgs {
 /// Locks, plans or checks the saved plan, asks, applies and reports.
 pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
     let saved = args.plan_file.as_deref().map(SavedPlan::read).transpose()?;
-    let at = match (&saved, &args.plan_file) {
+    let (at, sandbox) = match (&saved, &args.plan_file) {
         (Some(s), Some(file)) => from_file::inputs(global, args, s, file)?,
-        _ => Where::from_global(global, args.sandbox),
+        _ => (global.options()?, args.sandbox),
     };
     let located = saved::Located {
         manifest: at.manifest.clone(),
         lockfile: at.lockfile.clone(),
     };
     let _lock = target::lock(&at.lockfile, args.lock_timeout)?;
-    let session = Session::open(global, at, &args.guards).await?;
+    let session = Session::open(&at, sandbox, &args.guards.permissions()).await?;
     if !global.quiet {
         output::diagnostics(&session.warnings);
     }

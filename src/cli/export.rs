@@ -66,7 +66,7 @@ pub async fn run(global: &Global, args: &ExportArgs) -> Result<u8, Error> {
     let _lock = target::lock(&lockfile_path, args.lock.lock_timeout)?;
     // Again under the lock: another export may have written them since.
     let existed = refuse_existing(&paths, args.force)?;
-    let client = target::client(global, &target, key)?;
+    let client = crate::session::client(&global.options()?, &target, key)?;
     let remote = client.list_apps(None).await?;
     let export = export::export(&remote, &target, &manifest_path)
         .map_err(|e| Error::Other(e.to_string()))?;

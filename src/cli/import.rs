@@ -55,7 +55,7 @@ pub async fn run(global: &Global, args: &ImportArgs) -> Result<u8, Error> {
         )));
     }
     let client_id = credentials::resolve_client_id(&manifest, spec, &credentials::process_env)
-        .map_err(|d| target::manifest_error(&manifest.path, vec![d]))?;
+        .map_err(|d| crate::session::manifest_error(&manifest.path, vec![d]))?;
     let Some(remote) = connection.client.get_app(&args.id).await? else {
         return Err(Error::Other(format!(
             "Recall has no app `{}` at `{}`\n  = hint: `recallform plan` lists the apps recallform does not manage, with their IDs",

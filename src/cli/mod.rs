@@ -13,7 +13,6 @@ mod output;
 mod plan;
 mod sandbox;
 mod schema;
-mod session;
 mod show;
 mod state;
 mod target;

@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::session::{GuardArgs, Session, Where};
 use super::show::render_plan;
+use super::target::GuardArgs;
 use super::{Format, Global, output};
 use crate::error::{Error, exit};
 use crate::plan::Plan;
 use crate::saved::{self, SavedPlan};
+use crate::session::Session;
 
 /// Options of `plan`.
 #[derive(Debug, Args)]
@@ -43,12 +44,8 @@ pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8, Error> {
             "warning: no `--env-allow`: the manifest may read any environment variable of this job\n  = hint: where pull requests change the manifest, set `RECALLFORM_ENV_ALLOW` to the variables it uses (the README's Security section says why)",
         );
     }
-    let session = Session::open(
-        global,
-        Where::from_global(global, args.sandbox),
-        &args.guards,
-    )
-    .await?;
+    let session =
+        Session::open(&global.options()?, args.sandbox, &args.guards.permissions()).await?;
     if !global.quiet {
         output::diagnostics(&session.warnings);
     }

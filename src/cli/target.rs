@@ -1,24 +1,36 @@
-//! What the commands that edit the record share: the apply lock, the lockfile, the manifest,
-//! and a client for the manifest's Recall with only the API key resolved.
+//! The command line's side of a session: [`Global`] and the shared options turned into
+//! [`session::Options`] and [`session::Permissions`], and the small helpers the commands that
+//! edit the record share (the apply lock with the command as its holder, the lockfile).
 //!
-//! `state`, `import` and `export` change the lockfile, so they take the same lock as `apply`.
-//! Only `import` talks to the manifest's Recall, and it must not need every app's secrets to
-//! do so: [`connect`] resolves the API key alone.
-//!
-//! Not for: plan and apply, which resolve every credential before the first request (see
-//! [`super::session`]).
+//! Not for: loading, resolving or talking to Recall, which [`crate::session`] does for every
+//! command alike.
 
 use std::path::Path;
 use std::time::Duration;
+
+use clap::Args;
 
 use super::Global;
 use crate::apply_lock::ApplyLock;
 use crate::error::Error;
 use crate::lockfile::LockStore;
-use crate::manifest::{self, Manifest, credentials};
-use crate::model::SecretString;
-use crate::recall::Client;
-use crate::recall::target::{self, Target};
+use crate::manifest::Manifest;
+use crate::recall::target::Target;
+use crate::session::{self, Connection, Options, Permissions};
+
+impl Global {
+    /// The session's options as the command line gives them.
+    pub fn options(&self) -> Result<Options, Error> {
+        Ok(Options {
+            manifest: self.manifest.clone(),
+            lockfile: self.lockfile_path(),
+            api_url: self.api_url.clone(),
+            api_url_typed: self.api_url_on_command_line,
+            timeout: Duration::from_secs(self.timeout),
+            rules: self.read_rules()?,
+        })
+    }
+}
 
 /// The command as typed, for the lock file's "who holds it".
 pub fn command_line() -> String {
@@ -26,13 +38,10 @@ pub fn command_line() -> String {
     format!("recallform {}", args.join(" "))
 }
 
-/// Takes the apply lock of `lockfile`, waiting up to `timeout_secs` seconds for its holder.
+/// Takes the apply lock of `lockfile` for this command, waiting up to `timeout_secs` seconds
+/// for its holder.
 pub fn lock(lockfile: &Path, timeout_secs: u64) -> Result<ApplyLock, Error> {
-    Ok(ApplyLock::acquire(
-        lockfile,
-        Duration::from_secs(timeout_secs),
-        &command_line(),
-    )?)
+    session::lock(lockfile, Duration::from_secs(timeout_secs), &command_line())
 }
 
 /// The lockfile of the command line, whatever target it records: for commands that read or
@@ -44,46 +53,12 @@ pub fn open_recorded(global: &Global) -> Result<LockStore, Error> {
 /// Loads and validates the manifest at `path` under the command line's reading rules; reads
 /// no secret.
 pub fn load_manifest(global: &Global, path: &Path) -> Result<Manifest, Error> {
-    let rules = global.read_rules()?;
-    manifest::load(path, &rules).map_err(|diagnostics| manifest_error(path, diagnostics))
+    session::load_manifest(path, &global.read_rules()?)
 }
 
-/// The error for problems found in the manifest at `path`.
-pub fn manifest_error(path: &Path, diagnostics: Vec<crate::diagnostic::Diagnostic>) -> Error {
-    Error::Manifest {
-        file: path.display().to_string(),
-        diagnostics,
-    }
-}
-
-/// The manifest's Recall and a client for it.
-pub struct Connection {
-    /// Which Recall: where requests go and what the lockfile records.
-    pub target: Target,
-    /// The client, with the manifest's API key.
-    pub client: Client,
-}
-
-/// Resolves the target (`--api-url`, `RECALL_API_URL`, the manifest) and the manifest's API
-/// key, and builds a client; no app's credentials are read.
+/// The manifest's Recall and a client for it, with only the API key resolved.
 pub fn connect(global: &Global, manifest: &Manifest) -> Result<Connection, Error> {
-    let target = target::resolve(global.api_url.as_deref(), manifest).map_err(Error::Usage)?;
-    let key = credentials::resolve_api_key(manifest, &credentials::process_env)
-        .map_err(|d| manifest_error(&manifest.path, vec![d]))?;
-    let client = client(global, &target, key)?;
-    Ok(Connection { target, client })
-}
-
-/// A client for `target` with `key`, waiting `--timeout` for each answer, and able to say
-/// where the target's URL came from in its hints.
-pub fn client(global: &Global, target: &Target, key: SecretString) -> Result<Client, Error> {
-    let origin = target.origin.describe(global.api_url_on_command_line);
-    Ok(Client::new(
-        target.api_url.clone(),
-        key,
-        Duration::from_secs(global.timeout),
-    )?
-    .with_origin(origin))
+    session::connect(&global.options()?, manifest)
 }
 
 /// Opens the lockfile for `target`, refusing one that records another Recall.
@@ -92,10 +67,39 @@ pub fn open_for(global: &Global, target: &Target) -> Result<LockStore, Error> {
 }
 
 /// `--lock-timeout`, for every command that changes the lockfile.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Args)]
 pub struct LockArgs {
     /// How long to wait for another command (an apply, say) to release the lock; 0 fails at
     /// once (exit 4).
     #[arg(long, default_value_t = 0, value_name = "SECONDS")]
     pub lock_timeout: u64,
+}
+
+/// The guard and scope options plan and apply share.
+#[derive(Debug, Default, Args)]
+pub struct GuardArgs {
+    /// Allow deleting the Recall apps of entries removed from the manifest.
+    #[arg(long)]
+    pub allow_delete: bool,
+    /// Allow replacing NAME (a new Recall ID and webhook URL) when its kind or client_id changed.
+    #[arg(long, value_name = "NAME")]
+    pub allow_replace: Vec<String>,
+    /// Allow more deletes than `policy.max_deletes`.
+    #[arg(long)]
+    pub force: bool,
+    /// Limit the plan to NAME (repeatable); the result is partial.
+    #[arg(long, value_name = "NAME")]
+    pub target: Vec<String>,
+}
+
+impl GuardArgs {
+    /// The permissions these options give the session's plan.
+    pub fn permissions(&self) -> Permissions {
+        Permissions {
+            allow_delete: self.allow_delete,
+            allow_replace: self.allow_replace.clone(),
+            force: self.force,
+            targets: self.target.clone(),
+        }
+    }
 }

@@ -46,7 +46,7 @@ pub fn run(global: &Global, args: &ValidateArgs) -> Result<u8, Error> {
             exit::ERROR
         });
     }
-    let m = result.map_err(|ds| super::target::manifest_error(path, ds))?;
+    let m = result.map_err(|ds| crate::session::manifest_error(path, ds))?;
     if !global.quiet {
         output::diagnostics(&m.warnings);
         let with = match m.warnings.len() {

@@ -1,15 +1,12 @@
 //! Which Recall to talk to: the URL requests go to, and the name the lockfile records.
 //!
-//! Precedence: `--api-url` > `RECALL_API_URL` > the manifest's `base_url` > its `region`
-//! (clap merges the first two). IDs exist in one Recall deployment only, so the lockfile
-//! records the target and refuses to be used against another one.
+//! Which target a run uses (`--api-url` > `RECALL_API_URL` > the manifest's `base_url` > its
+//! `region`) is decided by [`crate::session::resolve_target`]; this module knows nothing of
+//! the manifest, so the manifest may use its URL checks without an import loop.
 
 use std::net::IpAddr;
 
 use url::Url;
-
-use crate::manifest::Manifest;
-use crate::model::Region;
 
 /// What the lockfile records as the target when `--sandbox` is used; the emulator's port changes
 /// on every run, so it cannot be the URL.
@@ -89,25 +86,6 @@ impl Target {
             origin: Origin::Sandbox,
         }
     }
-}
-
-/// Picks the target from the command line / environment override and the manifest.
-pub fn resolve(override_url: Option<&str>, manifest: &Manifest) -> Result<Target, String> {
-    if let Some(raw) = override_url {
-        return check_api_url(raw)
-            .map(Target::remote)
-            .map_err(|why| format!("the API URL `{raw}` {why}"));
-    }
-    if let Some(url) = &manifest.base_url {
-        return Ok(Target::remote(url.clone()).with_origin(Origin::BaseUrl));
-    }
-    let region: Region = manifest
-        .region
-        .ok_or("the manifest names neither a region nor a base_url")?;
-    Ok(
-        Target::remote(Url::parse(&region.base_url()).expect("region URLs are valid"))
-            .with_origin(Origin::Region),
-    )
 }
 
 /// Checks a Recall API base URL: `https://`, or `http://` to loopback only (the API key travels

@@ -7,19 +7,19 @@ use std::path::Path;
 
 use super::ApplyArgs;
 use crate::cli::Global;
-use crate::cli::session::{Session, Where};
 use crate::error::Error;
 use crate::saved::{self, SavedPlan};
+use crate::session::{Options, Session};
 
 /// Where a saved plan's inputs are: where its recorded paths lead from `file`'s folder (or
-/// the working folder), unless the command line says otherwise. Options that shape a plan
-/// are refused: they belong to `plan --out`.
+/// the working folder), unless the command line says otherwise; and whether it was planned
+/// against the sandbox. Options that shape a plan are refused: they belong to `plan --out`.
 pub(super) fn inputs(
     global: &Global,
     args: &ApplyArgs,
     saved: &SavedPlan,
     file: &Path,
-) -> Result<Where, Error> {
+) -> Result<(Options, bool), Error> {
     let g = &args.guards;
     if g.allow_delete || g.force || !g.allow_replace.is_empty() || !g.target.is_empty() {
         return Err(Error::Usage(
@@ -47,11 +47,14 @@ pub(super) fn inputs(
             (found.manifest, given.clone().unwrap_or(found.lockfile))
         }
     };
-    Ok(Where {
-        manifest,
-        lockfile,
-        sandbox: saved.sandbox,
-    })
+    Ok((
+        Options {
+            manifest,
+            lockfile,
+            ..global.options()?
+        },
+        saved.sandbox,
+    ))
 }
 
 /// Why the saved plan no longer fits the world `session` sees, as the error apply refuses

@@ -1,4 +1,11 @@
-//! What plan and apply share: from the command line to a computed plan.
+//! A session: what every command that plans or talks to Recall shares, from its options to a
+//! computed plan. Load and validate the manifest, resolve its credentials, decide the target,
+//! open the lockfile, build the client (or start the sandbox), list, plan.
+//!
+//! It knows nothing of the command line: `cli/` turns its arguments into [`Options`] and
+//! [`Permissions`], calls this, and prints. Long-running parts (the relay) and read-only
+//! commands (`status`) open sessions the same way, so there is one way of loading the manifest
+//! and of talking to Recall.
 //!
 //! Order matters for safety: the manifest is validated and every credential resolved before
 //! any request is sent, so bad input changes nothing and costs no API call.
@@ -6,59 +13,121 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
-use clap::Args;
+use url::Url;
 
-use super::Global;
+use crate::apply_lock::ApplyLock;
+use crate::diagnostic::Diagnostic;
 use crate::emulator::{self, Emulator};
 use crate::error::Error;
 use crate::lockfile::LockStore;
-use crate::manifest::credentials;
-use crate::model::{DesiredApp, RemoteApp, SecretString};
+use crate::manifest::{self, Manifest, ReadRules, credentials};
+use crate::model::{DesiredApp, Region, RemoteApp, SecretString};
 use crate::plan::{self, Guards, Plan};
 use crate::recall::Client;
-use crate::recall::target::{self, Target};
+use crate::recall::target::{Origin, Target, check_api_url};
 use crate::saved::{self, Basis, LockPosition};
 
 /// The API key the in-process sandbox requires; not a secret.
 const SANDBOX_KEY: &str = "sandbox";
 
-/// Where a session's inputs are and which Recall it talks to.
-pub struct Where {
+/// What a session reads and how it reaches Recall, as the command line (or a caller such as
+/// the relay) sets it.
+#[derive(Clone, Debug)]
+pub struct Options {
     /// The manifest.
     pub manifest: PathBuf,
     /// The lockfile.
     pub lockfile: PathBuf,
-    /// Whether to use the in-process sandbox.
-    pub sandbox: bool,
+    /// `--api-url` or `RECALL_API_URL`: wins over the manifest's `base_url` and `region`.
+    pub api_url: Option<String>,
+    /// Whether `api_url` was typed (`--api-url`) rather than taken from `RECALL_API_URL`, for
+    /// messages that say where to change it.
+    pub api_url_typed: bool,
+    /// How long to wait for each answer from Recall.
+    pub timeout: Duration,
+    /// What the manifest may read.
+    pub rules: ReadRules,
 }
 
-impl Where {
-    /// What the command line says.
-    pub fn from_global(global: &Global, sandbox: bool) -> Where {
-        Where {
-            manifest: global.manifest.clone(),
-            lockfile: global.lockfile_path(),
-            sandbox,
-        }
+/// The permissions and scope that shape a plan (`--allow-delete`, `--allow-replace`,
+/// `--force`, `--target`).
+#[derive(Clone, Debug, Default)]
+pub struct Permissions {
+    /// Allow deleting the Recall apps of entries removed from the manifest.
+    pub allow_delete: bool,
+    /// Allow replacing these apps.
+    pub allow_replace: Vec<String>,
+    /// Allow more deletes than `policy.max_deletes`.
+    pub force: bool,
+    /// Limit the plan to these apps.
+    pub targets: Vec<String>,
+}
+
+/// Loads and validates the manifest at `path` under `rules`; reads no secret.
+pub fn load_manifest(path: &Path, rules: &ReadRules) -> Result<Manifest, Error> {
+    manifest::load(path, rules).map_err(|diagnostics| manifest_error(path, diagnostics))
+}
+
+/// The error for problems found in the manifest at `path`.
+pub fn manifest_error(path: &Path, diagnostics: Vec<Diagnostic>) -> Error {
+    Error::Manifest {
+        file: path.display().to_string(),
+        diagnostics,
     }
 }
 
-/// The guard and scope options plan and apply share.
-#[derive(Debug, Default, Args)]
-pub struct GuardArgs {
-    /// Allow deleting the Recall apps of entries removed from the manifest.
-    #[arg(long)]
-    pub allow_delete: bool,
-    /// Allow replacing NAME (a new Recall ID and webhook URL) when its kind or client_id changed.
-    #[arg(long, value_name = "NAME")]
-    pub allow_replace: Vec<String>,
-    /// Allow more deletes than `policy.max_deletes`.
-    #[arg(long)]
-    pub force: bool,
-    /// Limit the plan to NAME (repeatable); the result is partial.
-    #[arg(long, value_name = "NAME")]
-    pub target: Vec<String>,
+/// Picks the target: `override_url` (`--api-url`, `RECALL_API_URL`), else the manifest's
+/// `base_url`, else its `region`. IDs exist in one Recall deployment only, so the lockfile
+/// records the target and refuses to be used against another one.
+pub fn resolve_target(override_url: Option<&str>, manifest: &Manifest) -> Result<Target, String> {
+    if let Some(raw) = override_url {
+        return check_api_url(raw)
+            .map(Target::remote)
+            .map_err(|why| format!("the API URL `{raw}` {why}"));
+    }
+    if let Some(url) = &manifest.base_url {
+        return Ok(Target::remote(url.clone()).with_origin(Origin::BaseUrl));
+    }
+    let region: Region = manifest
+        .region
+        .ok_or("the manifest names neither a region nor a base_url")?;
+    Ok(
+        Target::remote(Url::parse(&region.base_url()).expect("region URLs are valid"))
+            .with_origin(Origin::Region),
+    )
+}
+
+/// A client for `target` with `key`, waiting `options.timeout` for each answer, and able to
+/// say where the target's URL came from in its hints.
+pub fn client(options: &Options, target: &Target, key: SecretString) -> Result<Client, Error> {
+    let origin = target.origin.describe(options.api_url_typed);
+    Ok(Client::new(target.api_url.clone(), key, options.timeout)?.with_origin(origin))
+}
+
+/// The manifest's Recall and a client for it.
+pub struct Connection {
+    /// Which Recall: where requests go and what the lockfile records.
+    pub target: Target,
+    /// The client, with the manifest's API key.
+    pub client: Client,
+}
+
+/// Resolves the target and the manifest's API key, and builds a client; no app's credentials
+/// are read (for `import`, which must not need every app's secrets).
+pub fn connect(options: &Options, manifest: &Manifest) -> Result<Connection, Error> {
+    let target = resolve_target(options.api_url.as_deref(), manifest).map_err(Error::Usage)?;
+    let key = credentials::resolve_api_key(manifest, &credentials::process_env)
+        .map_err(|d| manifest_error(&manifest.path, vec![d]))?;
+    let client = client(options, &target, key)?;
+    Ok(Connection { target, client })
+}
+
+/// Takes the apply lock of `lockfile` for `holder` (the command, as the lock's record says who
+/// holds it), waiting up to `timeout` for the current holder.
+pub fn lock(lockfile: &Path, timeout: Duration, holder: &str) -> Result<ApplyLock, Error> {
+    Ok(ApplyLock::acquire(lockfile, timeout, holder)?)
 }
 
 /// Everything a plan was computed from, ready for apply.
@@ -82,7 +151,7 @@ pub struct Session {
     /// The plan.
     pub plan: Plan,
     /// The manifest's warnings (as `validate` shows them), for the command to print.
-    pub warnings: Vec<crate::diagnostic::Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
     /// The in-process emulator, kept alive for the session's length with `--sandbox`.
     sandbox: Option<Emulator>,
     /// Where the in-process emulator keeps its state.
@@ -90,15 +159,17 @@ pub struct Session {
 }
 
 impl Session {
-    /// Loads, resolves, lists and plans.
+    /// Loads, resolves, lists and plans: the manifest at `options.manifest`, against the
+    /// in-process sandbox when `sandbox` is set, shaped by `permissions`.
     pub async fn open(
-        global: &Global,
-        at: Where,
-        guard_args: &GuardArgs,
+        options: &Options,
+        sandbox: bool,
+        permissions: &Permissions,
     ) -> Result<Session, Error> {
-        let manifest = super::target::load_manifest(global, &at.manifest)?;
+        let at = options;
+        let manifest = load_manifest(&at.manifest, &at.rules)?;
 
-        if at.sandbox && global.api_url_on_command_line {
+        if sandbox && at.api_url_typed {
             return Err(Error::Usage(
                 "`--sandbox` and `--api-url` name two different targets; use one".into(),
             ));
@@ -106,20 +177,18 @@ impl Session {
         let credentials::Resolved {
             apps: desired,
             api_key,
-        } = credentials::resolve(&manifest, &credentials::process_env, !at.sandbox)
-            .map_err(|d| super::target::manifest_error(&at.manifest, d))?;
+        } = credentials::resolve(&manifest, &credentials::process_env, !sandbox)
+            .map_err(|d| manifest_error(&at.manifest, d))?;
 
         // Beside `recallform.yaml` this is `.recallform`, as the messages name it, not
         // `./.recallform`.
-        let sandbox_state = at
-            .sandbox
-            .then(|| manifest.path.with_file_name(".recallform"));
+        let sandbox_state = sandbox.then(|| manifest.path.with_file_name(".recallform"));
         let (target, sandbox) = if let Some(state) = &sandbox_state {
             let emulator = start_sandbox(state).await?;
             let url = url::Url::parse(&emulator.url()).expect("the emulator's URL is valid");
             (Target::sandbox(url), Some(emulator))
         } else {
-            let t = target::resolve(global.api_url.as_deref(), &manifest).map_err(Error::Usage)?;
+            let t = resolve_target(at.api_url.as_deref(), &manifest).map_err(Error::Usage)?;
             (t, None)
         };
 
@@ -127,7 +196,7 @@ impl Session {
         let key = api_key
             .clone()
             .unwrap_or_else(|| SecretString::new(SANDBOX_KEY.into()));
-        let client = Arc::new(super::target::client(global, &target, key)?);
+        let client = Arc::new(client(at, &target, key)?);
         // Recall may echo any of them, not only the ones a request carries.
         client.know_secrets(
             desired
@@ -141,8 +210,8 @@ impl Session {
             .chain(lock.apps().keys().map(String::as_str))
             .collect();
         for (flag, names) in [
-            ("--target", &guard_args.target),
-            ("--allow-replace", &guard_args.allow_replace),
+            ("--target", &permissions.targets),
+            ("--allow-replace", &permissions.allow_replace),
         ] {
             if let Some(name) = names.iter().find(|n| !known.contains(n.as_str())) {
                 return Err(Error::Usage(unknown_name(flag, name, &known)));
@@ -150,11 +219,11 @@ impl Session {
         }
         let remote = client.list_apps(None).await?;
         let guards = Guards {
-            allow_delete: guard_args.allow_delete || manifest.policy.allow_delete,
-            allow_replace: guard_args.allow_replace.iter().cloned().collect(),
+            allow_delete: permissions.allow_delete || manifest.policy.allow_delete,
+            allow_replace: permissions.allow_replace.iter().cloned().collect(),
             max_deletes: manifest.policy.max_deletes,
-            force: guard_args.force,
-            targets: guard_args.target.iter().cloned().collect::<BTreeSet<_>>(),
+            force: permissions.force,
+            targets: permissions.targets.iter().cloned().collect::<BTreeSet<_>>(),
         };
         let fingerprint = |v: &str| lock.fingerprint(v);
         let plan = plan::diff(&plan::Inputs {
@@ -166,7 +235,7 @@ impl Session {
             guards: &guards,
         });
         Ok(Session {
-            manifest_path: at.manifest,
+            manifest_path: at.manifest.clone(),
             manifest_sha256: manifest.sha256,
             desired,
             api_key,
