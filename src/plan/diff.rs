@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::{Action, Change, Drift, FieldChange, FieldDiff, Plan, Unhandled, Unmanaged};
-use crate::lockfile::LockedApp;
+use crate::lockfile::record::LockedApp;
 use crate::model::{DesiredApp, RemoteApp, SecretString};
 
 /// What apply is allowed to do, from the manifest's policy and the command line.
