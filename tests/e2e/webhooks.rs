@@ -724,6 +724,19 @@ fn the_command_line_is_checked_before_anything_is_sent() {
     assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
     assert_eq!(h.requests().len(), before, "no request was sent");
 
+    // It takes no `--api-url` or `--timeout`: no request to Recall's API, Zoom's 3 s.
+    let help = Outcome::of(h.bare(&["webhooks", "verify", "--help"]))
+        .expect(0)
+        .stdout;
+    assert!(
+        help.contains("--via <URL>") && help.contains("--manifest"),
+        "{help}"
+    );
+    assert!(
+        !help.contains("--api-url") && !help.contains("--timeout"),
+        "{help}"
+    );
+
     // A secret that cannot be read stops the run, like a plan.
     let out = run_env(
         h.cmd(&["webhooks", "verify"]),
@@ -840,4 +853,50 @@ fn certificates_are_checked_and_answers_are_capped() {
         "{}",
         out.stdout
     );
+}
+
+#[test]
+fn the_readme_documents_every_result_and_json_key() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let start = readme
+        .find("### `recallform webhooks verify [NAME...]`")
+        .expect("a webhooks verify section");
+    let section = &readme[start..start + readme[start..].find("\n## ").unwrap()];
+    let h = Harness::new();
+    two_apps(&h);
+    let doc = h
+        .run(&["webhooks", "verify", "--format", "json"])
+        .expect(0)
+        .json();
+    let keys = doc
+        .as_object()
+        .unwrap()
+        .keys()
+        .chain(doc["apps"][0].as_object().unwrap().keys())
+        .chain(doc["summary"].as_object().unwrap().keys())
+        .cloned()
+        .collect::<Vec<_>>();
+    for word in keys.iter().map(String::as_str).chain([
+        "matches",
+        "mismatch",
+        "too_slow",
+        "unanswered",
+        "error",
+        "x-zm-request-timestamp",
+        "x-zm-signature",
+        "x-zm-trackingid",
+        "application/json; charset=utf-8",
+        probe_user_agent_prefix(),
+    ]) {
+        assert!(
+            section.contains(&format!("`{word}")) || section.contains(&format!("\"{word}\"")),
+            "the README's webhooks verify section lacks `{word}`"
+        );
+    }
+}
+
+/// How the probe's user agent begins, as the README names it.
+fn probe_user_agent_prefix() -> &'static str {
+    assert!(webhook::probe::USER_AGENT.starts_with("recallform/"));
+    "recallform/<version> (webhooks verify)"
 }
