@@ -248,6 +248,14 @@ impl Context {
             false => "recallform apply",
         }
     }
+
+    /// The plan command for these apps' target.
+    fn plan(&self) -> &'static str {
+        match self.sandbox {
+            true => "recallform plan --sandbox",
+            false => "recallform plan",
+        }
+    }
 }
 
 /// Sends every probe that can be sent, [`PARALLEL_PROBES`] at a time; `None` for the others.

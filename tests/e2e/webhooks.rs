@@ -410,6 +410,15 @@ fn the_sandbox_serves_its_recorded_webhook_urls() {
     no_secret(&out);
     Outcome::of(h.bare(&["apply", "--sandbox", "--auto-approve"])).expect(0);
     Outcome::of(h.bare(&["webhooks", "verify"])).expect(0);
+
+    // The sandbox's state gone: its apps are too.
+    std::fs::remove_dir_all(h.path(".recallform")).unwrap();
+    let out = Outcome::of(h.bare(&["webhooks", "verify"])).expect(1);
+    assert!(
+        out.stdout.contains("  = hint: Recall has no app with this ID: `recallform plan --sandbox` shows whether it was deleted outside recallform\n"),
+        "{}",
+        out.stdout
+    );
     // Nothing reached the harness's emulator.
     assert!(webhook_requests(&h).is_empty());
 }

@@ -168,7 +168,10 @@ fn failed_hint(check: &Check, probe: &Probe, at: &Context) -> String {
     match (at.via.is_some(), probe.status) {
         (true, None) => format!("is your endpoint running, and is `{url}` its address?"),
         (true, Some(_)) => "your endpoint must forward the probe to the app's Recall webhook URL, body and `x-zm-*` headers unchanged, and pass Recall's answer back".into(),
-        (false, Some(404)) => "Recall has no app with this ID: `recallform plan` shows whether it was deleted outside recallform".into(),
+        (false, Some(404)) => format!(
+            "Recall has no app with this ID: `{}` shows whether it was deleted outside recallform",
+            at.plan()
+        ),
         (false, None) => format!("check the network between here and `{url}`"),
         (false, Some(_)) => UNCONFIRMED.into(),
     }
