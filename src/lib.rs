@@ -23,6 +23,7 @@
 //! - [`digest`], [`fsutil`], [`time`]: SHA-256/HMAC, crash-safe writes, RFC 3339 times.
 //! - [`export`]: a manifest and a lockfile for every app a Recall workspace has.
 //! - [`emulator`]: a local, stateful Recall used by the tests and by `--sandbox`.
+//! - [`webhook`]: Zoom's webhook signing, and the probe of `webhooks verify`.
 //! - [`cli`]: the commands; the only module that prints.
 //! - [`error`]: the error type of the commands and the one mapping to exit codes.
 
@@ -43,3 +44,4 @@ pub mod recall;
 pub mod saved;
 pub mod session;
 pub mod time;
+pub mod webhook;

@@ -310,3 +310,19 @@ async fn start_sandbox(dir: &Path) -> Result<Emulator, Error> {
         .await
         .map_err(|e| Error::Other(format!("cannot start the sandbox: {e}")))
 }
+
+/// The manifest's apps with their credentials resolved, but not the API key: for commands that
+/// send to the apps' webhooks rather than to Recall's API (`webhooks verify`, the relay), which
+/// need no Recall API key. The reading rules are the manifest's, as for a plan.
+pub fn resolve_apps(manifest: &Manifest) -> Result<Vec<DesiredApp>, Error> {
+    credentials::resolve(manifest, &credentials::process_env, false)
+        .map(|resolved| resolved.apps)
+        .map_err(|d| manifest_error(&manifest.path, d))
+}
+
+/// Starts the in-process sandbox that `--sandbox` runs, on its state beside `manifest`
+/// (`.recallform/`), for commands that reach it other than through [`Session::open`]: its
+/// address serves the webhook URLs a `--sandbox` apply recorded.
+pub async fn open_sandbox(manifest: &Manifest) -> Result<Emulator, Error> {
+    start_sandbox(&manifest.path.with_file_name(".recallform")).await
+}

@@ -17,6 +17,7 @@ mod show;
 mod state;
 mod target;
 mod validate;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -156,6 +157,10 @@ enum Command {
     /// The API key is read from `RECALL_API_KEY`, and the Recall is `--region`, or else
     /// `--api-url`/`RECALL_API_URL`; no manifest is read.
     Export(export::ExportArgs),
+    /// Check the apps' webhooks: that each answers Zoom's URL validation with the manifest's
+    /// Secret Token, within 3 s.
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
 }
 
 /// Output formats for plans.
@@ -228,6 +233,8 @@ fn unused_globals(command: &str) -> &'static [&'static str] {
             "allow_external_files",
             "no_color",
         ],
+        // No request to Recall's API, and Zoom's 3 s deadline in place of `--timeout`.
+        "webhooks" => &["api_url", "timeout"],
         _ => &[],
     }
 }
@@ -403,5 +410,6 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::State(cmd) => state::run(&cli.global, &cmd),
         Command::Import(args) => import::run(&cli.global, &args).await,
         Command::Export(args) => export::run(&cli.global, &args).await,
+        Command::Webhooks(cmd) => webhooks::run(&cli.global, &cmd).await,
     }
 }

@@ -16,5 +16,6 @@ mod reconcile;
 mod security;
 mod state;
 mod tools;
+mod webhooks;
 mod workflow;
 mod workflow_example;

@@ -427,7 +427,10 @@ fn the_source_never_weakens_tls_or_follows_redirects() {
             );
         }
     }
-    assert_eq!(redirect_calls, 1, "the one client sets the policy");
+    assert_eq!(
+        redirect_calls, 2,
+        "both clients (Recall's, and the webhook probe's) set the policy"
+    );
 }
 
 /// Recall may quote secrets the request did not carry (here, what it stores for every app):

@@ -316,6 +316,8 @@ fn man_out_writes_one_page_per_command() {
         "recallform-state-unprotect",
         "recallform-import",
         "recallform-export",
+        "recallform-webhooks",
+        "recallform-webhooks-verify",
     ];
     let expected: String = names
         .iter()
