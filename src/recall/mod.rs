@@ -1,11 +1,13 @@
 //! Everything that talks to Recall's API: the client, its retry policy, its errors, the
-//! redaction of secrets from whatever Recall says, and the choice of which Recall to talk to.
+//! redaction of secrets from whatever Recall says, the choice of which Recall to talk to, and
+//! the reading of Recall's timestamps.
 
 mod client;
 mod error;
 pub mod redact;
 pub mod retry;
 pub mod target;
+pub mod timestamp;
 mod wire;
 
 pub use client::{Client, MAX_RESPONSE_BYTES, NewApp};
