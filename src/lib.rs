@@ -24,6 +24,7 @@
 //! - [`export`]: a manifest and a lockfile for every app a Recall workspace has.
 //! - [`emulator`]: a local, stateful Recall used by the tests and by `--sandbox`.
 //! - [`cli`]: the commands; the only module that prints.
+//! - [`status`]: how each recorded app is doing on the Zoom side, as Recall sees it.
 //! - [`error`]: the error type of the commands and the one mapping to exit codes.
 
 pub mod apply;
@@ -42,4 +43,5 @@ pub mod plan;
 pub mod recall;
 pub mod saved;
 pub mod session;
+pub mod status;
 pub mod time;

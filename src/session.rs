@@ -310,3 +310,26 @@ async fn start_sandbox(dir: &Path) -> Result<Emulator, Error> {
         .await
         .map_err(|e| Error::Other(format!("cannot start the sandbox: {e}")))
 }
+
+/// The connection of a command that only reads Recall (`status`): the manifest's Recall, as
+/// [`connect`] gives it, or with `sandbox` the in-process sandbox beside the manifest, as
+/// [`Session::open`] starts it (no API key read). Keep the emulator it returns until the last
+/// request, then shut it down.
+pub async fn connect_reader(
+    options: &Options,
+    manifest: &Manifest,
+    sandbox: bool,
+) -> Result<(Connection, Option<Emulator>), Error> {
+    if !sandbox {
+        return Ok((connect(options, manifest)?, None));
+    }
+    if options.api_url_typed {
+        return Err(Error::Usage(
+            "`--sandbox` and `--api-url` name two different targets; use one".into(),
+        ));
+    }
+    let emulator = start_sandbox(&manifest.path.with_file_name(".recallform")).await?;
+    let target = Target::sandbox(Url::parse(&emulator.url()).expect("the emulator's URL is valid"));
+    let client = client(options, &target, SecretString::new(SANDBOX_KEY.into()))?;
+    Ok((Connection { target, client }, Some(emulator)))
+}

@@ -15,6 +15,7 @@ mod sandbox;
 mod schema;
 mod show;
 mod state;
+mod status;
 mod target;
 mod validate;
 
@@ -156,6 +157,9 @@ enum Command {
     /// The API key is read from `RECALL_API_KEY`, and the Recall is `--region`, or else
     /// `--api-url`/`RECALL_API_URL`; no manifest is read.
     Export(export::ExportArgs),
+    /// Show how each recorded app is doing on the Zoom side: webhook validation, Recall's app
+    /// logs, Zoom OAuth credentials; read-only.
+    Status(status::StatusArgs),
 }
 
 /// Output formats for plans.
@@ -403,5 +407,6 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::State(cmd) => state::run(&cli.global, &cmd),
         Command::Import(args) => import::run(&cli.global, &args).await,
         Command::Export(args) => export::run(&cli.global, &args).await,
+        Command::Status(args) => status::run(&cli.global, &args).await,
     }
 }
