@@ -282,6 +282,78 @@ fn now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::RemoteApp;
+    use crate::recall::timestamp;
+    use crate::recall::{AppLog, AppLogs, Credential};
+    use crate::status::Observed;
+
+    /// The README's example, rebuilt from the data it shows, renders as the README shows it.
+    #[test]
+    fn the_readme_example_is_what_the_renderer_prints() {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("$ recallform status\n").expect("the example") + 20;
+        let shown = &readme[start..start + readme[start..].find("```\n").unwrap()];
+
+        let base = "https://us-east-1.recall.ai/api/v2/zoom-oauth-apps";
+        let (dev, prod) = (
+            "1c9e4b2a-7d3f-4a8e-9b6c-2f1e0d9c8b7a",
+            "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+        );
+        let record = |id: &str| LockedApp {
+            id: id.into(),
+            webhook_url: format!("{base}/{id}/webhook"),
+            ..LockedApp::default()
+        };
+        let remote = |id: &str, validated: Option<&str>| RemoteApp {
+            id: id.into(),
+            webhook_last_validation: validated.map(str::to_string),
+            ..RemoteApp::default()
+        };
+        let credential = |status: &str, sync: &str| Credential {
+            id: "c".into(),
+            oauth_app: prod.into(),
+            status: status.into(),
+            user_id: None,
+            account_id: None,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            meeting_sync_status: sync.into(),
+        };
+        let mut credentials = vec![credential("healthy", "completed"); 41];
+        credentials.push(credential("unhealthy", "failed"));
+        let apps = [
+            ("acme-dev".to_string(), record(dev)),
+            ("acme-prod".to_string(), record(prod)),
+        ];
+        let observed = [
+            Observed::Found {
+                app: remote(dev, None),
+                logs: AppLogs::default(),
+                credentials: vec![],
+            },
+            Observed::Found {
+                app: remote(prod, Some("2026-05-04T07:12:44.120311Z")),
+                logs: AppLogs {
+                    entries: vec![AppLog {
+                        oauth_app: prod.into(),
+                        message:
+                            "Failed to fetch access token from callback URL for credential 0b7c…"
+                                .into(),
+                        created_at: "2026-05-05T06:02:11.530942Z".into(),
+                    }],
+                    more: false,
+                },
+                credentials,
+            },
+        ];
+        let report = status::report(&Inputs {
+            target: "https://us-east-1.recall.ai",
+            apps: &apps,
+            observed: &observed,
+            now: timestamp::parse("2026-05-05T08:00:00Z").unwrap(),
+            since: Duration::from_secs(86_400),
+        });
+        assert_eq!(text(&report, Style::new(false)), shown);
+    }
 
     #[test]
     fn control_characters_are_escaped() {

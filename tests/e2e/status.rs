@@ -591,3 +591,75 @@ fn the_sandbox_reports_its_own_apps() {
         out.stderr
     );
 }
+
+/// The README's `recallform status` section, up to the next `### ` heading of a command.
+fn readme_section() -> String {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let start = readme
+        .find("\n### `recallform status [NAME...]`\n")
+        .expect("a status section");
+    let rest = &readme[start + 1..];
+    let end = rest.find("\n## ").unwrap_or(rest.len());
+    rest[..end].to_string()
+}
+
+/// Every key path of a JSON value (`apps[].logs.entries[].message`), arrays merged.
+fn key_paths(value: &Value, at: &str, out: &mut std::collections::BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let path = if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                };
+                out.insert(path.clone());
+                key_paths(v, &path, out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                key_paths(item, &format!("{at}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn the_readme_names_every_problem_code_and_shows_the_json_as_it_is() {
+    let section = readme_section();
+    let table = &section[section
+        .find("| Code | When |")
+        .expect("the problems' table")..];
+    let codes: Vec<&str> = table
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .collect();
+    assert_eq!(
+        codes,
+        recallform::status::PROBLEM_CODES,
+        "the table, in order"
+    );
+
+    let start = section.find("```json\n").unwrap() + 8;
+    let end = section[start..].find("```\n").unwrap() + start;
+    let shown: Value = serde_json::from_str(&section[start..end]).unwrap();
+    let h = applied(Config::default(), &["acme-dev"]);
+    h.emulator.seed_log(&h.id("acme-dev"), "m", &ago(60));
+    let (out, _) = h.status(&["--format", "json"]);
+    let real = out.expect(0).json();
+    let (mut a, mut b) = Default::default();
+    key_paths(&shown, "", &mut a);
+    key_paths(&real, "", &mut b);
+    // The README's app has no log entry; the real one has, to show its keys too.
+    for key in [
+        "apps[].logs.entries[].created_at",
+        "apps[].logs.entries[].message",
+    ] {
+        a.insert(key.to_string());
+    }
+    assert_eq!(a, b);
+}
