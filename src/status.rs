@@ -110,8 +110,8 @@ pub enum Observed {
     Missing,
     /// The app, its newest log entries since `--since`, and every credential of it.
     Found {
-        /// The app as listed.
-        app: RemoteApp,
+        /// The app as listed (boxed: it is most of the variant's size).
+        app: Box<RemoteApp>,
         /// Its newest log entries, at most [`LOG_ENTRIES`].
         logs: AppLogs,
         /// All its Zoom OAuth credentials.
@@ -149,7 +149,7 @@ pub async fn observe(
             })
             .await?;
         observed.push(Observed::Found {
-            app: app.clone(),
+            app: Box::new(app.clone()),
             logs,
             credentials,
         });
@@ -462,11 +462,11 @@ mod tests {
         credentials: &[(&str, &str)],
     ) -> Observed {
         Observed::Found {
-            app: RemoteApp {
+            app: Box::new(RemoteApp {
                 id: "id".into(),
                 webhook_last_validation: validated.map(str::to_string),
                 ..RemoteApp::default()
-            },
+            }),
             logs: AppLogs {
                 entries: logs
                     .iter()

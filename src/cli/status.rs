@@ -304,10 +304,12 @@ mod tests {
             webhook_url: format!("{base}/{id}/webhook"),
             ..LockedApp::default()
         };
-        let remote = |id: &str, validated: Option<&str>| RemoteApp {
-            id: id.into(),
-            webhook_last_validation: validated.map(str::to_string),
-            ..RemoteApp::default()
+        let remote = |id: &str, validated: Option<&str>| {
+            Box::new(RemoteApp {
+                id: id.into(),
+                webhook_last_validation: validated.map(str::to_string),
+                ..RemoteApp::default()
+            })
         };
         let credential = |status: &str, sync: &str| Credential {
             id: "c".into(),

@@ -471,7 +471,7 @@ mod tests {
             [b.id.clone(), c.id.clone()]
         );
         let user = b.user_id.clone().unwrap();
-        assert_eq!(ids(&format!("user_id={user}")), [b.id.clone()]);
+        assert_eq!(ids(&format!("user_id={user}")), std::slice::from_ref(&b.id));
         assert_eq!(ids(&format!("account_id={user}")), Vec::<String>::new());
         assert_eq!(ids("").len(), 4);
     }

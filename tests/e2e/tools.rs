@@ -316,6 +316,7 @@ fn man_out_writes_one_page_per_command() {
         "recallform-state-unprotect",
         "recallform-import",
         "recallform-export",
+        "recallform-status",
     ];
     let expected: String = names
         .iter()
