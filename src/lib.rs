@@ -25,6 +25,7 @@
 //! - [`emulator`]: a local, stateful Recall used by the tests and by `--sandbox`.
 //! - [`webhook`]: Zoom's webhook signing, and the probe of `webhooks verify`.
 //! - [`cli`]: the commands; the only module that prints.
+//! - [`status`]: how each recorded app is doing on the Zoom side, as Recall sees it.
 //! - [`error`]: the error type of the commands and the one mapping to exit codes.
 
 pub mod apply;
@@ -43,5 +44,6 @@ pub mod plan;
 pub mod recall;
 pub mod saved;
 pub mod session;
+pub mod status;
 pub mod time;
 pub mod webhook;

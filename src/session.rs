@@ -180,9 +180,7 @@ impl Session {
         } = credentials::resolve(&manifest, &credentials::process_env, !sandbox)
             .map_err(|d| manifest_error(&at.manifest, d))?;
 
-        // Beside `recallform.yaml` this is `.recallform`, as the messages name it, not
-        // `./.recallform`.
-        let sandbox_state = sandbox.then(|| manifest.path.with_file_name(".recallform"));
+        let sandbox_state = sandbox.then(|| sandbox_dir(&manifest));
         let (target, sandbox) = if let Some(state) = &sandbox_state {
             let emulator = start_sandbox(state).await?;
             let url = url::Url::parse(&emulator.url()).expect("the emulator's URL is valid");
@@ -324,5 +322,34 @@ pub fn resolve_apps(manifest: &Manifest) -> Result<Vec<DesiredApp>, Error> {
 /// (`.recallform/`), for commands that reach it other than through [`Session::open`]: its
 /// address serves the webhook URLs a `--sandbox` apply recorded.
 pub async fn open_sandbox(manifest: &Manifest) -> Result<Emulator, Error> {
-    start_sandbox(&manifest.path.with_file_name(".recallform")).await
+    start_sandbox(&sandbox_dir(manifest)).await
+}
+
+/// The sandbox's folder beside the manifest: `.recallform` beside `recallform.yaml` (not
+/// `./.recallform`, as messages name it).
+fn sandbox_dir(manifest: &Manifest) -> PathBuf {
+    manifest.path.with_file_name(".recallform")
+}
+
+/// The connection of a command that only reads Recall (`status`): the manifest's Recall, as
+/// [`connect`] gives it, or with `sandbox` the in-process sandbox beside the manifest, as
+/// [`Session::open`] starts it (no API key read). Keep the emulator it returns until the last
+/// request, then shut it down.
+pub async fn connect_reader(
+    options: &Options,
+    manifest: &Manifest,
+    sandbox: bool,
+) -> Result<(Connection, Option<Emulator>), Error> {
+    if !sandbox {
+        return Ok((connect(options, manifest)?, None));
+    }
+    if options.api_url_typed {
+        return Err(Error::Usage(
+            "`--sandbox` and `--api-url` name two different targets; use one".into(),
+        ));
+    }
+    let emulator = open_sandbox(manifest).await?;
+    let target = Target::sandbox(Url::parse(&emulator.url()).expect("the emulator's URL is valid"));
+    let client = client(options, &target, SecretString::new(SANDBOX_KEY.into()))?;
+    Ok((Connection { target, client }, Some(emulator)))
 }

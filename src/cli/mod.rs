@@ -15,6 +15,7 @@ mod sandbox;
 mod schema;
 mod show;
 mod state;
+mod status;
 mod target;
 mod validate;
 mod webhooks;
@@ -161,6 +162,9 @@ enum Command {
     /// Secret Token, within 3 s.
     #[command(subcommand)]
     Webhooks(webhooks::WebhooksCommand),
+    /// Show how each recorded app is doing on the Zoom side: webhook validation, Recall's app
+    /// logs, Zoom OAuth credentials; read-only.
+    Status(status::StatusArgs),
 }
 
 /// Output formats for plans.
@@ -411,5 +415,6 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Import(args) => import::run(&cli.global, &args).await,
         Command::Export(args) => export::run(&cli.global, &args).await,
         Command::Webhooks(cmd) => webhooks::run(&cli.global, &cmd).await,
+        Command::Status(args) => status::run(&cli.global, &args).await,
     }
 }

@@ -1,7 +1,8 @@
-//! A local, stateful emulation of Recall's Zoom OAuth Apps API.
+//! A local, stateful emulation of Recall's Zoom OAuth Apps API, with the two lists that show an
+//! app's health: its logs and its Zoom OAuth credentials.
 //!
 //! Every test and `--sandbox` run talk to this instead of Recall, through the very client that
-//! talks to Recall, so it follows the API reference (shared/recall-api.md §1 and §3) as
+//! talks to Recall, so it follows the API reference (shared/recall-api.md §1 to §3) as
 //! closely as it is known: `Token` auth, DRF-shaped errors, cursor pagination with absolute
 //! `next` links, `Idempotency-Key` replay, per-minute rate limits with `Retry-After`, the
 //! WAF's 403 for GET bodies, and Zoom's webhook URL validation. Where the reference is
@@ -11,6 +12,11 @@
 //! Every answer carries an `x-request-id` header (a UUID v4), as Recall's load balancers add
 //! one; the log keeps it so tests can look for it in recallform's errors.
 //!
+//! Recall writes app logs and credentials itself (when something fails, when a Zoom user
+//! authorises the app); tests put them in place with [`Emulator::seed_log`] and
+//! [`Emulator::seed_credential`], and set an app's `webhook_last_validation` with
+//! [`Emulator::set_last_validation`].
+//!
 //! Tests can also inject faults: error statuses, delays, dropped connections before or after
 //! the write, and a hostile or broken server's answers: bodies that echo the secrets sent,
 //! bodies too large to read, pages that loop, redirects.
@@ -18,6 +24,7 @@
 //! Not for: production. It keeps secrets in its state file (as Recall keeps them).
 
 mod faults;
+mod lists;
 mod server;
 pub mod state;
 
@@ -29,16 +36,16 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use state::StoredApp;
+pub use state::{StoredApp, StoredCredential, StoredLog};
 
 /// How the emulator behaves.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// The one accepted API key; `None` accepts any non-empty key.
     pub api_key: Option<String>,
-    /// Apps per list page (Recall's is server-chosen and undocumented).
+    /// Items per list page, in every list (Recall's is server-chosen and undocumented).
     pub page_size: usize,
-    /// List requests per minute per workspace (Recall: 60).
+    /// List requests per minute per workspace, the three lists together (Recall: 60 for each).
     pub list_per_minute: u32,
     /// Other requests per minute per workspace (Recall: 300).
     pub other_per_minute: u32,
@@ -78,6 +85,10 @@ pub enum Route {
     Update,
     /// `DELETE /api/v2/zoom-oauth-apps/{id}/`
     Delete,
+    /// `GET /api/v2/zoom-oauth-app-logs/`
+    ListAppLogs,
+    /// `GET /api/v2/zoom-oauth-credentials/`
+    ListCredentials,
     /// Any request.
     Any,
 }
@@ -252,6 +263,59 @@ impl Emulator {
         let removed = lock(&self.shared.workspace).apps.remove(id).is_some();
         self.shared.persist();
         removed
+    }
+
+    /// Records a log entry about the app `app_id` at `created_at` (RFC 3339), as Recall does
+    /// when something goes wrong with it.
+    pub fn seed_log(&self, app_id: &str, message: &str, created_at: &str) -> StoredLog {
+        let entry = lock(&self.shared.workspace).seed_log(app_id, message, created_at);
+        self.shared.persist();
+        entry
+    }
+
+    /// Adds a Zoom OAuth credential to the app `app_id` with this `status` (`healthy`,
+    /// `unhealthy`) and `meeting_sync_status` (`not_started`, `in_progress`, `completed`,
+    /// `failed`), as if a Zoom user had authorised the app.
+    pub fn seed_credential(
+        &self,
+        app_id: &str,
+        status: &str,
+        meeting_sync_status: &str,
+    ) -> StoredCredential {
+        let credential =
+            lock(&self.shared.workspace).seed_credential(app_id, status, meeting_sync_status);
+        self.shared.persist();
+        credential
+    }
+
+    /// Sets when Zoom last validated the app's webhook URL (`None`: never); `false` when there
+    /// is no such app.
+    pub fn set_last_validation(&self, app_id: &str, at: Option<&str>) -> bool {
+        let found = match lock(&self.shared.workspace).apps.get_mut(app_id) {
+            Some(app) => {
+                app.webhook_last_validation = at.map(str::to_string);
+                true
+            }
+            None => false,
+        };
+        self.shared.persist();
+        found
+    }
+
+    /// Every app's log entries, in the order they were recorded.
+    pub fn app_logs(&self) -> Vec<StoredLog> {
+        lock(&self.shared.workspace).app_logs.clone()
+    }
+
+    /// Every credential, in creation order.
+    pub fn credentials(&self) -> Vec<StoredCredential> {
+        let mut all: Vec<StoredCredential> = lock(&self.shared.workspace)
+            .credentials
+            .values()
+            .cloned()
+            .collect();
+        all.sort_by_key(|c| c.seq);
+        all
     }
 
     /// Every request received so far.

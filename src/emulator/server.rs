@@ -21,11 +21,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::faults::{debug_page, echo_errors, huge_page};
+use super::lists::{self, APP_LOGS, APPS, CREDENTIALS};
 use super::state::{Answer, Workspace, not_found};
 use super::{Config, Fault, FaultKind, Logged, Route, lock};
 use crate::fsutil;
-
-const APPS: &str = "/api/v2/zoom-oauth-apps/";
 const MAX_BODY: usize = 1 << 20;
 /// How long Recall replays an idempotent request's answer.
 const IDEMPOTENCY_TTL: Duration = Duration::from_secs(3600);
@@ -293,10 +292,10 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Result<Reply, Dropp
         Err(detail) => return Ok(json_reply((401, Some(json!({"detail": detail}))))),
     };
 
-    let bucket = if route == Route::List {
-        Bucket::List
-    } else {
-        Bucket::Other
+    // Recall limits each list to 60 a minute; this counts them together, which is stricter.
+    let bucket = match route {
+        Route::List | Route::ListAppLogs | Route::ListCredentials => Bucket::List,
+        _ => Bucket::Other,
     };
     if let Some(wait) = shared.throttle(&api_key, bucket) {
         let mut reply = json_reply((
@@ -393,6 +392,15 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Result<Reply, Dropp
 /// it does not allow.
 #[allow(clippy::type_complexity)]
 fn route(method: &Method, path: &str) -> Option<(Option<Route>, Option<String>, bool)> {
+    // Only listed here: Recall's other credential operations are not emulated.
+    for (list, route) in [
+        (APP_LOGS, Route::ListAppLogs),
+        (CREDENTIALS, Route::ListCredentials),
+    ] {
+        if path == list {
+            return Some(((*method == Method::GET).then_some(route), None, false));
+        }
+    }
     if path == APPS {
         let r = match *method {
             Method::GET => Some(Route::List),
@@ -456,7 +464,17 @@ fn execute(
     let answer = {
         let mut ws = lock(&shared.workspace);
         match route {
-            Route::List => return list(shared, &ws, query, host, fault),
+            Route::List | Route::ListAppLogs | Route::ListCredentials => {
+                return lists::list(
+                    &ws,
+                    route,
+                    query,
+                    host,
+                    shared.config.page_size,
+                    with_secrets,
+                    fault,
+                );
+            }
             Route::Retrieve => {
                 return match ws.apps.get(id) {
                     Some(app) => (200, Some(app.to_json(with_secrets))),
@@ -488,100 +506,6 @@ fn execute(
         }
         other => other,
     }
-}
-
-/// One page of a cursor-paginated list, with absolute `next`/`previous` links that keep the
-/// filters, like DRF's `CursorPagination`.
-fn list(
-    shared: &Shared,
-    ws: &Workspace,
-    query: &str,
-    host: &str,
-    fault: &Option<FaultKind>,
-) -> Answer {
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let all = ws.filtered(param("client_id"), param("kind"));
-    let size = shared.config.page_size.max(1);
-
-    let page: Vec<_> = match param("cursor").map(decode_cursor) {
-        None => all.iter().take(size).collect(),
-        Some(None) => return (404, Some(json!({"detail": "Invalid cursor"}))),
-        Some(Some((true, pos))) => all.iter().filter(|a| a.seq > pos).take(size).collect(),
-        Some(Some((false, pos))) => {
-            let before: Vec<_> = all.iter().filter(|a| a.seq < pos).collect();
-            before[before.len().saturating_sub(size)..].to_vec()
-        }
-    };
-    let base = match fault {
-        Some(FaultKind::ForeignNext(base)) => base.trim_end_matches('/').to_string(),
-        _ => format!("http://{host}"),
-    };
-    let this_page = if query.is_empty() {
-        format!("{base}{APPS}")
-    } else {
-        format!("{base}{APPS}?{query}")
-    };
-    let link = |forward: bool, pos: u64| {
-        let mut kept: Vec<(String, String)> = params
-            .iter()
-            .filter(|(k, _)| k != "cursor")
-            .cloned()
-            .collect();
-        kept.push(("cursor".into(), encode_cursor(forward, pos)));
-        let q = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(kept)
-            .finish();
-        format!("{base}{APPS}?{q}")
-    };
-    let next = match fault {
-        Some(FaultKind::LoopingNext) => Some(this_page),
-        _ => page
-            .last()
-            .filter(|last| all.iter().any(|a| a.seq > last.seq))
-            .map(|last| link(true, last.seq)),
-    };
-    let previous = page
-        .first()
-        .filter(|first| all.iter().any(|a| a.seq < first.seq))
-        .map(|first| link(false, first.seq));
-    let with_secrets = shared.config.secrets_in_responses;
-    let results: Vec<Value> = page.iter().map(|a| a.to_json(with_secrets)).collect();
-    (
-        200,
-        Some(json!({"next": next, "previous": previous, "results": results})),
-    )
-}
-
-/// Cursors are opaque to clients; here they are hex of `p=<seq>` (after) or `r=<seq>` (before).
-fn encode_cursor(forward: bool, pos: u64) -> String {
-    let raw = format!("{}={pos}", if forward { "p" } else { "r" });
-    raw.bytes().map(|b| format!("{b:02x}")).collect()
-}
-
-fn decode_cursor(cursor: &str) -> Option<(bool, u64)> {
-    if !cursor.len().is_multiple_of(2) {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> = (0..cursor.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(cursor.get(i..i + 2)?, 16).ok())
-        .collect();
-    let text = String::from_utf8(bytes?).ok()?;
-    let (dir, pos) = text.split_once('=')?;
-    let forward = match dir {
-        "p" => true,
-        "r" => false,
-        _ => return None,
-    };
-    Some((forward, pos.parse().ok()?))
 }
 
 /// Zoom's calls to the app's webhook: the URL-validation challenge, or a signed event.
@@ -646,14 +570,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        assert_eq!(decode_cursor(&encode_cursor(true, 42)), Some((true, 42)));
-        assert_eq!(decode_cursor(&encode_cursor(false, 0)), Some((false, 0)));
-        assert_eq!(decode_cursor("zz"), None);
-        assert_eq!(decode_cursor("703d"), None); // "p=" with no number
-    }
-
-    #[test]
     fn routes() {
         assert_eq!(
             route(&Method::GET, APPS),
@@ -672,5 +588,15 @@ mod tests {
             route(&Method::POST, "/api/v2/zoom-oauth-apps/abc/webhook"),
             Some((Some(Route::Any), Some("abc".into()), true))
         );
+        assert_eq!(
+            route(&Method::GET, APP_LOGS),
+            Some((Some(Route::ListAppLogs), None, false))
+        );
+        assert_eq!(
+            route(&Method::GET, CREDENTIALS),
+            Some((Some(Route::ListCredentials), None, false))
+        );
+        assert_eq!(route(&Method::POST, APP_LOGS), Some((None, None, false)));
+        assert_eq!(route(&Method::GET, "/api/v2/zoom-oauth-app-logs/x/"), None);
     }
 }

@@ -1,7 +1,10 @@
-//! The emulated workspace: its apps and the rules Recall applies to them.
+//! The emulated workspace: its apps, their logs and Zoom OAuth credentials, and the rules Recall
+//! applies to them.
 //!
-//! Plain data and functions with no HTTP in them, so the rules (validation messages,
-//! pagination, the webhook answer) can be read next to the API reference they follow.
+//! Plain data and functions with no HTTP in them, so the rules (validation messages, the
+//! webhook answer) can be read next to the API reference they follow. Logs and credentials are
+//! only ever read through the API, as recallform only reads them: tests put them here with the
+//! seeding functions, as Recall itself and Zoom's users would.
 
 use std::collections::BTreeMap;
 
@@ -53,13 +56,91 @@ impl StoredApp {
     }
 }
 
-/// The workspace's persistent content.
+/// One entry of an app's log (shared/recall-api.md §1.8): a warning or an error Recall
+/// recorded about the app. Recall gives entries no ID and no level.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredLog {
+    /// The app's ID.
+    pub oauth_app: String,
+    /// What happened, up to 2,000 characters.
+    pub message: String,
+    /// When, RFC 3339.
+    pub created_at: String,
+    /// Creation order; breaks ties between entries of the same time.
+    pub seq: u64,
+}
+
+impl StoredLog {
+    /// The entry as the API returns it.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "oauth_app": self.oauth_app,
+            "message": self.message,
+            "created_at": self.created_at,
+        })
+    }
+}
+
+/// A Zoom OAuth credential (shared/recall-api.md §2): one Zoom user (or account) who
+/// authorised the app.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredCredential {
+    /// Recall's ID (UUID v4).
+    pub id: String,
+    /// The app's ID.
+    pub oauth_app: String,
+    /// `healthy` or `unhealthy`.
+    pub status: String,
+    /// The Zoom user, for a user-level app.
+    pub user_id: Option<String>,
+    /// The Zoom account, for an account-level app.
+    pub account_id: Option<String>,
+    /// Where Recall fetches access tokens (customer-managed OAuth only).
+    pub access_token_callback_url: Option<String>,
+    /// Creation time, RFC 3339.
+    pub created_at: String,
+    /// `not_started`, `in_progress`, `completed` or `failed`.
+    pub meeting_sync_status: String,
+    /// Creation order; the pagination position.
+    pub seq: u64,
+}
+
+impl StoredCredential {
+    /// The credential as the API returns it.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "oauth_app": self.oauth_app,
+            "status": self.status,
+            "user_id": self.user_id,
+            "account_id": self.account_id,
+            "access_token_callback_url": self.access_token_callback_url,
+            "created_at": self.created_at,
+            "meeting_sync_status": self.meeting_sync_status,
+        })
+    }
+}
+
+/// The values of a credential's `status`.
+pub const CREDENTIAL_STATUSES: [&str; 2] = ["healthy", "unhealthy"];
+
+/// The values of a credential's `meeting_sync_status`.
+pub const MEETING_SYNC_STATUSES: [&str; 4] = ["not_started", "in_progress", "completed", "failed"];
+
+/// The workspace's persistent content. State files written before logs and credentials were
+/// emulated have neither: they read as empty.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Workspace {
     /// Apps by ID.
     pub apps: BTreeMap<String, StoredApp>,
-    /// The next creation sequence number.
+    /// The next creation sequence number (of apps, log entries and credentials alike).
     pub next_seq: u64,
+    /// Every app's log entries, in the order they were recorded.
+    #[serde(default)]
+    pub app_logs: Vec<StoredLog>,
+    /// Zoom OAuth credentials by ID.
+    #[serde(default)]
+    pub credentials: BTreeMap<String, StoredCredential>,
 }
 
 /// A DRF-style answer: status and JSON body (`None` for 204).
@@ -173,6 +254,53 @@ impl Workspace {
             .collect();
         apps.sort_by_key(|a| a.seq);
         apps
+    }
+
+    /// Records a log entry about the app `app_id`, as Recall does when something goes wrong.
+    pub fn seed_log(&mut self, app_id: &str, message: &str, created_at: &str) -> StoredLog {
+        let entry = StoredLog {
+            oauth_app: app_id.into(),
+            message: message.into(),
+            created_at: created_at.into(),
+            seq: self.take_seq(),
+        };
+        self.app_logs.push(entry.clone());
+        entry
+    }
+
+    /// Adds a credential to the app `app_id`, as a Zoom user authorising it would: with a Zoom
+    /// user ID for a user-level app, an account ID for an account-level one.
+    pub fn seed_credential(
+        &mut self,
+        app_id: &str,
+        status: &str,
+        meeting_sync_status: &str,
+    ) -> StoredCredential {
+        let seq = self.take_seq();
+        let account_level = self
+            .apps
+            .get(app_id)
+            .is_some_and(|a| a.kind == "account_level");
+        let zoom_id = format!("zoom-{seq:06}");
+        let credential = StoredCredential {
+            id: uuid::Uuid::new_v4().to_string(),
+            oauth_app: app_id.into(),
+            status: status.into(),
+            user_id: (!account_level).then(|| zoom_id.clone()),
+            account_id: account_level.then_some(zoom_id),
+            access_token_callback_url: None,
+            created_at: now_rfc3339(),
+            meeting_sync_status: meeting_sync_status.into(),
+            seq,
+        };
+        self.credentials
+            .insert(credential.id.clone(), credential.clone());
+        credential
+    }
+
+    fn take_seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq - 1
     }
 
     /// Zoom's `endpoint.url_validation` challenge, answered with the app's webhook secret.

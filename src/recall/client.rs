@@ -1,7 +1,8 @@
-//! The HTTP client for Recall's Zoom OAuth Apps API.
+//! The HTTP client for Recall's Zoom OAuth Apps API, and for the two lists that show an app's
+//! health (its logs and its Zoom OAuth credentials), which it only ever reads.
 //!
-//! It owns everything about talking to Recall: authentication, cursor pagination (which stops
-//! on a loop), retries with backoff and `Retry-After`, idempotent creates, a cap on the size of
+//! It owns everything about talking to Recall: authentication, cursor pagination (one loop for
+//! every list, which stops on a loop), retries with backoff and `Retry-After`, idempotent creates, a cap on the size of
 //! an answer, and turning failures into errors that say what was being done and quote Recall's
 //! request ID. It never logs or returns a secret: every error leaving a public method, and
 //! every log line, passes through the client's [`Redactor`]. Errors that suggest a mistake in
@@ -24,18 +25,27 @@ use super::error::{Answered, RecallError, Unredacted, request_id, untrusted_cert
 use super::redact::Redactor;
 use super::retry::{RetryPolicy, is_retryable, retry_after};
 use super::target::same_origin;
-use super::wire::{Page, WireApp};
+use super::wire::{AppLog, AppLogs, Credential, CredentialFilter, Page, WireApp};
 use crate::model::{Region, RemoteApp, SecretString};
 
 pub use super::wire::NewApp;
 
 const APPS_PATH: &str = "api/v2/zoom-oauth-apps/";
+const APP_LOGS_PATH: &str = "api/v2/zoom-oauth-app-logs/";
+const CREDENTIALS_PATH: &str = "api/v2/zoom-oauth-credentials/";
 /// A workspace with more pages than this is not a workspace, it is a loop.
 const MAX_PAGES: usize = 10_000;
 
 /// The largest answer the client reads, in bytes (16 MiB): a page of apps is a few kilobytes,
 /// so anything near this is a broken or hostile server, and reading on would only fill memory.
 pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What a paginated list read.
+struct Listed<T> {
+    items: Vec<T>,
+    /// Whether it stopped at its limit before Recall's last item.
+    more: bool,
+}
 
 /// What the retry loop ends with.
 enum Sent {
@@ -230,6 +240,27 @@ impl Client {
         self.seal(self.list(client_id).await)
     }
 
+    /// The newest entries of the app `app_id`'s log, newest first: at most `limit`, and with
+    /// `since` (RFC 3339) only those recorded since then. Reads no more pages than it needs for
+    /// `limit` entries, and says whether Recall has more.
+    pub async fn list_app_logs(
+        &self,
+        app_id: &str,
+        since: Option<&str>,
+        limit: usize,
+    ) -> Result<AppLogs, RecallError> {
+        self.seal(self.app_logs(app_id, since, limit).await)
+    }
+
+    /// Lists every Zoom OAuth credential that matches `filter`, following `next` until it is
+    /// null. Only reads: recallform never changes a credential.
+    pub async fn list_credentials(
+        &self,
+        filter: &CredentialFilter<'_>,
+    ) -> Result<Vec<Credential>, RecallError> {
+        self.seal(self.credentials(filter).await)
+    }
+
     /// Creates an app. Safe to call once per logical create: retries reuse one
     /// `Idempotency-Key`, and before re-sending after an unknown outcome it looks the app up by
     /// client ID, so a lost response never produces a second app.
@@ -278,14 +309,89 @@ impl Client {
         if let Some(id) = client_id {
             url.query_pairs_mut().append_pair("client_id", id);
         }
-        let mut apps = Vec::new();
+        let listed = self.paginate::<WireApp>(&action, url, None).await?;
+        Ok(listed.items.into_iter().map(RemoteApp::from).collect())
+    }
+
+    async fn app_logs(
+        &self,
+        app_id: &str,
+        since: Option<&str>,
+        limit: usize,
+    ) -> Result<AppLogs, Unredacted> {
+        let action = format!("listing the app logs of the Zoom OAuth app `{app_id}`");
+        let mut url = self
+            .base
+            .join(APP_LOGS_PATH)
+            .expect("a constant relative path");
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("oauth_app", app_id);
+            if let Some(since) = since {
+                query.append_pair("created_at_after", since);
+            }
+            // Newest first, whatever Recall's default order is, so the first page is the news.
+            query.append_pair("ordering", "-created_at");
+        }
+        let listed = self.paginate::<AppLog>(&action, url, Some(limit)).await?;
+        // A message is Recall's free text: it could quote what it was sent.
+        let entries = listed
+            .items
+            .into_iter()
+            .map(|e| AppLog {
+                message: self.redactor.text(&e.message),
+                ..e
+            })
+            .collect();
+        Ok(AppLogs {
+            entries,
+            more: listed.more,
+        })
+    }
+
+    async fn credentials(
+        &self,
+        filter: &CredentialFilter<'_>,
+    ) -> Result<Vec<Credential>, Unredacted> {
+        let mut url = self
+            .base
+            .join(CREDENTIALS_PATH)
+            .expect("a constant relative path");
+        let mut action = "listing the Zoom OAuth credentials".to_string();
+        let filters = [
+            ("oauth_app", filter.oauth_app),
+            ("status", filter.status),
+            ("meeting_sync_status", filter.meeting_sync_status),
+        ];
+        let mut with = Vec::new();
+        for (name, value) in filters {
+            if let Some(value) = value {
+                url.query_pairs_mut().append_pair(name, value);
+                with.push(format!("{name} `{value}`"));
+            }
+        }
+        if !with.is_empty() {
+            action = format!("{action} with {}", with.join(" and "));
+        }
+        Ok(self.paginate(&action, url, None).await?.items)
+    }
+
+    /// Reads the cursor-paginated list at `url`, following `next` until it is null, or until
+    /// `limit` items are read: the one pagination loop of every list, whatever its items.
+    async fn paginate<T: for<'de> Deserialize<'de>>(
+        &self,
+        action: &str,
+        mut url: Url,
+        limit: Option<usize>,
+    ) -> Result<Listed<T>, Unredacted> {
+        let mut items = Vec::new();
         // Every page URL read so far: a `next` that points back at one is a loop, stopped
         // before the request that would go round it again.
         let mut read: HashSet<Url> = HashSet::new();
         loop {
             if read.len() >= self.max_pages {
                 return Err(RecallError::protocol(
-                    &action,
+                    action,
                     format!(
                         "Recall listed more than {} pages, more than any workspace holds; stopping",
                         self.max_pages
@@ -296,11 +402,11 @@ impl Client {
             }
             read.insert(url.clone());
             let response = self
-                .request(&action, || self.http.get(url.clone()), None)
+                .request(action, || self.http.get(url.clone()), None)
                 .await?;
             let id = request_id(response.headers());
-            let page: Page =
-                self.decode(&action, response)
+            let page: Page<T> =
+                self.decode(action, response)
                     .await
                     .map_err(|Unredacted(e)| match (&e, self.api_path_hint()) {
                         (RecallError::Api { status: 404, .. }, Some(hint)) => {
@@ -308,14 +414,19 @@ impl Client {
                         }
                         _ => Unredacted(e),
                     })?;
-            apps.extend(page.results.into_iter().map(RemoteApp::from));
+            items.extend(page.results);
+            if let Some(limit) = limit.filter(|l| items.len() >= *l) {
+                let more = items.len() > limit || page.next.is_some();
+                items.truncate(limit);
+                return Ok(Listed { items, more });
+            }
             let Some(next) = page.next else {
-                return Ok(apps);
+                return Ok(Listed { items, more: false });
             };
-            let next = self.next_url(&action, &url, &next, id.as_deref())?;
+            let next = self.next_url(action, &url, &next, id.as_deref())?;
             if read.contains(&next) {
                 return Err(RecallError::protocol(
-                    &action,
+                    action,
                     format!(
                         "the next page `{next}` was already read, so Recall's pages go round in a loop; stopping"
                     ),

@@ -336,3 +336,182 @@ async fn giving_up_on_timeouts_says_how_to_wait_longer() {
         "{err}"
     );
 }
+
+/// An app with `n` log entries, one a minute from 10:00, each naming its minute.
+async fn app_with_logs(e: &Emulator, n: u32) -> String {
+    let app = e.seed("user_level", "cid");
+    for minute in 0..n {
+        e.seed_log(
+            &app.id,
+            &format!("entry {minute}"),
+            &format!("2026-03-01T10:{minute:02}:00Z"),
+        );
+    }
+    app.id
+}
+
+#[tokio::test]
+async fn app_logs_read_newest_first_and_no_more_pages_than_the_limit_needs() {
+    let e = emulator(Config {
+        page_size: 2,
+        ..Default::default()
+    })
+    .await;
+    let id = app_with_logs(&e, 5).await;
+    let c = client_for(&e.url());
+    let logs = c.list_app_logs(&id, None, 3).await.unwrap();
+    let messages: Vec<&str> = logs.entries.iter().map(|l| l.message.as_str()).collect();
+    assert_eq!(messages, ["entry 4", "entry 3", "entry 2"]);
+    assert!(logs.more);
+    let uris: Vec<String> = e.requests().into_iter().map(|r| r.uri).collect();
+    assert_eq!(
+        uris.len(),
+        2,
+        "two pages of two hold three entries: {uris:?}"
+    );
+    assert_eq!(
+        uris[0],
+        format!("/api/v2/zoom-oauth-app-logs/?oauth_app={id}&ordering=-created_at")
+    );
+
+    // The limit at a page's end, with a page after it: more, said by `next` alone.
+    let logs = c.list_app_logs(&id, None, 4).await.unwrap();
+    assert_eq!((logs.entries.len(), logs.more), (4, true));
+    // Exactly the limit, with nothing after it: no more.
+    let logs = c.list_app_logs(&id, None, 5).await.unwrap();
+    assert_eq!((logs.entries.len(), logs.more), (5, false));
+    // Only since a time, which the request carries.
+    let logs = c
+        .list_app_logs(&id, Some("2026-03-01T10:03:00.000000Z"), 10)
+        .await
+        .unwrap();
+    let messages: Vec<&str> = logs.entries.iter().map(|l| l.message.as_str()).collect();
+    assert_eq!((messages, logs.more), (vec!["entry 4", "entry 3"], false));
+    assert_eq!(
+        e.requests().last().unwrap().uri,
+        format!(
+            "/api/v2/zoom-oauth-app-logs/?oauth_app={id}&created_at_after=2026-03-01T10%3A03%3A00.000000Z&ordering=-created_at"
+        )
+    );
+}
+
+#[tokio::test]
+async fn app_log_messages_never_show_a_secret() {
+    let e = emulator(Config::default()).await;
+    let app = e.seed("user_level", "cid");
+    e.seed_log(
+        &app.id,
+        &format!("callback refused token {KEY}"),
+        "2026-03-01T10:00:00Z",
+    );
+    let logs = client_for(&e.url())
+        .list_app_logs(&app.id, None, 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        logs.entries[0].message,
+        "callback refused token (sensitive)"
+    );
+}
+
+#[tokio::test]
+async fn credentials_follow_every_page_with_their_filters() {
+    let e = emulator(Config {
+        page_size: 2,
+        ..Default::default()
+    })
+    .await;
+    let app = e.seed("user_level", "cid");
+    let other = e.seed("account_level", "other");
+    for (status, sync) in [
+        ("healthy", "completed"),
+        ("unhealthy", "failed"),
+        ("healthy", "failed"),
+        ("healthy", "in_progress"),
+        ("unhealthy", "completed"),
+    ] {
+        e.seed_credential(&app.id, status, sync);
+    }
+    e.seed_credential(&other.id, "unhealthy", "failed");
+    let c = client_for(&e.url());
+    let all = c
+        .list_credentials(&super::CredentialFilter {
+            oauth_app: Some(&app.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 5);
+    assert_eq!(e.requests().len(), 3, "pages of 2, 2 and 1");
+    assert!(
+        all.iter()
+            .all(|c| c.oauth_app == app.id && c.user_id.is_some())
+    );
+
+    let failed = c
+        .list_credentials(&super::CredentialFilter {
+            oauth_app: Some(&app.id),
+            status: Some("healthy"),
+            meeting_sync_status: Some("failed"),
+        })
+        .await
+        .unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(
+        e.requests().last().unwrap().uri,
+        format!(
+            "/api/v2/zoom-oauth-credentials/?oauth_app={}&status=healthy&meeting_sync_status=failed",
+            app.id
+        )
+    );
+    // An error names the filters, so it says which list failed.
+    let err = c
+        .list_credentials(&super::CredentialFilter {
+            status: Some("sick"),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(
+            "listing the Zoom OAuth credentials with status `sick`: Recall answered 400: status: Select a valid choice."
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn every_list_shares_the_loop_guard_and_the_retries() {
+    let e = emulator(Config {
+        page_size: 1,
+        ..Default::default()
+    })
+    .await;
+    let id = app_with_logs(&e, 3).await;
+    e.inject(Fault::new(Route::ListAppLogs, 1, FaultKind::LoopingNext));
+    let c = client_for(&e.url());
+    let err = c
+        .list_app_logs(&id, None, 10)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("go round in a loop; stopping"), "{err}");
+    assert_eq!(e.requests().len(), 1);
+
+    e.inject(Fault::new(
+        Route::ListCredentials,
+        1,
+        FaultKind::Status {
+            status: 429,
+            retry_after: Some(0),
+        },
+    ));
+    let found = c
+        .list_credentials(&super::CredentialFilter::default())
+        .await
+        .unwrap();
+    assert!(found.is_empty());
+    let statuses: Vec<Option<u16>> = e.requests()[1..].iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [Some(429), Some(200)]);
+}

@@ -1,15 +1,16 @@
-//! What travels on the wire: Recall's page and app shapes, and what a create sends.
+//! What travels on the wire: Recall's page, app, app-log and credential shapes, and what a
+//! create sends.
 
 use serde::Deserialize;
 
 use super::redact::is_masked;
 use crate::model::{Kind, RemoteApp, SecretString};
 
-/// A page of `GET /api/v2/zoom-oauth-apps/`.
+/// A page of any of Recall's cursor-paginated lists (shared/recall-api.md §1.4).
 #[derive(Deserialize)]
-pub(super) struct Page {
+pub(super) struct Page<T> {
     pub(super) next: Option<String>,
-    pub(super) results: Vec<WireApp>,
+    pub(super) results: Vec<T>,
 }
 
 /// A Zoom OAuth app as Recall returns it. The secrets may or may not be there (UNCONFIRMED);
@@ -60,4 +61,60 @@ pub struct NewApp<'a> {
     pub client_secret: &'a SecretString,
     /// Zoom's webhook Secret Token.
     pub webhook_secret: &'a SecretString,
+}
+
+/// An entry of `GET /api/v2/zoom-oauth-app-logs/`: a warning or an error Recall recorded about
+/// an app. Recall gives entries neither an ID nor a level.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct AppLog {
+    /// The app's ID.
+    pub oauth_app: String,
+    /// What happened, as Recall wrote it (up to 2,000 characters), with every secret the
+    /// client knows cut out.
+    pub message: String,
+    /// When, RFC 3339.
+    pub created_at: String,
+}
+
+/// The newest entries of an app's log, as [`crate::recall::Client::list_app_logs`] read them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AppLogs {
+    /// Newest first.
+    pub entries: Vec<AppLog>,
+    /// Whether Recall has more entries (older ones) than were read.
+    pub more: bool,
+}
+
+/// A Zoom OAuth credential of `GET /api/v2/zoom-oauth-credentials/`: one Zoom user (or
+/// account) who authorised an app. Its `access_token_callback_url` is not read: a URL of the
+/// customer's, which may carry a token, and nothing recallform needs.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Credential {
+    /// Recall's ID.
+    pub id: String,
+    /// The app's ID.
+    pub oauth_app: String,
+    /// `healthy` or `unhealthy` (kept as text, so a status Recall adds later reads too).
+    pub status: String,
+    /// The Zoom user, for a user-level app.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// The Zoom account, for an account-level app.
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// When it was created, RFC 3339.
+    pub created_at: String,
+    /// `not_started`, `in_progress`, `completed` or `failed`.
+    pub meeting_sync_status: String,
+}
+
+/// The filters of [`crate::recall::Client::list_credentials`]; `None` filters nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CredentialFilter<'a> {
+    /// Only this app's credentials.
+    pub oauth_app: Option<&'a str>,
+    /// Only those with this `status`.
+    pub status: Option<&'a str>,
+    /// Only those with this `meeting_sync_status`.
+    pub meeting_sync_status: Option<&'a str>,
 }

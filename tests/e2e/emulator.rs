@@ -400,3 +400,192 @@ fn sandbox_serve_says_which_api_key_it_accepts_and_means_it() {
     let out = Outcome::of(h.bare(&["sandbox", "serve", "--api-key", ""])).expect(64);
     assert!(out.stderr.contains("--api-key"), "{}", out.stderr);
 }
+
+const APP_LOGS: &str = "/api/v2/zoom-oauth-app-logs/";
+const CREDENTIALS: &str = "/api/v2/zoom-oauth-credentials/";
+
+#[test]
+fn app_logs_and_credentials_have_recalls_shapes_filters_and_pages() {
+    let h = Harness::with_config(recallform::emulator::Config {
+        page_size: 2,
+        ..Default::default()
+    });
+    let app = h.emulator.seed("user_level", "c1");
+    let admin = h.emulator.seed("account_level", "c2");
+    for (i, at) in [
+        "2026-03-01T10:00:00Z",
+        "2026-03-01T09:00:00Z",
+        "2026-03-01T11:00:00Z",
+    ]
+    .iter()
+    .enumerate()
+    {
+        h.emulator.seed_log(&app.id, &format!("m{i}"), at);
+    }
+    h.emulator
+        .seed_log(&admin.id, "other", "2026-03-01T12:00:00Z");
+    let user = h.emulator.seed_credential(&app.id, "unhealthy", "failed");
+    let account = h
+        .emulator
+        .seed_credential(&admin.id, "healthy", "completed");
+    let http = Http::new(&h);
+
+    let (status, ctype, page) = http.send(http.authed(
+        reqwest::Method::GET,
+        &format!("{APP_LOGS}?oauth_app={}&ordering=-created_at", app.id),
+    ));
+    assert_eq!((status, ctype.as_str()), (200, "application/json"));
+    assert_eq!(
+        page["results"],
+        json!([
+            {"oauth_app": app.id, "message": "m2", "created_at": "2026-03-01T11:00:00Z"},
+            {"oauth_app": app.id, "message": "m0", "created_at": "2026-03-01T10:00:00Z"},
+        ])
+    );
+    assert_eq!(page["previous"], Value::Null);
+    let next = page["next"].as_str().unwrap();
+    assert!(
+        next.starts_with(&format!(
+            "{}{APP_LOGS}?oauth_app={}&ordering=-created_at&cursor=",
+            h.emulator.url(),
+            app.id
+        )),
+        "{next}"
+    );
+    let (_, _, last) = http.send(
+        http.client
+            .get(next)
+            .header("Authorization", format!("Token {API_KEY}")),
+    );
+    assert_eq!(last["results"][0]["message"], "m1");
+    assert_eq!(last["next"], Value::Null);
+
+    let (status, _, page) = http.send(http.authed(
+        reqwest::Method::GET,
+        &format!("{CREDENTIALS}?status=unhealthy&meeting_sync_status=failed"),
+    ));
+    assert_eq!(status, 200);
+    assert_eq!(
+        page,
+        json!({"next": null, "previous": null, "results": [{
+            "id": user.id,
+            "oauth_app": app.id,
+            "status": "unhealthy",
+            "user_id": user.user_id.clone().unwrap(),
+            "account_id": null,
+            "access_token_callback_url": null,
+            "created_at": user.created_at,
+            "meeting_sync_status": "failed",
+        }]})
+    );
+    // An account-level app's credential is an account's.
+    let (_, _, page) = http.send(http.authed(
+        reqwest::Method::GET,
+        &format!("{CREDENTIALS}?oauth_app={}", admin.id),
+    ));
+    assert_eq!(page["results"][0]["id"], json!(account.id));
+    assert_eq!(page["results"][0]["user_id"], Value::Null);
+    assert!(account.account_id.is_some());
+
+    let (status, _, body) = http.send(http.authed(
+        reqwest::Method::GET,
+        &format!("{CREDENTIALS}?meeting_sync_status=done"),
+    ));
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({"meeting_sync_status": ["Select a valid choice. done is not one of the available choices."]})
+        )
+    );
+    // Only listed, and only with Recall's API key.
+    let (status, _, _) = http.send(
+        http.authed(reqwest::Method::POST, CREDENTIALS)
+            .json(&json!({})),
+    );
+    assert_eq!(status, 405);
+    let (status, _, _) = http.send(http.client.get(http.url(APP_LOGS)));
+    assert_eq!(status, 401);
+}
+
+#[test]
+fn the_three_lists_share_the_list_rate_limit_and_take_their_faults() {
+    let h = Harness::with_config(recallform::emulator::Config {
+        list_per_minute: 2,
+        ..Default::default()
+    });
+    let http = Http::new(&h);
+    h.emulator.inject(Fault::new(
+        Route::ListCredentials,
+        1,
+        FaultKind::Status {
+            status: 503,
+            retry_after: None,
+        },
+    ));
+    let get = |path: &str| http.send(http.authed(reqwest::Method::GET, path)).0;
+    assert_eq!(
+        get(APP_LOGS),
+        200,
+        "the credentials' fault is not the logs'"
+    );
+    assert_eq!(get(CREDENTIALS), 503);
+    assert_eq!(get(CREDENTIALS), 200);
+    let resp = h
+        .runtime
+        .block_on(http.authed(reqwest::Method::GET, APPS).send())
+        .unwrap();
+    assert_eq!(
+        resp.status().as_u16(),
+        429,
+        "the third list call in a minute"
+    );
+    assert!(resp.headers().contains_key("retry-after"));
+}
+
+#[test]
+fn seeded_logs_and_credentials_are_kept_in_the_state_file_and_old_files_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("sandbox.json");
+    // A state file written before logs and credentials were emulated.
+    std::fs::write(
+        &state,
+        r#"{"apps": {"a1": {"id": "a1", "kind": "user_level", "client_id": "c", "client_secret": "s",
+            "webhook_secret": "w", "webhook_last_validation": null,
+            "created_at": "2026-01-01T00:00:00.000000Z", "seq": 0}}, "next_seq": 1}"#,
+    )
+    .unwrap();
+    let config = || recallform::emulator::Config {
+        state_file: Some(state.clone()),
+        ..Default::default()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let start = || {
+        runtime
+            .block_on(recallform::emulator::Emulator::start(
+                ([127, 0, 0, 1], 0).into(),
+                config(),
+            ))
+            .unwrap()
+    };
+    let e = start();
+    assert_eq!(e.apps().len(), 1);
+    assert!(e.app_logs().is_empty() && e.credentials().is_empty());
+    let log = e.seed_log("a1", "boom", "2026-03-01T10:00:00Z");
+    let credential = e.seed_credential("a1", "healthy", "in_progress");
+    assert!(e.set_last_validation("a1", Some("2026-03-02T00:00:00Z")));
+    assert!(!e.set_last_validation("nope", None));
+    runtime.block_on(e.shutdown());
+
+    let e = start();
+    assert_eq!(e.app_logs(), [log]);
+    assert_eq!(e.credentials(), [credential]);
+    assert_eq!(
+        e.apps()[0].webhook_last_validation.as_deref(),
+        Some("2026-03-02T00:00:00Z")
+    );
+    runtime.block_on(e.shutdown());
+}

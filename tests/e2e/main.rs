@@ -15,6 +15,7 @@ mod readme;
 mod reconcile;
 mod security;
 mod state;
+mod status;
 mod tools;
 mod webhooks;
 mod workflow;

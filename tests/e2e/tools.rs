@@ -318,6 +318,7 @@ fn man_out_writes_one_page_per_command() {
         "recallform-export",
         "recallform-webhooks",
         "recallform-webhooks-verify",
+        "recallform-status",
     ];
     let expected: String = names
         .iter()
