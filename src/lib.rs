@@ -25,6 +25,8 @@
 //! - [`emulator`]: a local, stateful Recall used by the tests and by `--sandbox`.
 //! - [`cli`]: the commands; the only module that prints.
 //! - [`error`]: the error type of the commands and the one mapping to exit codes.
+//! - [`zoom`]: what Recall needs from a Zoom app (scopes, events, where each is set), the
+//!   checks of what an app declares, and the setup checklist.
 
 pub mod apply;
 pub mod apply_lock;
@@ -43,3 +45,4 @@ pub mod recall;
 pub mod saved;
 pub mod session;
 pub mod time;
+pub mod zoom;

@@ -202,7 +202,8 @@ fn unused_globals(command: &str) -> &'static [&'static str] {
             "allow_external_files",
             "no_color",
         ],
-        "validate" => &["lockfile", "api_url", "timeout"],
+        // `--lockfile`: the Recall webhook URLs Zoom app manifests are checked against.
+        "validate" => &["api_url", "timeout"],
         // It writes a manifest; it reads none, and sends no request.
         "init" => &[
             "lockfile",
