@@ -17,6 +17,7 @@ mod show;
 mod state;
 mod target;
 mod validate;
+mod zoom;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -156,6 +157,9 @@ enum Command {
     /// The API key is read from `RECALL_API_KEY`, and the Recall is `--region`, or else
     /// `--api-url`/`RECALL_API_URL`; no manifest is read.
     Export(export::ExportArgs),
+    /// The Zoom side of each app: what to set in the Zoom Marketplace.
+    #[command(subcommand)]
+    Zoom(zoom::ZoomCommand),
 }
 
 /// Output formats for plans.
@@ -404,5 +408,6 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::State(cmd) => state::run(&cli.global, &cmd),
         Command::Import(args) => import::run(&cli.global, &args).await,
         Command::Export(args) => export::run(&cli.global, &args).await,
+        Command::Zoom(cmd) => zoom::run(&cli.global, &cmd).await,
     }
 }
