@@ -173,7 +173,11 @@ fn zoom_manifest(
         }),
         Err(e) => {
             // Located in the JSON file, which gets no snippet: it may hold header credentials.
-            let json = dir.join(&rel);
+            let json = if dir == std::path::Path::new(".") {
+                std::path::PathBuf::from(&rel)
+            } else {
+                dir.join(&rel)
+            };
             c.report(
                 Diagnostic::new(
                     "invalid-zoom-manifest",

@@ -18,3 +18,4 @@ mod state;
 mod tools;
 mod workflow;
 mod workflow_example;
+mod zoom;
