@@ -214,13 +214,87 @@ impl Source<'_> {
     }
 }
 
+/// What an app declares it is granted or sends, and where that was read from.
+struct Declared<'a> {
+    /// Each scope or event type, with where it is written (the Zoom manifest's reference for
+    /// those read from it).
+    items: Vec<(String, Option<Location>)>,
+    /// Where the list is.
+    at: Option<Location>,
+    source: Source<'a>,
+    /// The Zoom manifest turns event subscriptions off.
+    disabled: bool,
+}
+
+impl Declared<'_> {
+    fn names(&self) -> Vec<&str> {
+        self.items.iter().map(|(s, _)| s.as_str()).collect()
+    }
+}
+
+/// The declared scopes: the Zoom manifest's when it is given (nothing when it lists none),
+/// else `granted`.
+fn declared_scopes(spec: &ZoomSpec) -> Option<Declared<'_>> {
+    let listed = |l: &Located<Vec<Located<String>>>, key| Declared {
+        items: l
+            .value
+            .iter()
+            .map(|s| (s.value.clone(), s.location.clone()))
+            .collect(),
+        at: l.location.clone(),
+        source: Source::Listed(key),
+        disabled: false,
+    };
+    match &spec.manifest {
+        Some(f) if f.content.has_scopes() => Some(Declared {
+            items: f
+                .content
+                .scopes()
+                .into_iter()
+                .map(|s| (s.to_string(), Some(f.location.clone())))
+                .collect(),
+            at: Some(f.location.clone()),
+            source: Source::ZoomManifest(&f.file),
+            disabled: false,
+        }),
+        Some(_) => None,
+        None => spec.granted.as_ref().map(|l| listed(l, "zoom.granted")),
+    }
+}
+
+/// The declared events: the Zoom manifest's enabled subscriptions' when it is given, else
+/// `events`.
+fn declared_events(spec: &ZoomSpec) -> Option<Declared<'_>> {
+    match &spec.manifest {
+        Some(f) => Some(Declared {
+            items: f
+                .content
+                .event_types()
+                .into_iter()
+                .map(|e| (e.to_string(), Some(f.location.clone())))
+                .collect(),
+            at: Some(f.location.clone()),
+            source: Source::ZoomManifest(&f.file),
+            disabled: f.content.events_disabled(),
+        }),
+        None => spec.events.as_ref().map(|l| Declared {
+            items: l
+                .value
+                .iter()
+                .map(|e| (e.value.clone(), e.location.clone()))
+                .collect(),
+            at: l.location.clone(),
+            source: Source::Listed("zoom.events"),
+            disabled: false,
+        }),
+    }
+}
+
 /// Everything the app's `zoom:` says that Recall would miss: missing scopes and events, scopes
 /// Recall does not use, a usage that contradicts `kind`, and `sdk` on an admin-managed app.
 fn lint(app: &str, kind: Kind, spec: &ZoomSpec) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    let model = spec.scopes.value;
-    let sdk = spec.sdk.value;
-    if sdk && kind == Kind::AccountLevel {
+    if spec.sdk.value && kind == Kind::AccountLevel {
         found.push(
             Diagnostic::warning(
                 "zoom-sdk-mismatch",
@@ -230,8 +304,7 @@ fn lint(app: &str, kind: Kind, spec: &ZoomSpec) -> Vec<Diagnostic> {
             .with_hint("Meeting SDK credentials come from a user-managed Zoom app: an admin-managed integration needs an OAuth app of its own; set `sdk: false` here"),
         );
     }
-    let file = spec.manifest.as_ref();
-    if let Some(f) = file {
+    if let Some(f) = &spec.manifest {
         for (key, list) in [("granted", &spec.granted), ("events", &spec.events)] {
             if let Some(list) = list {
                 found.push(
@@ -245,138 +318,109 @@ fn lint(app: &str, kind: Kind, spec: &ZoomSpec) -> Vec<Diagnostic> {
             }
         }
     }
-
-    // Scopes: the Zoom manifest's when it is given (and lists them), else `granted`.
-    let scopes: Option<(Vec<(String, Option<Location>)>, Option<Location>, Source)> = match file {
-        Some(f) if f.content.has_scopes() => Some((
-            f.content
-                .scopes()
-                .into_iter()
-                .map(|s| (s.to_string(), Some(f.location.clone())))
-                .collect(),
-            Some(f.location.clone()),
-            Source::ZoomManifest(&f.file),
-        )),
-        Some(_) => None,
-        None => spec.granted.as_ref().map(|l| {
-            (
-                l.value
-                    .iter()
-                    .map(|s| (s.value.clone(), s.location.clone()))
-                    .collect(),
-                l.location.clone(),
-                Source::Listed("zoom.granted"),
-            )
-        }),
-    };
-    if let Some((granted, at, source)) = scopes {
-        let names: Vec<&str> = granted.iter().map(|(s, _)| s.as_str()).collect();
-        for scope in needs::missing_scopes(model, kind, sdk, &names) {
-            let whose = match &source {
-                Source::Listed(_) => format!("`{app}` is not granted `{}`", scope.name),
-                Source::ZoomManifest(f) => format!(
-                    "the Zoom app manifest `{f}` of `{app}` does not ask for `{}`",
-                    scope.name
-                ),
-            };
-            found.push(
-                Diagnostic::warning(
-                    "zoom-missing-scope",
-                    format!("{whose}; Recall needs it {}", scope.why()),
-                    at.clone(),
-                )
-                .with_hint(format!(
-                    "add it in the Zoom Marketplace (your app > {}), {}",
-                    scope.screen(),
-                    source.then()
-                )),
-            );
-        }
-        for (scope, at) in &granted {
-            if let Some(d) = unknown_scope(app, kind, spec, scope, at, &source) {
-                found.push(d);
-            }
-        }
+    if let Some(scopes) = declared_scopes(spec) {
+        found.extend(scope_warnings(app, kind, spec, &scopes));
     }
-
-    // Events: the Zoom manifest's when it is given, else `events`.
-    let events: Option<(Vec<&str>, Option<Location>, Source, bool)> = match file {
-        Some(f) => Some((
-            f.content.event_types(),
-            Some(f.location.clone()),
-            Source::ZoomManifest(&f.file),
-            f.content.events_disabled(),
-        )),
-        None => spec.events.as_ref().map(|l| {
-            (
-                l.value.iter().map(|e| e.value.as_str()).collect(),
-                l.location.clone(),
-                Source::Listed("zoom.events"),
-                false,
-            )
-        }),
-    };
-    if let Some((sent, at, source, disabled)) = events {
-        for event in needs::missing_events(&sent) {
-            let whose = match &source {
-                Source::Listed(_) => {
-                    format!("`{app}` does not list `{}` in `zoom.events`", event.name)
-                }
-                Source::ZoomManifest(f) if disabled => format!(
-                    "the Zoom app manifest `{f}` of `{app}` sends no `{}`: its event subscriptions are turned off",
-                    event.name
-                ),
-                Source::ZoomManifest(f) => format!(
-                    "the Zoom app manifest `{f}` of `{app}` subscribes to no `{}`",
-                    event.name
-                ),
-            };
-            let typo = did_you_mean(event.name, &sent)
-                .map(|t| format!("`{}` is probably a typo of it; ", t.escape_debug()))
-                .unwrap_or_default();
-            found.push(
-                Diagnostic::warning(
-                    "zoom-missing-event",
-                    format!("{whose}; Recall needs it {}", event.why),
-                    at.clone(),
-                )
-                .with_hint(format!(
-                    "{typo}add it in the Zoom Marketplace (your app > {}: \"{}\"), {}",
-                    event.screen(),
-                    event.label,
-                    source.then()
-                )),
-            );
-        }
+    if let Some(events) = declared_events(spec) {
+        found.extend(event_warnings(app, &events));
     }
+    found.extend(usage_warning(app, kind, spec));
+    found
+}
 
-    if let Some(f) = file
-        && let Some(usage) = f.content.usage()
-        && needs::kind_of_usage(usage) != Some(kind)
-    {
-        let says = match needs::kind_of_usage(usage) {
-            Some(other) => format!(
-                "says the Zoom app is {} (`{usage}`), but `{app}` has `kind: {kind}`",
-                needs::app_type(other).to_lowercase()
-            ),
-            None => format!(
-                "has the usage `{}`, which is neither `USER_OPERATION` nor `ADMIN_MANAGEMENT`",
-                usage.escape_debug()
+/// The missing and the unknown scopes.
+fn scope_warnings(app: &str, kind: Kind, spec: &ZoomSpec, scopes: &Declared) -> Vec<Diagnostic> {
+    let (model, sdk) = (spec.scopes.value, spec.sdk.value);
+    let mut found = Vec::new();
+    for scope in needs::missing_scopes(model, kind, sdk, &scopes.names()) {
+        let whose = match &scopes.source {
+            Source::Listed(_) => format!("`{app}` is not granted `{}`", scope.name),
+            Source::ZoomManifest(f) => format!(
+                "the Zoom app manifest `{f}` of `{app}` does not ask for `{}`",
+                scope.name
             ),
         };
         found.push(
             Diagnostic::warning(
-                "zoom-usage-mismatch",
-                format!("the Zoom app manifest `{}` of `{app}` {says}", f.file),
-                Some(f.location.clone()),
+                "zoom-missing-scope",
+                format!("{whose}; Recall needs it {}", scope.why()),
+                scopes.at.clone(),
             )
             .with_hint(format!(
-                "Recall's `kind` must match how the Zoom app is managed (Basic Information > Select how the app is managed): `user_level` for user-managed (`USER_OPERATION`), `account_level` for admin-managed (`ADMIN_MANAGEMENT`); `{app}` expects `{}`",
-                needs::usage_of(kind)
+                "add it in the Zoom Marketplace (your app > {}), {}",
+                scope.screen(),
+                scopes.source.then()
+            )),
+        );
+    }
+    for (scope, at) in &scopes.items {
+        found.extend(unknown_scope(app, kind, spec, scope, at, &scopes.source));
+    }
+    found
+}
+
+/// The missing events, each with a typo it may be written as.
+fn event_warnings(app: &str, events: &Declared) -> Vec<Diagnostic> {
+    let sent = events.names();
+    let mut found = Vec::new();
+    for event in needs::missing_events(&sent) {
+        let whose = match &events.source {
+            Source::Listed(_) => format!("`{app}` does not list `{}` in `zoom.events`", event.name),
+            Source::ZoomManifest(f) if events.disabled => format!(
+                "the Zoom app manifest `{f}` of `{app}` sends no `{}`: its event subscriptions are turned off",
+                event.name
+            ),
+            Source::ZoomManifest(f) => format!(
+                "the Zoom app manifest `{f}` of `{app}` subscribes to no `{}`",
+                event.name
+            ),
+        };
+        let typo = did_you_mean(event.name, &sent)
+            .map(|t| format!("`{}` is probably a typo of it; ", t.escape_debug()))
+            .unwrap_or_default();
+        found.push(
+            Diagnostic::warning(
+                "zoom-missing-event",
+                format!("{whose}; Recall needs it {}", event.why),
+                events.at.clone(),
+            )
+            .with_hint(format!(
+                "{typo}add it in the Zoom Marketplace (your app > {}: \"{}\"), {}",
+                event.screen(),
+                event.label,
+                events.source.then()
             )),
         );
     }
     found
+}
+
+/// A Zoom app manifest whose usage contradicts `kind`, or is neither of Zoom's two.
+fn usage_warning(app: &str, kind: Kind, spec: &ZoomSpec) -> Option<Diagnostic> {
+    let f = spec.manifest.as_ref()?;
+    let usage = f.content.usage()?;
+    let says = match needs::kind_of_usage(usage) {
+        Some(k) if k == kind => return None,
+        Some(other) => format!(
+            "says the Zoom app is {} (`{usage}`), but `{app}` has `kind: {kind}`",
+            needs::app_type(other).to_lowercase()
+        ),
+        None => format!(
+            "has the usage `{}`, which is neither `USER_OPERATION` nor `ADMIN_MANAGEMENT`",
+            usage.escape_debug()
+        ),
+    };
+    Some(
+        Diagnostic::warning(
+            "zoom-usage-mismatch",
+            format!("the Zoom app manifest `{}` of `{app}` {says}", f.file),
+            Some(f.location.clone()),
+        )
+        .with_hint(format!(
+            "Recall's `kind` must match how the Zoom app is managed (Basic Information > Select how the app is managed): `user_level` for user-managed (`USER_OPERATION`), `account_level` for admin-managed (`ADMIN_MANAGEMENT`); `{app}` expects `{}`",
+            needs::usage_of(kind)
+        )),
+    )
 }
 
 /// The warning for a granted scope that is not one of the app's table, if it is not.

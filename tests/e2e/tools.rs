@@ -316,6 +316,8 @@ fn man_out_writes_one_page_per_command() {
         "recallform-state-unprotect",
         "recallform-import",
         "recallform-export",
+        "recallform-zoom",
+        "recallform-zoom-checklist",
     ];
     let expected: String = names
         .iter()
