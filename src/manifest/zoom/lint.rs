@@ -1,198 +1,13 @@
-//! An app's `zoom:`, checked: its keys, the Zoom app manifest it names, and what it declares
-//! against what Recall needs ([`crate::zoom`]'s tables).
+//! The checks of what an app's `zoom:` declares against Recall's needs: missing scopes and
+//! events, scopes Recall does not use, a Zoom app manifest's usage against `kind`, and `sdk` on
+//! an admin-managed app. Each is a warning, located where the app declares it.
 //!
-//! `zoom.manifest` is the one file `validate` reads. It is not a secret, but it is read like
-//! one: through the credentials reader, confined to the manifest's folder and size-capped, and
-//! only the fields Recall's needs are checked against are kept (Zoom's manifest can hold custom
-//! header credentials).
-//!
-//! What the Zoom app is granted and sends is set by hand in the Zoom Marketplace, where
-//! recallform cannot look; so every finding about it is a warning (an error with `--strict`),
-//! located at the key that declares it. Malformed keys are errors, as elsewhere.
-//!
-//! Not for: the tables themselves, which are in [`crate::zoom`].
+//! Not for: where events are sent, which needs the lockfile ([`super::endpoints`]).
 
-use serde_saphyr::Spanned;
-
-use super::raw::{RawSource, RawZoom, Reference};
-use super::validate::{Checker, check_reference};
-use super::{AppSpec, Located, ZoomManifestFile, ZoomSpec, backticked, credentials, folder_of};
 use crate::diagnostic::{Diagnostic, Location, did_you_mean};
+use crate::manifest::{Located, ZoomSpec, backticked};
 use crate::model::Kind;
-use crate::zoom::app_manifest::ZoomAppManifest;
 use crate::zoom::{self as needs, ScopeModel, Verdict};
-
-/// Checks `zoom:` of the app `app` (of `kind`, when valid), reads its Zoom app manifest, and
-/// reports what Recall would miss. `None` when a key is wrong (an error is reported).
-pub(super) fn check(
-    c: &mut Checker,
-    app: &str,
-    kind: Option<Kind>,
-    raw: RawZoom,
-) -> Option<ZoomSpec> {
-    let scopes = scope_model(c, app, raw.scopes.as_ref());
-    let manifest = match &raw.manifest {
-        None => Some(None),
-        Some(source) => zoom_manifest(c, app, source).map(Some),
-    };
-    let (scopes, manifest) = (scopes?, manifest?);
-    let list = |c: &Checker, l: &Spanned<Vec<Spanned<String>>>| Located {
-        value: l
-            .value
-            .iter()
-            .map(|s| Located {
-                value: s.value.clone(),
-                location: Some(c.at(s)),
-            })
-            .collect(),
-        location: Some(list_at(c, l)),
-    };
-    let spec = ZoomSpec {
-        scopes,
-        granted: raw.granted.as_ref().map(|l| list(c, l)),
-        events: raw.events.as_ref().map(|l| list(c, l)),
-        sdk: match &raw.sdk {
-            Some(s) => Located {
-                value: s.value,
-                location: Some(c.at(s)),
-            },
-            None => Located {
-                value: false,
-                location: None,
-            },
-        },
-        manifest,
-    };
-    if let Some(kind) = kind {
-        for d in lint(app, kind, &spec) {
-            c.report(d);
-        }
-    }
-    Some(spec)
-}
-
-/// Where a list is written: its key for a block list (whose location is its first `-`, which
-/// would read as a problem with that item), the `[` of a flow list.
-fn list_at<T>(c: &Checker, list: &Spanned<T>) -> Location {
-    let at = c.at(list);
-    let dash = super::source::value_at(c.text, at.line, at.column).is_none()
-        && c.text
-            .lines()
-            .nth(at.line as usize - 1)
-            .and_then(|l| l.chars().nth(at.column as usize - 1))
-            == Some('-');
-    match super::source::parent_key(c.text, at.line, at.column) {
-        Some((_, line, column)) if dash => Location::new(c.path, line, column),
-        _ => at,
-    }
-}
-
-/// `zoom.scopes`: `granular` or `legacy`, `granular` when not written.
-fn scope_model(
-    c: &mut Checker,
-    app: &str,
-    raw: Option<&Spanned<String>>,
-) -> Option<Located<ScopeModel>> {
-    let Some(raw) = raw else {
-        return Some(Located {
-            value: ScopeModel::default(),
-            location: None,
-        });
-    };
-    let at = c.at(raw);
-    if let Some(model) = ScopeModel::parse(raw.value.trim()) {
-        return Some(Located {
-            value: model,
-            location: Some(at),
-        });
-    }
-    let names: Vec<&str> = ScopeModel::ALL.iter().map(|m| m.as_str()).collect();
-    let hint = match did_you_mean(&raw.value, &names) {
-        Some(close) => format!("did you mean `{close}`?"),
-        None => {
-            "use `granular` (Zoom apps created after 2024-03-21) or `legacy` (older ones)".into()
-        }
-    };
-    c.report(
-        Diagnostic::new(
-            "invalid-scope-model",
-            format!(
-                "`zoom.scopes` of `{app}` is `{}`, which is not a scope model",
-                raw.value.escape_debug()
-            ),
-            Some(at),
-        )
-        .with_hint(hint),
-    );
-    None
-}
-
-/// `zoom.manifest`: a `{file: PATH}` under the reading rules, read and parsed.
-fn zoom_manifest(
-    c: &mut Checker,
-    app: &str,
-    source: &Spanned<RawSource>,
-) -> Option<ZoomManifestFile> {
-    let at = c.at(source);
-    let rel = match &source.value {
-        RawSource::Reference(Reference::File(rel)) => rel.clone(),
-        _ => {
-            c.report(
-                Diagnostic::new(
-                    "invalid-reference",
-                    format!("`zoom.manifest` of `{app}` is not a `{{file: PATH}}`"),
-                    Some(at),
-                )
-                .with_hint("write `manifest: {file: zoom/APP.manifest.json}`, the app manifest JSON downloaded from Zoom's build flow, relative to this manifest's folder"),
-            );
-            return None;
-        }
-    };
-    if !check_reference(
-        c,
-        &Reference::File(rel.clone()),
-        &at,
-        Some(app),
-        "zoom.manifest",
-    ) {
-        return None;
-    }
-    let dir = folder_of(c.path);
-    let text = match credentials::read_plain_file(dir, c.rules, &rel, &Some(at.clone())) {
-        Ok(text) => text,
-        Err(d) => {
-            c.report(d);
-            return None;
-        }
-    };
-    match ZoomAppManifest::parse(&text) {
-        Ok(content) => Some(ZoomManifestFile {
-            file: rel,
-            location: at,
-            content,
-        }),
-        Err(e) => {
-            // Located in the JSON file, which gets no snippet: it may hold header credentials.
-            let json = if dir == std::path::Path::new(".") {
-                std::path::PathBuf::from(&rel)
-            } else {
-                dir.join(&rel)
-            };
-            c.report(
-                Diagnostic::new(
-                    "invalid-zoom-manifest",
-                    format!(
-                        "the Zoom app manifest `{rel}` of `{app}` {} (line {}, column {})",
-                        e.why, e.line, e.column
-                    ),
-                    Some(Location::new(&json, e.line, e.column)),
-                )
-                .with_hint("download it again from Zoom's build flow (your app > Basic Information > Manifest), or leave `zoom.manifest` out"),
-            );
-            None
-        }
-    }
-}
 
 /// Where an app's scopes or events were read from, for messages and hints.
 enum Source<'a> {
@@ -292,7 +107,7 @@ fn declared_events(spec: &ZoomSpec) -> Option<Declared<'_>> {
 
 /// Everything the app's `zoom:` says that Recall would miss: missing scopes and events, scopes
 /// Recall does not use, a usage that contradicts `kind`, and `sdk` on an admin-managed app.
-fn lint(app: &str, kind: Kind, spec: &ZoomSpec) -> Vec<Diagnostic> {
+pub(super) fn lint(app: &str, kind: Kind, spec: &ZoomSpec) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     if spec.sdk.value && kind == Kind::AccountLevel {
         found.push(
@@ -508,111 +323,8 @@ fn app_kind(kind: Kind) -> String {
     needs::app_type(kind).to_lowercase()
 }
 
-/// The warnings about where the app's Zoom app manifest sends Recall's events: each endpoint URL
-/// of a subscription that carries `meeting.created` or `user.updated` must be the app's Recall
-/// webhook URL (`recorded`, from the lockfile) or its `webhook.forward_from`. Nothing when the
-/// app is not recorded yet (there is nothing to compare with) or names no Zoom app manifest.
-pub(super) fn endpoints(app: &AppSpec, recorded: Option<&str>) -> Vec<Diagnostic> {
-    let (Some(file), Some(recall)) = (
-        app.zoom.as_ref().and_then(|z| z.manifest.as_ref()),
-        recorded,
-    ) else {
-        return Vec::new();
-    };
-    let forward = app.forward_from.as_ref().map(|f| f.value.as_str());
-    let allowed: Vec<&str> = std::iter::once(recall).chain(forward).collect();
-    let (neither, expected) = match forward {
-        Some(f) => (
-            "which is neither the app's Recall webhook URL nor its `webhook.forward_from`",
-            format!("`{f}` (its `webhook.forward_from`, which forwards to `{recall}`)"),
-        ),
-        None => (
-            "which is not the app's Recall webhook URL",
-            format!("`{recall}`"),
-        ),
-    };
-    let mut found = Vec::new();
-    for (i, sub) in file.content.subscriptions().iter().enumerate() {
-        if !sub.event_types.iter().any(|e| needs::is_needed_event(e)) {
-            continue; // the team's own subscription
-        }
-        let name = sub
-            .subscription_name
-            .as_deref()
-            .filter(|n| !n.trim().is_empty())
-            .map_or_else(
-                || format!("#{}", i + 1),
-                |n| format!("`{}`", n.escape_debug()),
-            );
-        let url = |u: &Option<String>| u.as_deref().unwrap_or_default().trim().to_string();
-        let (dev, prod) = (
-            url(&sub.development_webhook_url),
-            url(&sub.production_webhook_url),
-        );
-        let wrong = |u: &str| !allowed.iter().any(|a| needs::same_url(u, a));
-        let versions: Vec<(&str, &str)> = match (wrong(&dev), wrong(&prod)) {
-            (true, true) if dev == prod => vec![("development and production", &dev)],
-            (d, p) => [("development", &dev, d), ("production", &prod, p)]
-                .into_iter()
-                .filter(|(_, _, w)| *w)
-                .map(|(which, u, _)| (which, u.as_str()))
-                .collect(),
-        };
-        for (which, u) in versions {
-            let sends = if u.is_empty() {
-                format!("has no {which} endpoint URL")
-            } else {
-                format!("sends the {which} events to `{}`, {neither}", shown_url(u))
-            };
-            found.push(
-                Diagnostic::warning(
-                    "zoom-endpoint-mismatch",
-                    format!(
-                        "the event subscription {name} in the Zoom app manifest `{}` of `{}` {sends}",
-                        file.file, app.name
-                    ),
-                    Some(file.location.clone()),
-                )
-                .with_hint(format!(
-                    "set its Event notification endpoint URL (Features > Access > Event Subscription) to {expected}, for development and production alike"
-                )),
-            );
-        }
-    }
-    found
-}
-
-/// An endpoint URL as a message quotes it: without user info or query, which could hold a
-/// credential, and with control characters escaped.
-fn shown_url(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut url) => {
-            let hidden = !url.username().is_empty()
-                || url.password().is_some()
-                || url.query().is_some()
-                || url.fragment().is_some();
-            let _ = url.set_username("");
-            let _ = url.set_password(None);
-            url.set_query(None);
-            url.set_fragment(None);
-            if hidden {
-                format!("{url}…")
-            } else {
-                url.to_string()
-            }
-        }
-        Err(_) => raw
-            .chars()
-            .take(200)
-            .collect::<String>()
-            .escape_debug()
-            .to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::manifest::{ReadRules, parse};
 
     fn lint_of(zoom: &str) -> Vec<(String, String)> {
@@ -704,18 +416,5 @@ mod tests {
         assert_eq!(codes(&found), ["invalid-reference"]);
         let found = lint_of("{manifest: {file: ../x.json}}");
         assert_eq!(codes(&found), ["file-outside-manifest"]);
-    }
-
-    #[test]
-    fn urls_are_quoted_without_credentials() {
-        assert_eq!(
-            shown_url("https://u:p@hooks.example/z?token=abc"),
-            "https://hooks.example/z…"
-        );
-        assert_eq!(
-            shown_url("https://hooks.example/z"),
-            "https://hooks.example/z"
-        );
-        assert_eq!(shown_url("not\na url"), "not\\na url");
     }
 }
