@@ -46,6 +46,18 @@ pub const CODES: &[&str] = &[
     "unset-env",
     "unreadable-file",
     "empty-secret",
+    // The Zoom side (`zoom:`, `webhook.forward_from`): errors for malformed keys, warnings
+    // (errors with `--strict`) for what Recall would miss.
+    "invalid-scope-model",
+    "invalid-forward-from",
+    "invalid-zoom-manifest",
+    "zoom-missing-scope",
+    "zoom-missing-event",
+    "zoom-unknown-scope",
+    "zoom-usage-mismatch",
+    "zoom-endpoint-mismatch",
+    "zoom-sdk-mismatch",
+    "zoom-manifest-overrides",
 ];
 
 /// How bad a problem is.

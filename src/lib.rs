@@ -27,6 +27,8 @@
 //! - [`cli`]: the commands; the only module that prints.
 //! - [`status`]: how each recorded app is doing on the Zoom side, as Recall sees it.
 //! - [`error`]: the error type of the commands and the one mapping to exit codes.
+//! - [`zoom`]: what Recall needs from a Zoom app (scopes, events, where each is set), the
+//!   checks of what an app declares, and the setup checklist.
 
 pub mod apply;
 pub mod apply_lock;
@@ -47,3 +49,4 @@ pub mod session;
 pub mod status;
 pub mod time;
 pub mod webhook;
+pub mod zoom;

@@ -167,7 +167,7 @@ impl Session {
         permissions: &Permissions,
     ) -> Result<Session, Error> {
         let at = options;
-        let manifest = load_manifest(&at.manifest, &at.rules)?;
+        let mut manifest = load_manifest(&at.manifest, &at.rules)?;
 
         if sandbox && at.api_url_typed {
             return Err(Error::Usage(
@@ -191,6 +191,7 @@ impl Session {
         };
 
         let lock = LockStore::open(&at.lockfile, &target.name)?;
+        manifest.check_zoom_endpoints(|name| lock.apps().get(name).map(|a| a.webhook_url.clone()));
         let key = api_key
             .clone()
             .unwrap_or_else(|| SecretString::new(SANDBOX_KEY.into()));

@@ -61,6 +61,10 @@ pub struct ApplyArgs {
     /// both; errors exit as without it (1, 3, 4, 5, 64 or 130: see the README's exit codes).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Treat the manifest's warnings as errors: report them as errors and exit 1, changing
+    /// nothing.
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub guards: GuardArgs,
 }
@@ -78,6 +82,12 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
     };
     let _lock = target::lock(&at.lockfile, args.lock_timeout)?;
     let session = Session::open(&at, sandbox, &args.guards.permissions()).await?;
+    if args.strict
+        && let Some(e) = super::validate::strict_error(&session.manifest_path, &session.warnings)
+    {
+        session.close().await;
+        return Err(e);
+    }
     if !global.quiet {
         output::diagnostics(&session.warnings);
     }

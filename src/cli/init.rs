@@ -90,6 +90,27 @@ zoom_oauth_apps:
       # The Zoom app's Secret Token: Features > Access. Recall uses it to
       # answer Zoom's webhook validation. Also a reference.
       secret: {env: EXAMPLE_APP_ZOOM_WEBHOOK_SECRET}
+      # Optional: when your own server receives the Zoom app's webhooks and
+      # forwards each one, unchanged, to the app's Recall webhook URL, its
+      # https:// URL (entered in the Zoom app instead of Recall's):
+      # forward_from: https://hooks.example.com/zoom/example-app
+
+    # Optional: the Zoom side, checked by `validate` against what Recall needs
+    # (warnings; errors with --strict). `recallform zoom checklist` prints
+    # what to set in the Zoom Marketplace, step by step.
+    # zoom:
+    #   # granular (Zoom apps created after 2024-03-21, the default) | legacy
+    #   scopes: granular
+    #   # The scopes the Zoom app is granted; not checked when left out.
+    #   granted: [meeting:read:local_recording_token, meeting:read:list_meetings, user:read:user]
+    #   # The events its event subscription sends; not checked when left out.
+    #   events: [meeting.created, user.updated]
+    #   # true when the same Zoom app also supplies the bots' Meeting SDK
+    #   # credentials (adds user:read:zak)
+    #   sdk: false
+    #   # Or: the app manifest JSON downloaded from Zoom's build flow, whose
+    #   # scopes, events and endpoint URLs are checked instead.
+    #   manifest: {file: zoom/example-app.manifest.json}
 "#;
 
 /// Writes the schema (if missing), the manifest and the `.gitignore` entry.

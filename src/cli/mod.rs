@@ -19,6 +19,7 @@ mod status;
 mod target;
 mod validate;
 mod webhooks;
+mod zoom;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -165,6 +166,9 @@ enum Command {
     /// Show how each recorded app is doing on the Zoom side: webhook validation, Recall's app
     /// logs, Zoom OAuth credentials; read-only.
     Status(status::StatusArgs),
+    /// The Zoom side of each app: what to set in the Zoom Marketplace.
+    #[command(subcommand)]
+    Zoom(zoom::ZoomCommand),
 }
 
 /// Output formats for plans.
@@ -211,7 +215,8 @@ fn unused_globals(command: &str) -> &'static [&'static str] {
             "allow_external_files",
             "no_color",
         ],
-        "validate" => &["lockfile", "api_url", "timeout"],
+        // `--lockfile`: the Recall webhook URLs Zoom app manifests are checked against.
+        "validate" => &["api_url", "timeout"],
         // It writes a manifest; it reads none, and sends no request.
         "init" => &[
             "lockfile",
@@ -416,5 +421,6 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Export(args) => export::run(&cli.global, &args).await,
         Command::Webhooks(cmd) => webhooks::run(&cli.global, &cmd).await,
         Command::Status(args) => status::run(&cli.global, &args).await,
+        Command::Zoom(cmd) => zoom::run(&cli.global, &cmd).await,
     }
 }

@@ -33,6 +33,10 @@ pub struct PlanArgs {
     /// when there is any.
     #[arg(long, conflicts_with = "out")]
     pub refresh_only: bool,
+    /// Treat the manifest's warnings as errors: report them as errors and exit 1, planning
+    /// nothing.
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub guards: GuardArgs,
 }
@@ -46,6 +50,12 @@ pub async fn run(global: &Global, args: &PlanArgs) -> Result<u8, Error> {
     }
     let session =
         Session::open(&global.options()?, args.sandbox, &args.guards.permissions()).await?;
+    if args.strict
+        && let Some(e) = super::validate::strict_error(&session.manifest_path, &session.warnings)
+    {
+        session.close().await;
+        return Err(e);
+    }
     if !global.quiet {
         output::diagnostics(&session.warnings);
     }

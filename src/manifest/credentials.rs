@@ -240,6 +240,25 @@ pub fn resolve_api_key(manifest: &Manifest, env: EnvLookup) -> Result<SecretStri
     .map_err(|d| with_lines(manifest, vec![d]).remove(0))
 }
 
+/// Reads a file the manifest names that holds no secret (Zoom's app manifest, which `validate`
+/// reads), with every check a secret file gets: confined to the manifest's folder `dir` on its
+/// canonical path, a regular file, at most [`MAX_FILE_BYTES`] of UTF-8. There is one file
+/// reader, so the rules cannot differ between the two.
+pub(super) fn read_plain_file(
+    dir: &Path,
+    rules: &ReadRules,
+    rel: &str,
+    at: &Option<Location>,
+) -> Result<String, Diagnostic> {
+    let no_env = |_: &str| Err(EnvError::NotSet);
+    Reader {
+        dir,
+        rules,
+        env: &no_env,
+    }
+    .read_file(rel, at, "the most recallform reads from a file")
+}
+
 /// Reads references under one manifest's rules.
 struct Reader<'a> {
     dir: &'a Path,
@@ -298,7 +317,7 @@ impl Reader<'_> {
                     .with_hint(format!("set `{name}` to the value as UTF-8 text")),
                 })?
             }
-            Reference::File(rel) => self.read_file(rel, at)?,
+            Reference::File(rel) => self.read_file(rel, at, "which no secret is")?,
         };
         if value.trim().is_empty() {
             return Err(Diagnostic::new(
@@ -312,7 +331,13 @@ impl Reader<'_> {
 
     /// Reads a `{file: ...}`: inside the manifest's folder on its canonical path (unless
     /// external files are allowed), a regular file, at most [`MAX_FILE_BYTES`], UTF-8.
-    fn read_file(&self, rel: &str, at: &Option<Location>) -> Result<String, Diagnostic> {
+    /// `too_large` ends the message for a larger file.
+    fn read_file(
+        &self,
+        rel: &str,
+        at: &Option<Location>,
+        too_large: &str,
+    ) -> Result<String, Diagnostic> {
         let path = self.dir.join(rel);
         let unreadable = |why: String| {
             Diagnostic::new(
@@ -363,7 +388,7 @@ impl Reader<'_> {
             .map_err(|e| unreadable(e.to_string()))?;
         if bytes.len() as u64 > MAX_FILE_BYTES {
             return Err(unreadable(format!(
-                "larger than {} KiB, which no secret is",
+                "larger than {} KiB, {too_large}",
                 MAX_FILE_BYTES / 1024
             )));
         }

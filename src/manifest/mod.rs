@@ -15,6 +15,7 @@ mod shape;
 mod source;
 mod syntax;
 mod validate;
+mod zoom;
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,8 @@ use url::Url;
 
 use crate::diagnostic::{Diagnostic, Location};
 use crate::model::{Kind, Region};
+use crate::zoom::ScopeModel;
+use crate::zoom::app_manifest::ZoomAppManifest;
 pub use names::is_valid_name;
 pub use raw::{Reference, ValueSource};
 pub use rules::{EnvAllowlist, ReadRules};
@@ -82,6 +85,54 @@ pub struct AppSpec {
     pub allow_replace: bool,
     /// `lifecycle.protect`.
     pub protect: bool,
+    /// `webhook.forward_from`: the team's own `https://` endpoint that receives the Zoom app's
+    /// webhooks and forwards them to the app's Recall webhook URL (for the relay, the lint and
+    /// the checklist).
+    pub forward_from: Option<Located<Url>>,
+    /// `zoom:`, when written.
+    pub zoom: Option<ZoomSpec>,
+}
+
+impl AppSpec {
+    /// The Zoom app's scope model: `zoom.scopes`, or `granular` when it is not written.
+    pub fn scope_model(&self) -> ScopeModel {
+        self.zoom
+            .as_ref()
+            .map(|z| z.scopes.value)
+            .unwrap_or_default()
+    }
+
+    /// `zoom.sdk`: whether the same Zoom app also supplies the bots' Meeting SDK credentials.
+    pub fn sdk(&self) -> bool {
+        self.zoom.as_ref().is_some_and(|z| z.sdk.value)
+    }
+}
+
+/// An app's `zoom:`, checked: what its Zoom app is granted and sends, as the manifest declares
+/// it or as Zoom's app manifest says.
+#[derive(Clone, Debug)]
+pub struct ZoomSpec {
+    /// `zoom.scopes`; `granular` (with no location) when it is not written.
+    pub scopes: Located<ScopeModel>,
+    /// `zoom.granted`, when written.
+    pub granted: Option<Located<Vec<Located<String>>>>,
+    /// `zoom.events`, when written.
+    pub events: Option<Located<Vec<Located<String>>>>,
+    /// `zoom.sdk`; `false` when not written.
+    pub sdk: Located<bool>,
+    /// `zoom.manifest`, read and parsed.
+    pub manifest: Option<ZoomManifestFile>,
+}
+
+/// The Zoom app manifest an app's `zoom.manifest` names.
+#[derive(Clone, Debug)]
+pub struct ZoomManifestFile {
+    /// The path as written, relative to the manifest's folder.
+    pub file: String,
+    /// Where `zoom.manifest` is written.
+    pub location: Location,
+    /// What it says.
+    pub content: ZoomAppManifest,
 }
 
 /// The manifest's `policy`, with defaults applied.
@@ -105,10 +156,41 @@ impl Default for Policy {
 impl Manifest {
     /// The folder that `{file: ...}` references are relative to.
     pub fn dir(&self) -> &Path {
-        match self.path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
+        folder_of(&self.path)
+    }
+
+    /// Adds the warnings that need the lockfile (call it once, with the lockfile the command
+    /// uses): each app's Zoom app manifest must send Recall's events to the app's Recall webhook
+    /// URL, `recorded(name)`, or to its `webhook.forward_from`. An app not recorded yet has no
+    /// URL to compare with, and is skipped without a word.
+    pub fn check_zoom_endpoints(&mut self, recorded: impl Fn(&str) -> Option<String>) {
+        let mut found: Vec<Diagnostic> = self
+            .apps
+            .iter()
+            .flat_map(|a| zoom::endpoints(a, recorded(&a.name).as_deref()))
+            .collect();
+        if found.is_empty() {
+            return;
         }
+        source::attach(&mut found, &self.path, &self.text);
+        self.warnings.extend(found);
+        crate::diagnostic::sort(&mut self.warnings);
+    }
+
+    /// Whether some app names a Zoom app manifest, whose endpoints
+    /// [`Manifest::check_zoom_endpoints`] checks.
+    pub fn has_zoom_manifests(&self) -> bool {
+        self.apps
+            .iter()
+            .any(|a| a.zoom.as_ref().is_some_and(|z| z.manifest.is_some()))
+    }
+}
+
+/// The folder of the manifest at `path`, which `{file: ...}` references are relative to.
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
     }
 }
 

@@ -143,6 +143,63 @@ pub struct RawApp {
     /// What recallform may do to the app once it exists.
     #[serde(default)]
     pub lifecycle: Option<RawLifecycle>,
+    /// The Zoom side of the app: which scope model its Zoom app uses and what it is granted and
+    /// sends, which `validate` checks against what Recall needs (warnings, or errors with
+    /// `--strict`). Every key is optional; a list not written is not checked.
+    #[serde(default)]
+    pub zoom: Option<RawZoom>,
+}
+
+/// What the Zoom app in the Zoom Marketplace is granted and sends, as the manifest declares it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Zoom")]
+pub struct RawZoom {
+    /// The Zoom app's scope model: `granular` for Zoom apps created after 2024-03-21, `legacy`
+    /// for older ones. Default `granular`.
+    #[serde(default)]
+    #[schemars(with = "Option<crate::zoom::ScopeModel>")]
+    pub scopes: Option<Spanned<String>>,
+    /// The scopes the Zoom app is granted (its Scopes page), checked against those Recall needs.
+    /// Not checked when left out; when `manifest` is given, its scopes are checked instead.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub granted: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The event types the Zoom app's event subscription sends (Features > Access > Event
+    /// Subscription), checked against those Recall needs (`meeting.created`, `user.updated`).
+    /// Not checked when left out; when `manifest` is given, its events are checked instead.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub events: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Whether the same Zoom app also supplies the Meeting SDK credentials of Recall's bots,
+    /// which adds the ZAK scope (`user:read:zak`, or `user_zak:read` with legacy scopes).
+    /// Default `false`.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub sdk: Option<Spanned<bool>>,
+    /// The app manifest JSON downloaded from Zoom's build flow, as `{file: PATH}` relative to
+    /// this manifest's folder (and confined to it). `validate` reads it and checks its usage
+    /// against `kind`, its scopes and events against Recall's needs, and its event endpoint URLs
+    /// against the app's Recall webhook URL (from the lockfile) or `webhook.forward_from`.
+    #[serde(default)]
+    #[schemars(schema_with = "file_reference_schema")]
+    pub manifest: Option<Spanned<RawSource>>,
+}
+
+fn file_reference_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "description": "A file relative to the manifest's folder, e.g. `zoom/acme-prod.manifest.json`.",
+        "properties": {
+            "file": {
+                "type": "string",
+                "minLength": 1,
+                "description": "A file relative to the manifest's folder; it must stay inside that folder.",
+            }
+        },
+        "required": ["file"],
+        "additionalProperties": false,
+    })
 }
 
 /// The Zoom app's webhook settings.
@@ -154,6 +211,22 @@ pub struct RawWebhook {
     /// uses it to answer Zoom's URL validation. Must be a reference, never the value itself.
     #[schemars(with = "Reference")]
     pub secret: Spanned<RawSource>,
+    /// Set when your own server receives the Zoom app's webhooks and forwards each one to the
+    /// app's Recall webhook URL (unchanged, with Zoom's signature headers): the `https://` URL
+    /// entered in the Zoom app instead of Recall's. `validate` accepts it as the Zoom app
+    /// manifest's event endpoint, and `zoom checklist` names it.
+    #[serde(default)]
+    #[schemars(schema_with = "forward_from_schema")]
+    pub forward_from: Option<Spanned<String>>,
+}
+
+fn forward_from_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "format": "uri",
+        "pattern": "^https://",
+        "description": "Your own `https://` endpoint that receives the Zoom app's webhooks and forwards each one, unchanged, to the app's Recall webhook URL.",
+    })
 }
 
 /// The apps, in the order the manifest lists them, each with the location of its name.

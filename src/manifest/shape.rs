@@ -9,10 +9,11 @@ pub(super) fn home_of(key: &str) -> Option<&'static str> {
     Some(match key {
         "version" | "recall" | "zoom_oauth_apps" | "moved" | "policy" => "at the top level",
         "region" | "base_url" | "api_key" => "under `recall`",
-        "kind" | "client_id" | "client_secret" | "webhook" | "lifecycle" => {
+        "kind" | "client_id" | "client_secret" | "webhook" | "lifecycle" | "zoom" => {
             "under an app's name in `zoom_oauth_apps`"
         }
-        "secret" => "under `webhook`",
+        "secret" | "forward_from" => "under `webhook`",
+        "scopes" | "granted" | "events" | "sdk" | "manifest" => "under an app's `zoom`",
         "allow_replace" | "protect" => "under `lifecycle`",
         "allow_delete" | "max_deletes" => "under `policy`",
         "from" | "to" => "in an entry of `moved`",
@@ -48,6 +49,7 @@ pub(super) fn what_goes_under(key: &str) -> &'static str {
         "webhook" => "`secret: {env: NAME}`",
         "lifecycle" => "`protect: true` or `allow_replace: true`",
         "policy" => "`allow_delete: true` or `max_deletes: 3`",
+        "zoom" => "`scopes: granular` and `granted: [...]`",
         "zoom_oauth_apps" => "one app name per line, with the app's keys under it",
         _ => "its keys",
     }
@@ -82,6 +84,13 @@ mod tests {
             "max_deletes",
             "from",
             "to",
+            "zoom",
+            "forward_from",
+            "scopes",
+            "granted",
+            "events",
+            "sdk",
+            "manifest",
         ] {
             assert!(schema.contains(&format!("\"{key}\":")), "{key}");
             assert!(home_of(key).is_some(), "{key}");

@@ -29,7 +29,15 @@ const PLAIN_KEYS: &[&str] = &[
     "max_deletes",
     "allow_replace",
     "protect",
+    "scopes",
+    "granted",
+    "events",
+    "sdk",
+    "forward_from",
 ];
+
+/// The keys of lists whose items are never secret, so an item on a line of its own is shown.
+const PLAIN_LISTS: &[&str] = &["granted", "events"];
 
 /// What replaces a masked value; the plan shows secrets the same way.
 pub(super) const MASK: &str = "(sensitive)";
@@ -62,7 +70,18 @@ pub(super) fn snippet(text: &str, line: u64, column: u64) -> Option<Snippet> {
     if tokens.iter().all(|t| t.kind == Kind::Comment) {
         return None;
     }
-    let hidden: Vec<bool> = (0..tokens.len()).map(|i| is_hidden(&tokens, i)).collect();
+    // An item of a block list (`- meeting:read`) has no key on its line: the list's key, on a
+    // line above, decides whether it is shown.
+    let list_key = match tokens.first() {
+        Some(t) if t.kind == Kind::Dash => {
+            parent_key(text, line, t.start as u64 + 1).map(|(key, ..)| key)
+        }
+        _ => None,
+    };
+    let plain_item = list_key.is_some_and(|k| PLAIN_LISTS.contains(&k.as_str()));
+    let hidden: Vec<bool> = (0..tokens.len())
+        .map(|i| is_hidden(&tokens, i) && !(plain_item && governing_key(&tokens, i).is_none()))
+        .collect();
 
     // Build the shown line, and where each character of the raw line went.
     let mut text = String::new();
@@ -497,6 +516,20 @@ mod tests {
                 "    client_secret: (sensitive)".into(),
                 "                   ^^^^^^^^^^^".into()
             )
+        );
+    }
+
+    #[test]
+    fn items_of_the_zoom_lists_are_shown_and_other_items_masked() {
+        let text = "    zoom:\n      granted:\n        - meeting:read:list_meetings\n    other:\n      - s3cret\n";
+        assert_eq!(
+            snippet(text, 3, 11).unwrap().text,
+            "        - meeting:read:list_meetings"
+        );
+        assert_eq!(snippet(text, 5, 9).unwrap().text, "      - (sensitive)");
+        assert_eq!(
+            shown("    zoom: {granted: [user:read:user], sdk: true}", 25).0,
+            "    zoom: {granted: [user:read:user], sdk: true}"
         );
     }
 

@@ -1,8 +1,9 @@
 //! The offline checks that turn a [`RawManifest`] into a [`Manifest`].
 //!
 //! Every check runs and every problem is collected, so one `validate` run shows them all. No
-//! check reads a secret, an environment variable or a referenced file: those happen at plan
-//! time in [`super::credentials`]. The reading rules ([`ReadRules`]) are checked here on the
+//! check reads a secret or an environment variable: those are read at plan time in
+//! [`super::credentials`]. The one file read here is an app's `zoom.manifest` (Zoom's app
+//! manifest, not a secret), through the same reader and under the same rules ([`super::zoom`]). The reading rules ([`ReadRules`]) are checked here on the
 //! text, so a reference the rules forbid is refused before anything is read.
 
 use std::collections::HashMap;
@@ -23,11 +24,12 @@ use crate::recall::target;
 /// Longest client ID Recall accepts.
 const MAX_CLIENT_ID_LEN: usize = 200;
 
-struct Checker<'a> {
-    path: &'a Path,
+/// The state of one validation run: the manifest, the rules, and every problem found so far.
+pub(super) struct Checker<'a> {
+    pub(super) path: &'a Path,
     /// The manifest's text, for quoting a client ID as it is written.
-    text: &'a str,
-    rules: &'a ReadRules,
+    pub(super) text: &'a str,
+    pub(super) rules: &'a ReadRules,
     /// The variables that hold the Recall API key: `RECALL_API_KEY`, and the one
     /// `recall.api_key` names. No app field may read them.
     api_key_vars: Vec<String>,
@@ -37,7 +39,7 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn at<T>(&self, spanned: &Spanned<T>) -> Location {
+    pub(super) fn at<T>(&self, spanned: &Spanned<T>) -> Location {
         Location::new(
             self.path,
             spanned.referenced.line(),
@@ -45,7 +47,7 @@ impl Checker<'_> {
         )
     }
 
-    fn report(&mut self, d: Diagnostic) {
+    pub(super) fn report(&mut self, d: Diagnostic) {
         self.problems.push(d);
     }
 }
@@ -351,8 +353,21 @@ fn check_app(
         &format!("{slug}-zoom-webhook-secret"),
     );
 
+    let forward_from = app
+        .webhook
+        .forward_from
+        .as_ref()
+        .and_then(|f| check_forward_from(c, f, &name.value));
+    ok &= app.webhook.forward_from.is_none() || forward_from.is_some();
+    let zoom = app
+        .zoom
+        .map(|z| super::zoom::check(c, &name.value, kind, z));
+    ok &= zoom.as_ref().is_none_or(Option::is_some);
+
     let lifecycle = app.lifecycle.unwrap_or_default();
     Some(AppSpec {
+        forward_from,
+        zoom: zoom.flatten(),
         allow_replace: lifecycle.allow_replace.unwrap_or(false),
         protect: lifecycle.protect.unwrap_or(false),
         name: name.value.clone(),
@@ -471,7 +486,7 @@ pub fn is_placeholder_client_id(id: &str) -> bool {
 
 /// Checks a reference's form and the reading rules: the allowlist, the API key's variables
 /// (never readable by an app's field), and the manifest's folder.
-fn check_reference(
+pub(super) fn check_reference(
     c: &mut Checker,
     r: &Reference,
     at: &Location,
@@ -620,6 +635,34 @@ fn check_base_url(raw: &str) -> Result<url::Url, String> {
             url.host_str().unwrap_or_default()
         ))
     }
+}
+
+/// `webhook.forward_from`: an `https://` URL (Zoom sends webhooks to `https://` endpoints only).
+fn check_forward_from(
+    c: &mut Checker,
+    raw: &Spanned<String>,
+    app: &str,
+) -> Option<Located<url::Url>> {
+    let at = c.at(raw);
+    let problem = match url::Url::parse(raw.value.trim()) {
+        Ok(url) if url.scheme() == "https" && url.host_str().is_some() => {
+            return Some(Located {
+                value: url,
+                location: Some(at),
+            });
+        }
+        Ok(url) => format!(
+            "`webhook.forward_from` of `{app}` is a `{}:` URL; Zoom sends webhooks to `https://` endpoints only",
+            url.scheme()
+        ),
+        Err(e) => format!("`webhook.forward_from` of `{app}` is not a valid URL ({e})"),
+    };
+    c.report(
+        Diagnostic::new("invalid-forward-from", problem, Some(at)).with_hint(
+            "write the `https://` URL of your own endpoint that forwards Zoom's webhooks to the app's Recall webhook URL, or leave `forward_from` out",
+        ),
+    );
+    None
 }
 
 fn check_client_id(id: &str) -> Result<(), String> {

@@ -319,12 +319,12 @@ fn longest_backtick_run(s: &str) -> usize {
 
 /// A value as inline code that no content can break out of: HTML `<code>` with the text
 /// escaped, since Markdown backtick spans cannot escape backticks.
-fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     format!("<code>{}</code>", escape(s))
 }
 
 /// Escapes text for a Markdown table cell or HTML: no tags, no pipes, no line breaks.
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -162,8 +162,8 @@ fn commands_do_not_offer_global_options_they_ignore() {
         ),
         (
             &["validate"],
-            &["--manifest", "--env-allow"],
-            &["--lockfile", "--api-url"],
+            &["--manifest", "--env-allow", "--lockfile"],
+            &["--api-url"],
         ),
         (
             &["apply"],

@@ -20,3 +20,4 @@ mod tools;
 mod webhooks;
 mod workflow;
 mod workflow_example;
+mod zoom;

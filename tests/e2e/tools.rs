@@ -319,6 +319,8 @@ fn man_out_writes_one_page_per_command() {
         "recallform-webhooks",
         "recallform-webhooks-verify",
         "recallform-status",
+        "recallform-zoom",
+        "recallform-zoom-checklist",
     ];
     let expected: String = names
         .iter()
