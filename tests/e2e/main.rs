@@ -21,3 +21,4 @@ mod webhooks;
 mod workflow;
 mod workflow_example;
 mod zoom;
+mod zoom_guide;
