@@ -265,6 +265,10 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Result<Reply, Dropp
     }
 
     if webhook {
+        // Recall's webhook can be slow too: Zoom gives it 3 s.
+        if let Some(FaultKind::Delay(d)) = &fault {
+            tokio::time::sleep(*d).await;
+        }
         return Ok(webhook_reply(
             shared,
             id.unwrap_or_default(),

@@ -476,6 +476,28 @@ fn a_slow_answer_is_too_slow_after_3_seconds() {
 }
 
 #[test]
+fn recalls_own_webhook_answering_late_is_too_slow() {
+    let h = Harness::new();
+    two_apps(&h);
+    h.run(&["apply", "--auto-approve"]).expect(0);
+    h.emulator.inject(Fault::new(
+        Route::Any,
+        1,
+        FaultKind::Delay(Duration::from_millis(3300)),
+    ));
+    let out = h.run(&["webhooks", "verify", "acme-prod"]).expect(1);
+    assert!(
+        out.stdout
+            .starts_with("zoom_oauth_app.acme-prod: too slow: no answer within 3 s"),
+        "{}",
+        out.stdout
+    );
+    // The fault was spent on the one probe; the next one matches.
+    let out = h.run(&["webhooks", "verify", "acme-prod"]).expect(0);
+    assert!(out.stdout.contains("matches"), "{}", out.stdout);
+}
+
+#[test]
 fn unreachable_missing_redirected_and_failing_webhooks_are_errors_with_hints() {
     let h = Harness::new();
     two_apps(&h);
