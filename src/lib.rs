@@ -23,12 +23,12 @@
 //! - [`digest`], [`fsutil`], [`time`]: SHA-256/HMAC, crash-safe writes, RFC 3339 times.
 //! - [`export`]: a manifest and a lockfile for every app a Recall workspace has.
 //! - [`emulator`]: a local, stateful Recall used by the tests and by `--sandbox`.
-//! - [`webhook`]: Zoom's webhook signing, and the probe of `webhooks verify`.
-//! - [`cli`]: the commands; the only module that prints.
-//! - [`status`]: how each recorded app is doing on the Zoom side, as Recall sees it.
-//! - [`error`]: the error type of the commands and the one mapping to exit codes.
 //! - [`zoom`]: what Recall needs from a Zoom app (scopes, events, where each is set), the
 //!   checks of what an app declares, and the setup checklist.
+//! - [`webhook`]: Zoom's webhook signing, and the probe of `webhooks verify`.
+//! - [`status`]: how each recorded app is doing on the Zoom side, as Recall sees it.
+//! - [`cli`]: the commands; the only module that prints.
+//! - [`error`]: the error type of the commands and the one mapping to exit codes.
 
 pub mod apply;
 pub mod apply_lock;
