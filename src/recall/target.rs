@@ -88,9 +88,20 @@ impl Target {
     }
 }
 
-/// Checks a Recall API base URL: `https://`, or `http://` to loopback only (the API key travels
-/// in a header, and plain HTTP would expose it on the network).
+/// Checks a Recall API base URL: a [`check_url`] without a query or fragment (paths are
+/// joined to it).
 pub fn check_api_url(raw: &str) -> Result<Url, String> {
+    let url = check_url(raw)?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query or fragment".into());
+    }
+    Ok(url)
+}
+
+/// Checks a URL recallform sends to (Recall's API, a webhook it probes): `https://`, or
+/// `http://` to loopback only, since what it sends (the API key in a header, a signed probe)
+/// must not cross the network in clear; with a host, and no user name or password.
+pub fn check_url(raw: &str) -> Result<Url, String> {
     let url = Url::parse(raw).map_err(|e| format!("is not a valid URL ({e})"))?;
     match url.scheme() {
         "https" => {}
@@ -105,11 +116,8 @@ pub fn check_api_url(raw: &str) -> Result<Url, String> {
     if url.host().is_none() {
         return Err("has no host".into());
     }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err("must not have a query or fragment".into());
-    }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not carry credentials; the API key is read from `recall.api_key`".into());
+        return Err("must not carry a user name or password".into());
     }
     Ok(url)
 }

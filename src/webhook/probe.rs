@@ -18,7 +18,7 @@ use url::Url;
 use super::{CONTENT_TYPE, SIGNATURE_HEADER, TIMESTAMP_HEADER, TRACKING_HEADER};
 use crate::model::SecretString;
 use crate::recall::Redactor;
-use crate::recall::target::{SANDBOX_PUBLIC_BASE, is_loopback};
+use crate::recall::target::{self, SANDBOX_PUBLIC_BASE};
 
 /// Zoom waits this long for an answer to a webhook, URL validation included, then fails it.
 pub const DEADLINE: Duration = Duration::from_secs(3);
@@ -38,27 +38,11 @@ pub const USER_AGENT: &str = concat!(
 /// The longest part of a server's message shown, in characters.
 const MAX_DETAIL_CHARS: usize = 200;
 
-/// Checks a URL to send a probe to: `https://`, or `http://` to loopback only (a probe is
-/// signed, and plain HTTP would let anyone on the way read and replay it); with a host, no
-/// user name or password, and no fragment (which is never sent).
+/// Checks a URL to send a probe to: a [`target::check_url`] (no plain HTTP but to loopback: a
+/// probe is signed, and anyone on the way could read and replay it), and no fragment, which is
+/// never sent.
 pub fn check_url(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw).map_err(|e| format!("is not a valid URL ({e})"))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(
-                "uses plain http://, which is allowed only to loopback (127.0.0.1, ::1, localhost); use https://".into(),
-            );
-        }
-        other => return Err(format!("has the scheme `{other}`; use https://")),
-    }
-    if url.host().is_none() {
-        return Err("has no host".into());
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not carry a user name or password".into());
-    }
+    let url = target::check_url(raw)?;
     if url.fragment().is_some() {
         return Err("must not have a fragment (`#...`)".into());
     }
