@@ -276,3 +276,23 @@ pub fn serve_sandbox(api_key: &str, state: &Path) -> (std::process::Child, Strin
     assert!(url.starts_with("http://127.0.0.1:"), "{first}");
     (child, url)
 }
+
+/// A TLS acceptor with the committed self-signed certificate for 127.0.0.1, which no
+/// authority signed: a client that checks certificates must refuse it.
+pub fn untrusted_tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::sync::Arc;
+
+    let dir = repo_root().join("tests/fixtures/tls");
+    let cert = CertificateDer::from_pem_file(dir.join("cert.pem")).unwrap();
+    let key = PrivateKeyDer::from_pem_file(dir.join("key.pem")).unwrap();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}

@@ -300,21 +300,9 @@ struct TlsServer {
 }
 
 fn tls_server(h: &Harness) -> TlsServer {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     use tokio::io::AsyncReadExt;
 
-    let dir = repo_root().join("tests/fixtures/tls");
-    let cert = CertificateDer::from_pem_file(dir.join("cert.pem")).unwrap();
-    let key = PrivateKeyDer::from_pem_file(dir.join("key.pem")).unwrap();
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let acceptor = untrusted_tls_acceptor();
     let listener = h
         .runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
