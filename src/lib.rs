@@ -27,6 +27,7 @@
 //!   checks of what an app declares, and the setup checklist.
 //! - [`webhook`]: Zoom's webhook signing, and the probe of `webhooks verify`.
 //! - [`status`]: how each recorded app is doing on the Zoom side, as Recall sees it.
+//! - [`relay`]: receives Zoom's webhooks and forwards them to Recall byte for byte.
 //! - [`cli`]: the commands; the only module that prints.
 //! - [`error`]: the error type of the commands and the one mapping to exit codes.
 
@@ -44,6 +45,7 @@ pub mod manifest;
 pub mod model;
 pub mod plan;
 pub mod recall;
+pub mod relay;
 pub mod saved;
 pub mod session;
 pub mod status;
