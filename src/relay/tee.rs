@@ -114,7 +114,10 @@ impl Tee {
     pub fn start(urls: &[String], config: TeeConfig) -> Result<Tee, String> {
         let checked = urls
             .iter()
-            .map(|raw| target::check_url(raw).map_err(|why| format!("the tee URL `{raw}` {why}")))
+            .map(|raw| {
+                target::check_url(raw)
+                    .map_err(|why| format!("the tee URL `{}` {why}", without_password(raw)))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
@@ -209,6 +212,17 @@ impl Tee {
             abort.abort();
         }
         finished
+    }
+}
+
+/// The URL as typed, but for a password in it, which a message must not repeat.
+fn without_password(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_string(),
     }
 }
 
