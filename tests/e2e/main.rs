@@ -22,3 +22,4 @@ mod workflow;
 mod workflow_example;
 mod zoom;
 mod zoom_guide;
+mod relay_durable;
