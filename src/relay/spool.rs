@@ -148,8 +148,8 @@ pub struct Spooled {
 pub struct Counts {
     /// Events waiting for delivery (a gauge).
     pub depth: usize,
-    /// Events in `dead/`, from this run and earlier ones (a gauge: it falls if someone moves
-    /// them out while the relay runs only at the next start).
+    /// Events in `dead/`, from this run and earlier ones (a gauge; files moved out by hand
+    /// are noticed at the next start).
     pub dead: u64,
     /// Files in `corrupt/`, from this run and earlier ones (a gauge, like `dead`).
     pub corrupt: u64,
@@ -390,6 +390,11 @@ impl Spool {
             .map(|(at, _)| UNIX_EPOCH + Duration::from_nanos(*at))
     }
 
+    /// Holds a pending event back until `until`, in memory only.
+    pub(crate) fn hold(&self, id: &EventId, until: SystemTime) {
+        self.index().reschedule(id, nanos(until));
+    }
+
     /// Waits until an event is put (or was put since the last wait).
     pub(crate) async fn arrived(&self) {
         self.inner.arrived.notified().await;
@@ -497,7 +502,11 @@ fn take_marker(dir: &Path) -> io::Result<File> {
         }
         Ok(_) => return Err(not_a_spool(dir)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            if fs::read_dir(dir).map_err(|e| about(dir, e))?.next().is_some() {
+            if fs::read_dir(dir)
+                .map_err(|e| about(dir, e))?
+                .next()
+                .is_some()
+            {
                 return Err(not_a_spool(dir));
             }
             write_atomically(&marker, MARKER_TEXT.as_bytes(), Mode::Private)?;

@@ -19,11 +19,33 @@
 //! A restarted worker delivers what the spool holds, starting with what is due. Stopping it
 //! ([`Worker::stop`]) lets the deliveries in flight finish and starts no new one.
 //!
+//! # Wiring
+//!
+//! How the HTTP side puts the durable pieces together, for a verified event that is not a URL
+//! validation (those are never spooled: they are forwarded synchronously, for Recall's
+//! answer):
+//!
+//! ```text
+//! start:    spool = Spool::open(dir)?; dedup = DedupCache::new(DEFAULT_CAPACITY);
+//!           tee = Tee::start(&urls, TeeConfig::default())?;
+//!           worker = Worker::start(spool.clone(), dedup.clone(), Arc::new(forwarder), config);
+//! an event: key = event.dedup_key();
+//!           if dedup.seen(&key) || spool.is_pending(&key) { answer 200 }  (a repeat)
+//!           tee.send(&event);                                            (never waits)
+//!           spool.put(&event).await: Ok → 200, Err → 503 (Zoom retries a 503)
+//! no spool: the same, but forward at once; on a 2xx from Recall, dedup.delivered(&key)
+//! metrics:  spool.counts() (depth, dead, corrupt: gauges), tee.stats() (dropped, failed per
+//!           URL: counters), dedup.len()
+//! stop:     stop accepting, finish the requests in flight, then worker.stop(budget) and
+//!           tee.stop(budget); the spool needs no flush: every put was durable when it returned
+//! ```
+//!
 //! Not for: HTTP (the [`Deliver`] implementation sends), deciding what to spool (the HTTP
 //! side), or several workers on one spool.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -42,6 +64,9 @@ pub const LATE_AFTER: Duration = Duration::from_secs(5 * 60);
 
 /// How long the worker keeps trying an event, from when the relay received it.
 pub const DEFAULT_HORIZON: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How long an event whose file could not be read waits before the next try.
+const SPOOL_ERROR_PAUSE: Duration = Duration::from_secs(5);
 
 /// The longest the worker sleeps before looking at the spool again, should a clock jump.
 const MAX_IDLE: Duration = Duration::from_secs(30);
@@ -332,6 +357,14 @@ async fn attempt<D: Deliver>(
     let spooled = match spool.load(&id).await {
         Ok(spooled) => spooled,
         Err(e) => {
+            // A file gone or moved aside has left the pending set; one the disk would not
+            // give up (too many open files, say) waits a while rather than spin.
+            if !matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::InvalidData
+            ) {
+                spool.hold(&id, SystemTime::now() + SPOOL_ERROR_PAUSE);
+            }
             deliver.report(&id, None, &Outcome::SpoolError { why: e.to_string() });
             return;
         }

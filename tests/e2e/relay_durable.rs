@@ -38,7 +38,9 @@ fn generated(seed: u64, n: u64) -> Event {
         body: body.into(),
         timestamp: (1_700_000_000 + n).to_string(),
         signature: format!("v0={:032x}{:032x}", rng.u128(..), rng.u128(..)),
-        content_type: (n % 2 == 0).then(|| "application/json; charset=utf-8".to_string()),
+        content_type: n
+            .is_multiple_of(2)
+            .then(|| "application/json; charset=utf-8".to_string()),
         delivery_id: Some(format!("s{seed}-{n}")),
         received_at: UNIX_EPOCH
             + Duration::from_nanos(1_700_000_000_000_000_000 + seed * 1_000_000 + n),
@@ -91,7 +93,11 @@ fn returned(output: &[u8]) -> Vec<(u64, String)> {
 /// Runs the writer with `seed` and kills it `after` its spool opened; what it had put.
 fn write_and_kill(dir: &Path, seed: u64, after: Duration) -> Vec<(u64, String)> {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["relay_durable::spool_writer_child", "--exact", "--nocapture"])
+        .args([
+            "relay_durable::spool_writer_child",
+            "--exact",
+            "--nocapture",
+        ])
         .env(WRITER_ENV, dir)
         .env(SEED_ENV, seed.to_string())
         .stdin(Stdio::null())
@@ -115,10 +121,20 @@ fn write_and_kill(dir: &Path, seed: u64, after: Duration) -> Vec<(u64, String)> 
         })
     };
     let deadline = Instant::now() + Duration::from_secs(30);
-    let opened = || String::from_utf8_lossy(&output.lock().unwrap()).lines().any(|l| l == "open");
+    let opened = || {
+        String::from_utf8_lossy(&output.lock().unwrap())
+            .lines()
+            .any(|l| l == "open")
+    };
     while !opened() {
-        assert!(Instant::now() < deadline, "the writer never opened the spool");
-        assert!(child.try_wait().unwrap().is_none(), "the writer died on its own");
+        assert!(
+            Instant::now() < deadline,
+            "the writer never opened the spool"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the writer died on its own"
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
     std::thread::sleep(after);
@@ -172,7 +188,10 @@ fn a_spool_killed_at_random_points_keeps_every_event_it_accepted() {
                     .unwrap_or_else(|| panic!("after kill {seed}: event {s}/{n} (`{id}`) is lost"));
                 if *s == seed {
                     let loaded = spool.load(id).await.unwrap();
-                    assert!(loaded.event == generated(*s, *n), "after kill {seed}: {s}/{n} changed");
+                    assert!(
+                        loaded.event == generated(*s, *n),
+                        "after kill {seed}: {s}/{n} changed"
+                    );
                 }
             }
             // And whatever else this run left (put, but killed before it could say so) is whole.
@@ -180,7 +199,10 @@ fn a_spool_killed_at_random_points_keeps_every_event_it_accepted() {
             for id in unchecked {
                 let loaded = spool.load(id).await.unwrap();
                 let (s, n) = origin(&loaded.event);
-                assert!(loaded.event == generated(s, n), "after kill {seed}: `{id}` is not whole");
+                assert!(
+                    loaded.event == generated(s, n),
+                    "after kill {seed}: `{id}` is not whole"
+                );
                 checked.insert(id.clone());
             }
             assert!(pending.len() >= accepted.len());
@@ -199,7 +221,10 @@ fn a_spool_killed_at_random_points_keeps_every_event_it_accepted() {
         for id in spool.pending() {
             let loaded = spool.load(&id).await.unwrap();
             let (s, n) = origin(&loaded.event);
-            assert!(loaded.event == generated(s, n), "at the end: `{id}` changed");
+            assert!(
+                loaded.event == generated(s, n),
+                "at the end: `{id}` changed"
+            );
         }
         assert_eq!(spool.counts().corrupt, 0);
     });

@@ -47,7 +47,14 @@ async fn put_events_come_back_byte_for_byte_after_a_restart() {
     drop(spool);
 
     let spool = Spool::open(dir.path()).await.unwrap();
-    assert_eq!(spool.counts(), Counts { depth: 4, dead: 0, corrupt: 0 });
+    assert_eq!(
+        spool.counts(),
+        Counts {
+            depth: 4,
+            dead: 0,
+            corrupt: 0
+        }
+    );
     for (id, e) in &put {
         let loaded = spool.load(id).await.unwrap();
         assert_eq!(&loaded.event, e);
@@ -71,10 +78,7 @@ async fn the_file_is_the_documented_format() {
     let mut e = event("acme-prod", b"{\"a\":1}", None);
     e.received_at = UNIX_EPOCH + Duration::from_nanos(1_700_000_000_123_456_789);
     let id = spool.put(&e).await.unwrap();
-    assert!(
-        id.as_str().starts_with("01700000000123456789-"),
-        "{id}"
-    );
+    assert!(id.as_str().starts_with("01700000000123456789-"), "{id}");
     assert_eq!(id.as_str().len(), 20 + 1 + 32);
     let bytes = fs::read(dir.path().join(format!("{id}.event"))).unwrap();
     let text = String::from_utf8(bytes).unwrap();
@@ -133,17 +137,29 @@ async fn done_removes_the_event_for_good() {
 async fn a_pending_event_is_not_spooled_twice() {
     let dir = tempfile::tempdir().unwrap();
     let spool = Spool::open(dir.path()).await.unwrap();
-    let first = spool.put(&event("acme-prod", b"{}", Some("t-1"))).await.unwrap();
+    let first = spool
+        .put(&event("acme-prod", b"{}", Some("t-1")))
+        .await
+        .unwrap();
     // Zoom's retry: same delivery ID, received later.
-    let again = spool.put(&event("acme-prod", b"{}", Some("t-1"))).await.unwrap();
+    let again = spool
+        .put(&event("acme-prod", b"{}", Some("t-1")))
+        .await
+        .unwrap();
     assert_eq!(first, again);
     // The same ID for another app is another event.
-    let other = spool.put(&event("acme-dev", b"{}", Some("t-1"))).await.unwrap();
+    let other = spool
+        .put(&event("acme-dev", b"{}", Some("t-1")))
+        .await
+        .unwrap();
     assert_ne!(first, other);
     assert_eq!(spool.counts().depth, 2);
     // Once delivered, the spool no longer answers for it (the duplicate cache does).
     spool.done(&first).await.unwrap();
-    let third = spool.put(&event("acme-prod", b"{}", Some("t-1"))).await.unwrap();
+    let third = spool
+        .put(&event("acme-prod", b"{}", Some("t-1")))
+        .await
+        .unwrap();
     assert_ne!(first, third);
 }
 
@@ -154,10 +170,7 @@ async fn retry_later_reschedules_and_survives_a_restart() {
     let a = spool.put(&event("acme-prod", b"a", None)).await.unwrap();
     let b = spool.put(&event("acme-prod", b"b", None)).await.unwrap();
     let now = SystemTime::now();
-    assert_eq!(
-        spool.next_due(now, &Default::default()),
-        Some(a.clone())
-    );
+    assert_eq!(spool.next_due(now, &Default::default()), Some(a.clone()));
     let later = now + Duration::from_secs(60);
     spool
         .retry_later(&a, 1, later, "Recall answered 503 Service Unavailable")
@@ -168,9 +181,10 @@ async fn retry_later_reschedules_and_survives_a_restart() {
     assert_eq!(spool.next_due(now, &Default::default()), Some(b.clone()));
     let busy = [b.clone()].into_iter().collect();
     assert_eq!(spool.next_due(now, &busy), None);
-    assert_eq!(spool.next_due_at(&busy), Some(
-        UNIX_EPOCH + Duration::from_nanos(nanos(later))
-    ));
+    assert_eq!(
+        spool.next_due_at(&busy),
+        Some(UNIX_EPOCH + Duration::from_nanos(nanos(later)))
+    );
     drop(spool);
     let spool = Spool::open(dir.path()).await.unwrap();
     assert_eq!(spool.pending(), [b, a.clone()]);
@@ -190,8 +204,18 @@ async fn dead_moves_the_event_into_dead_with_its_reason() {
     let spool = Spool::open(dir.path()).await.unwrap();
     let e = event("acme-prod", b"{\"x\":1}", None);
     let id = spool.put(&e).await.unwrap();
-    spool.dead(&id, "Recall answered 500 Internal Server Error").await.unwrap();
-    assert_eq!(spool.counts(), Counts { depth: 0, dead: 1, corrupt: 0 });
+    spool
+        .dead(&id, "Recall answered 500 Internal Server Error")
+        .await
+        .unwrap();
+    assert_eq!(
+        spool.counts(),
+        Counts {
+            depth: 0,
+            dead: 1,
+            corrupt: 0
+        }
+    );
     assert!(!dir.path().join(id.file_name()).exists());
     let dead = dir.path().join(DEAD_DIR).join(id.file_name());
     let kept = decode(id.clone(), &fs::read(&dead).unwrap()).unwrap();
@@ -203,7 +227,14 @@ async fn dead_moves_the_event_into_dead_with_its_reason() {
     drop(spool);
     // Dead letters are counted across restarts, and are not delivered.
     let spool = Spool::open(dir.path()).await.unwrap();
-    assert_eq!(spool.counts(), Counts { depth: 0, dead: 1, corrupt: 0 });
+    assert_eq!(
+        spool.counts(),
+        Counts {
+            depth: 0,
+            dead: 1,
+            corrupt: 0
+        }
+    );
     drop(spool);
     // Moved back by hand, it is pending again.
     fs::rename(&dead, dir.path().join(id.file_name())).unwrap();
@@ -216,9 +247,18 @@ async fn dead_moves_the_event_into_dead_with_its_reason() {
 async fn corrupt_and_foreign_files_are_moved_aside() {
     let dir = tempfile::tempdir().unwrap();
     let spool = Spool::open(dir.path()).await.unwrap();
-    let good = spool.put(&event("acme-prod", b"{\"ok\":true}", None)).await.unwrap();
-    let cut = spool.put(&event("acme-prod", b"{\"cut\":true}", None)).await.unwrap();
-    let flipped = spool.put(&event("acme-prod", b"{\"flip\":1}", None)).await.unwrap();
+    let good = spool
+        .put(&event("acme-prod", b"{\"ok\":true}", None))
+        .await
+        .unwrap();
+    let cut = spool
+        .put(&event("acme-prod", b"{\"cut\":true}", None))
+        .await
+        .unwrap();
+    let flipped = spool
+        .put(&event("acme-prod", b"{\"flip\":1}", None))
+        .await
+        .unwrap();
     drop(spool);
     let path = |id: &EventId| dir.path().join(id.file_name());
     // Truncated, a body byte changed, a foreign file, a newer format, an unfinished write.
@@ -230,11 +270,22 @@ async fn corrupt_and_foreign_files_are_moved_aside() {
     fs::write(dir.path().join("notes.txt"), "hello").unwrap();
     let newer = format!("{:020}-{}.event", 1, "0".repeat(32));
     fs::write(dir.path().join(&newer), "recallform spool event 2\n{}\n").unwrap();
-    fs::write(dir.path().join(".recallform-abc.tmp"), "recallform spool event 1\n{").unwrap();
+    fs::write(
+        dir.path().join(".recallform-abc.tmp"),
+        "recallform spool event 1\n{",
+    )
+    .unwrap();
 
     let spool = Spool::open(dir.path()).await.unwrap();
-    assert_eq!(spool.pending(), [good.clone()]);
-    assert_eq!(spool.counts(), Counts { depth: 1, dead: 0, corrupt: 4 });
+    assert_eq!(spool.pending(), std::slice::from_ref(&good));
+    assert_eq!(
+        spool.counts(),
+        Counts {
+            depth: 1,
+            dead: 0,
+            corrupt: 4
+        }
+    );
     let mut aside = files(&dir.path().join(CORRUPT_DIR));
     aside.sort();
     let mut expected = vec![
@@ -248,7 +299,12 @@ async fn corrupt_and_foreign_files_are_moved_aside() {
     // The unfinished write is gone.
     assert_eq!(
         files(dir.path()),
-        [MARKER.to_string(), good.file_name(), CORRUPT_DIR.into(), DEAD_DIR.into()]
+        [
+            MARKER.to_string(),
+            good.file_name(),
+            CORRUPT_DIR.into(),
+            DEAD_DIR.into()
+        ]
     );
     assert_eq!(
         spool.load(&good).await.unwrap().event.body.as_ref(),
@@ -266,13 +322,25 @@ async fn an_event_that_goes_bad_while_pending_is_moved_aside_on_load() {
     assert_eq!(e.kind(), io::ErrorKind::InvalidData);
     assert_eq!(
         e.to_string(),
-        format!("the spooled event `{id}` is not a recallform spool event; it was moved into `corrupt/`")
+        format!(
+            "the spooled event `{id}` is not a recallform spool event; it was moved into `corrupt/`"
+        )
     );
-    assert_eq!(spool.counts(), Counts { depth: 0, dead: 0, corrupt: 1 });
+    assert_eq!(
+        spool.counts(),
+        Counts {
+            depth: 0,
+            dead: 0,
+            corrupt: 1
+        }
+    );
     // One removed by hand leaves the pending set too.
     let gone = spool.put(&event("acme-prod", b"{1}", None)).await.unwrap();
     fs::remove_file(dir.path().join(gone.file_name())).unwrap();
-    assert_eq!(spool.load(&gone).await.unwrap_err().kind(), io::ErrorKind::NotFound);
+    assert_eq!(
+        spool.load(&gone).await.unwrap_err().kind(),
+        io::ErrorKind::NotFound
+    );
     assert!(spool.pending().is_empty());
 }
 

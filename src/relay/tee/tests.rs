@@ -114,7 +114,15 @@ async fn the_copy_has_the_same_bytes_and_headers() {
     let seen = endpoint.seen();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].body.as_ref(), body);
-    let header = |name: &str| seen[0].headers.get(name).unwrap().to_str().unwrap().to_string();
+    let header = |name: &str| {
+        seen[0]
+            .headers
+            .get(name)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
     assert_eq!(header("x-zm-request-timestamp"), "1700000000");
     assert_eq!(header("x-zm-signature"), "v0=5eed");
     assert_eq!(header("content-type"), "application/json; charset=utf-8");
@@ -226,7 +234,10 @@ async fn a_hanging_endpoint_never_holds_up_the_caller() {
     assert!(took < Duration::from_millis(100), "{took:?}");
     let stats = tee.stats();
     // Two wait in the queue; the other seven are dropped and counted.
-    assert_eq!((stats[0].queued, stats[0].dropped, stats[0].delivered), (2, 7, 0));
+    assert_eq!(
+        (stats[0].queued, stats[0].dropped, stats[0].delivered),
+        (2, 7, 0)
+    );
     // The healthy endpoint is not held up by its neighbour (its queue of 2 may drop too,
     // but what it took, it got).
     until("the healthy deliveries", || {
@@ -262,7 +273,11 @@ async fn a_stop_works_through_the_queue_then_refuses_events() {
 
 #[tokio::test]
 async fn urls_are_checked() {
-    let err = |url: &str| Tee::start(&[url.to_string()], TeeConfig::default()).err().unwrap();
+    let err = |url: &str| {
+        Tee::start(&[url.to_string()], TeeConfig::default())
+            .err()
+            .unwrap()
+    };
     assert_eq!(
         err("http://example.com/hook"),
         "the tee URL `http://example.com/hook` uses plain http://, which is allowed only to loopback (127.0.0.1, ::1, localhost); use https://"
@@ -276,7 +291,13 @@ async fn urls_are_checked() {
         "the tee URL `https://user@example.com/hook` must not carry a user name or password"
     );
     assert!(err("example.com").starts_with("the tee URL `example.com` is not a valid URL"));
-    assert!(Tee::start(&["https://hooks.example.com/zoom".into()], TeeConfig::default()).is_ok());
+    assert!(
+        Tee::start(
+            &["https://hooks.example.com/zoom".into()],
+            TeeConfig::default()
+        )
+        .is_ok()
+    );
     // No URL, no tee: sending is a no-op.
     let none = Tee::start(&[], TeeConfig::default()).unwrap();
     none.send(&event(b"{}"));

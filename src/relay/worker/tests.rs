@@ -189,9 +189,15 @@ fn past_the_horizon_there_is_no_next_attempt() {
     assert_eq!(b.next_attempt(1, received, at(0), 1.0), Some(at(1)));
     // The last attempt may fall on the horizon itself, not after it.
     assert_eq!(b.next_attempt(9, received, at(59), 1.0), Some(at(60)));
-    assert_eq!(b.next_attempt(9, received, at(59), 0.0), Some(at(59) + Duration::from_secs(30)));
+    assert_eq!(
+        b.next_attempt(9, received, at(59), 0.0),
+        Some(at(59) + Duration::from_secs(30))
+    );
     assert_eq!(b.next_attempt(9, received, at(60), 1.0), None);
-    assert_eq!(b.next_attempt(9, received, at(59) + Duration::from_secs(31), 0.5), None);
+    assert_eq!(
+        b.next_attempt(9, received, at(59) + Duration::from_secs(31), 0.5),
+        None
+    );
 }
 
 #[test]
@@ -218,8 +224,18 @@ fn a_resign_is_a_fresh_valid_signature_over_the_same_body() {
     let now = UNIX_EPOCH + Duration::from_secs(1_700_000_123);
     let r = Resign::new(&secret(), b"{\"a\": 1}", now);
     assert_eq!(r.timestamp, "1700000123");
-    assert!(webhook::verify_signature(&secret(), "1700000123", b"{\"a\": 1}", &r.signature));
-    assert!(!webhook::verify_signature(&secret(), "1700000123", b"{\"a\":1}", &r.signature));
+    assert!(webhook::verify_signature(
+        &secret(),
+        "1700000123",
+        b"{\"a\": 1}",
+        &r.signature
+    ));
+    assert!(!webhook::verify_signature(
+        &secret(),
+        "1700000123",
+        b"{\"a\":1}",
+        &r.signature
+    ));
 }
 
 #[tokio::test]
@@ -228,7 +244,12 @@ async fn an_event_failing_three_times_is_delivered_once_after() {
     let spool = Spool::open(dir.path()).await.unwrap();
     let dedup = DedupCache::new(100);
     let fake = Arc::new(Fake::new(&dedup).failing(3, Ok(StatusCode::SERVICE_UNAVAILABLE)));
-    let worker = Worker::start(spool.clone(), dedup.clone(), fake.clone(), quick(DEFAULT_HORIZON));
+    let worker = Worker::start(
+        spool.clone(),
+        dedup.clone(),
+        fake.clone(),
+        quick(DEFAULT_HORIZON),
+    );
     let e = signed(b"{\"event\":\"meeting.created\"}", Duration::ZERO);
     spool.put(&e).await.unwrap();
     until("the delivery", || spool.counts().depth == 0).await;
@@ -249,15 +270,30 @@ async fn an_event_failing_three_times_is_delivered_once_after() {
     let reports = fake.reports();
     assert_eq!(reports.len(), 4, "{reports:?}");
     for (n, r) in reports[..3].iter().enumerate() {
-        let Outcome::Retrying { failures, why, .. } = r else { panic!("{r:?}") };
+        let Outcome::Retrying { failures, why, .. } = r else {
+            panic!("{r:?}")
+        };
         assert_eq!(*failures, n as u32 + 1);
         assert_eq!(why, "Recall answered 503 Service Unavailable");
     }
-    let Outcome::Delivered { status, failures, resigned, .. } = &reports[3] else {
+    let Outcome::Delivered {
+        status,
+        failures,
+        resigned,
+        ..
+    } = &reports[3]
+    else {
         panic!("{:?}", reports[3])
     };
     assert_eq!((*status, *failures, *resigned), (StatusCode::OK, 3, false));
-    assert_eq!(spool.counts(), Counts { depth: 0, dead: 0, corrupt: 0 });
+    assert_eq!(
+        spool.counts(),
+        Counts {
+            depth: 0,
+            dead: 0,
+            corrupt: 0
+        }
+    );
 }
 
 #[tokio::test]
@@ -266,10 +302,17 @@ async fn a_transport_failure_is_retried_like_a_status() {
     let spool = Spool::open(dir.path()).await.unwrap();
     let dedup = DedupCache::new(100);
     let fake = Arc::new(Fake::new(&dedup).failing(1, Err("timed out after 2.5 s".into())));
-    let worker = Worker::start(spool.clone(), dedup.clone(), fake.clone(), quick(DEFAULT_HORIZON));
+    let worker = Worker::start(
+        spool.clone(),
+        dedup.clone(),
+        fake.clone(),
+        quick(DEFAULT_HORIZON),
+    );
     let id = spool.put(&signed(b"{}", Duration::ZERO)).await.unwrap();
     until("the retry", || !fake.reports().is_empty()).await;
-    let Outcome::Retrying { why, .. } = &fake.reports()[0] else { panic!() };
+    let Outcome::Retrying { why, .. } = &fake.reports()[0] else {
+        panic!()
+    };
     assert_eq!(why, "timed out after 2.5 s");
     until("the delivery", || spool.counts().depth == 0).await;
     assert!(worker.stop(Duration::from_secs(5)).await);
@@ -283,7 +326,12 @@ async fn a_late_event_is_re_signed_with_the_same_body() {
     let spool = Spool::open(dir.path()).await.unwrap();
     let dedup = DedupCache::new(100);
     let fake = Arc::new(Fake::new(&dedup));
-    let worker = Worker::start(spool.clone(), dedup.clone(), fake.clone(), quick(DEFAULT_HORIZON));
+    let worker = Worker::start(
+        spool.clone(),
+        dedup.clone(),
+        fake.clone(),
+        quick(DEFAULT_HORIZON),
+    );
     let body = b"{\"event\": \"user.updated\",  \"k\":\"\\u00e9\"}";
     let late = signed(body, Duration::from_secs(6 * 60));
     let fresh = signed(b"{\"fresh\":1}", Duration::from_secs(4 * 60));
@@ -293,14 +341,24 @@ async fn a_late_event_is_re_signed_with_the_same_body() {
     assert!(worker.stop(Duration::from_secs(5)).await);
 
     let sent = fake.sent();
-    let of = |e: &Event| sent.iter().find(|s| s.event.body == e.body).unwrap().clone();
+    let of = |e: &Event| {
+        sent.iter()
+            .find(|s| s.event.body == e.body)
+            .unwrap()
+            .clone()
+    };
     let resigned = of(&late);
     // The event itself is as received; the new headers travel beside it.
     assert_eq!(resigned.event, late);
     let r = resigned.resign.expect("a late event is re-signed");
     let ts: u64 = r.timestamp.parse().unwrap();
     assert!(ts.abs_diff(unix_now()) <= 5, "{ts}");
-    assert!(webhook::verify_signature(&secret(), &r.timestamp, body, &r.signature));
+    assert!(webhook::verify_signature(
+        &secret(),
+        &r.timestamp,
+        body,
+        &r.signature
+    ));
     assert_ne!(r.signature, late.signature);
     assert_eq!(of(&fresh).resign, None);
     let delivered: Vec<bool> = fake
@@ -346,9 +404,18 @@ async fn a_late_event_whose_signature_fails_is_never_re_signed() {
     let spool = Spool::open(dir.path()).await.unwrap();
     let dedup = DedupCache::new(100);
     let fake = Arc::new(Fake::new(&dedup));
-    let worker = Worker::start(spool.clone(), dedup.clone(), fake.clone(), quick(DEFAULT_HORIZON));
+    let worker = Worker::start(
+        spool.clone(),
+        dedup.clone(),
+        fake.clone(),
+        quick(DEFAULT_HORIZON),
+    );
     let mut forged = signed(b"{\"forged\":true}", Duration::from_secs(3600));
-    forged.signature = webhook::sign(&SecretString::new("other".into()), &forged.timestamp, &forged.body);
+    forged.signature = webhook::sign(
+        &SecretString::new("other".into()),
+        &forged.timestamp,
+        &forged.body,
+    );
     let id = spool.put(&forged).await.unwrap();
     until("the dead letter", || spool.counts().dead == 1).await;
     assert!(worker.stop(Duration::from_secs(5)).await);
@@ -372,8 +439,16 @@ async fn a_late_event_of_an_app_no_longer_known_goes_as_received() {
         secret: None,
         ..Fake::new(&dedup)
     });
-    let worker = Worker::start(spool.clone(), dedup.clone(), fake.clone(), quick(DEFAULT_HORIZON));
-    spool.put(&signed(b"{}", Duration::from_secs(3600))).await.unwrap();
+    let worker = Worker::start(
+        spool.clone(),
+        dedup.clone(),
+        fake.clone(),
+        quick(DEFAULT_HORIZON),
+    );
+    spool
+        .put(&signed(b"{}", Duration::from_secs(3600)))
+        .await
+        .unwrap();
     until("the delivery", || spool.counts().depth == 0).await;
     assert!(worker.stop(Duration::from_secs(5)).await);
     assert_eq!(fake.sent()[0].resign, None);
@@ -384,8 +459,14 @@ async fn an_event_past_its_horizon_is_a_dead_letter() {
     let dir = tempfile::tempdir().unwrap();
     let spool = Spool::open(dir.path()).await.unwrap();
     let dedup = DedupCache::new(100);
-    let fake = Arc::new(Fake::new(&dedup).failing(usize::MAX, Ok(StatusCode::INTERNAL_SERVER_ERROR)));
-    let worker = Worker::start(spool.clone(), dedup.clone(), fake.clone(), quick(Duration::from_millis(100)));
+    let fake =
+        Arc::new(Fake::new(&dedup).failing(usize::MAX, Ok(StatusCode::INTERNAL_SERVER_ERROR)));
+    let worker = Worker::start(
+        spool.clone(),
+        dedup.clone(),
+        fake.clone(),
+        quick(Duration::from_millis(100)),
+    );
     let e = signed(b"{\"doomed\":1}", Duration::ZERO);
     let id = spool.put(&e).await.unwrap();
     until("the dead letter", || spool.counts().dead == 1).await;
@@ -405,18 +486,37 @@ async fn an_event_past_its_horizon_is_a_dead_letter() {
         }
     );
     assert!(!dedup.seen(&e.dedup_key()));
-    assert_eq!(spool.counts(), Counts { depth: 0, dead: 1, corrupt: 0 });
+    assert_eq!(
+        spool.counts(),
+        Counts {
+            depth: 0,
+            dead: 1,
+            corrupt: 0
+        }
+    );
     let text = std::fs::read(dir.path().join("dead").join(format!("{id}.event"))).unwrap();
     let text = String::from_utf8_lossy(&text);
-    assert!(text.contains(r#""last_error":"Recall answered 500 Internal Server Error""#), "{text}");
-    assert!(text.contains(&format!(r#""attempts":{}"#, attempts - 1)), "{text}");
+    assert!(
+        text.contains(r#""last_error":"Recall answered 500 Internal Server Error""#),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(r#""attempts":{}"#, attempts - 1)),
+        "{text}"
+    );
     assert!(!text.contains(SECRET));
 }
 
 #[tokio::test]
 async fn a_restarted_worker_delivers_what_the_spool_holds() {
     let dir = tempfile::tempdir().unwrap();
-    let bodies: [&'static [u8]; 5] = [b"{\"n\":1}", b"{\"n\":2}", b"{\"n\":3}", b"{ \"n\" : 4 }", b"[5]"];
+    let bodies: [&'static [u8]; 5] = [
+        b"{\"n\":1}",
+        b"{\"n\":2}",
+        b"{\"n\":3}",
+        b"{ \"n\" : 4 }",
+        b"[5]",
+    ];
     {
         // A relay that received events and died before delivering any.
         let spool = Spool::open(dir.path()).await.unwrap();
@@ -425,7 +525,12 @@ async fn a_restarted_worker_delivers_what_the_spool_holds() {
         }
         let first = spool.pending()[0].clone();
         spool
-            .retry_later(&first, 2, SystemTime::now(), "Recall answered 503 Service Unavailable")
+            .retry_later(
+                &first,
+                2,
+                SystemTime::now(),
+                "Recall answered 503 Service Unavailable",
+            )
             .await
             .unwrap();
     }
@@ -433,7 +538,12 @@ async fn a_restarted_worker_delivers_what_the_spool_holds() {
     assert_eq!(spool.counts().depth, 5);
     let dedup = DedupCache::new(100);
     let fake = Arc::new(Fake::new(&dedup));
-    let worker = Worker::start(spool.clone(), dedup.clone(), fake.clone(), quick(DEFAULT_HORIZON));
+    let worker = Worker::start(
+        spool.clone(),
+        dedup.clone(),
+        fake.clone(),
+        quick(DEFAULT_HORIZON),
+    );
     until("the deliveries", || spool.counts().depth == 0).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(worker.stop(Duration::from_secs(5)).await);
@@ -451,7 +561,11 @@ async fn a_restarted_worker_delivers_what_the_spool_holds() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(failures.iter().filter(|f| **f == 2).count(), 1, "{failures:?}");
+    assert_eq!(
+        failures.iter().filter(|f| **f == 2).count(),
+        1,
+        "{failures:?}"
+    );
 }
 
 #[tokio::test]
@@ -462,7 +576,12 @@ async fn an_event_already_delivered_is_not_sent_again() {
     let e = signed(b"{\"dup\":1}", Duration::ZERO);
     dedup.delivered(&e.dedup_key());
     let fake = Arc::new(Fake::new(&dedup));
-    let worker = Worker::start(spool.clone(), dedup.clone(), fake.clone(), quick(DEFAULT_HORIZON));
+    let worker = Worker::start(
+        spool.clone(),
+        dedup.clone(),
+        fake.clone(),
+        quick(DEFAULT_HORIZON),
+    );
     spool.put(&e).await.unwrap();
     until("its removal", || spool.counts().depth == 0).await;
     assert!(worker.stop(Duration::from_secs(5)).await);
@@ -479,15 +598,26 @@ async fn stopping_lets_the_delivery_in_flight_finish() {
         latency: Duration::from_millis(300),
         ..Fake::new(&dedup)
     });
-    let worker = Worker::start(spool.clone(), dedup.clone(), fake.clone(), quick(DEFAULT_HORIZON));
-    spool.put(&signed(b"{\"a\":1}", Duration::ZERO)).await.unwrap();
+    let worker = Worker::start(
+        spool.clone(),
+        dedup.clone(),
+        fake.clone(),
+        quick(DEFAULT_HORIZON),
+    );
+    spool
+        .put(&signed(b"{\"a\":1}", Duration::ZERO))
+        .await
+        .unwrap();
     until("the send", || !fake.sent().is_empty()).await;
     assert!(worker.stop(Duration::from_secs(5)).await);
     // Finished and recorded, not cut off.
     assert_eq!(spool.counts().depth, 0);
     assert!(matches!(fake.reports()[..], [Outcome::Delivered { .. }]));
     // Nothing starts after the stop.
-    spool.put(&signed(b"{\"b\":1}", Duration::ZERO)).await.unwrap();
+    spool
+        .put(&signed(b"{\"b\":1}", Duration::ZERO))
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(fake.sent().len(), 1);
     assert_eq!(spool.counts().depth, 1);
@@ -502,7 +632,12 @@ async fn a_stop_past_its_budget_cuts_off_and_keeps_the_event() {
         latency: Duration::from_secs(30),
         ..Fake::new(&dedup)
     });
-    let worker = Worker::start(spool.clone(), dedup.clone(), fake.clone(), quick(DEFAULT_HORIZON));
+    let worker = Worker::start(
+        spool.clone(),
+        dedup.clone(),
+        fake.clone(),
+        quick(DEFAULT_HORIZON),
+    );
     let id = spool.put(&signed(b"{}", Duration::ZERO)).await.unwrap();
     until("the send", || !fake.sent().is_empty()).await;
     let started = Instant::now();
@@ -517,7 +652,8 @@ async fn deliveries_run_side_by_side_up_to_the_cap() {
     let dir = tempfile::tempdir().unwrap();
     let spool = Spool::open(dir.path()).await.unwrap();
     for n in 0..12u8 {
-        let body: &'static [u8] = Box::leak(format!("{{\"n\":{n}}}").into_bytes().into_boxed_slice());
+        let body: &'static [u8] =
+            Box::leak(format!("{{\"n\":{n}}}").into_bytes().into_boxed_slice());
         spool.put(&signed(body, Duration::ZERO)).await.unwrap();
     }
     let dedup = DedupCache::new(100);
@@ -525,21 +661,33 @@ async fn deliveries_run_side_by_side_up_to_the_cap() {
         latency: Duration::from_millis(100),
         ..Fake::new(&dedup)
     });
-    let worker = Worker::start(spool.clone(), dedup.clone(), fake.clone(), quick(DEFAULT_HORIZON));
+    let worker = Worker::start(
+        spool.clone(),
+        dedup.clone(),
+        fake.clone(),
+        quick(DEFAULT_HORIZON),
+    );
     let started = Instant::now();
     until("the deliveries", || spool.counts().depth == 0).await;
     assert!(worker.stop(Duration::from_secs(5)).await);
     assert_eq!(fake.sent().len(), 12);
     assert_eq!(fake.most_in_flight.load(Ordering::SeqCst), 4);
     // Three rounds of four, not twelve one after another.
-    assert!(started.elapsed() < Duration::from_millis(1000), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
 async fn a_corrupt_file_is_reported_and_does_not_stop_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let spool = Spool::open(dir.path()).await.unwrap();
-    let bad = spool.put(&signed(b"{\"bad\":1}", Duration::ZERO)).await.unwrap();
+    let bad = spool
+        .put(&signed(b"{\"bad\":1}", Duration::ZERO))
+        .await
+        .unwrap();
     let good = signed(b"{\"good\":1}", Duration::ZERO);
     spool.put(&good).await.unwrap();
     std::fs::write(dir.path().join(format!("{bad}.event")), b"scribbled over").unwrap();
@@ -560,14 +708,56 @@ async fn a_corrupt_file_is_reported_and_does_not_stop_the_others() {
     }
     let dedup = DedupCache::new(100);
     let fake = Arc::new(Quiet(Fake::new(&dedup), Mutex::default()));
-    let worker = Worker::start(spool.clone(), dedup.clone(), fake.clone(), quick(DEFAULT_HORIZON));
+    let worker = Worker::start(
+        spool.clone(),
+        dedup.clone(),
+        fake.clone(),
+        quick(DEFAULT_HORIZON),
+    );
     until("the delivery", || spool.counts().depth == 0).await;
     assert!(worker.stop(Duration::from_secs(5)).await);
     assert_eq!(fake.0.sent().len(), 1);
     assert_eq!(fake.0.sent()[0].event, good);
     assert_eq!(
         *fake.1.lock().unwrap(),
-        [format!("the spooled event `{bad}` is not a recallform spool event; it was moved into `corrupt/`")]
+        [format!(
+            "the spooled event `{bad}` is not a recallform spool event; it was moved into `corrupt/`"
+        )]
     );
     assert_eq!(spool.counts().corrupt, 1);
+}
+
+#[tokio::test]
+async fn an_unreadable_file_waits_instead_of_spinning() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path()).await.unwrap();
+    let id = spool.put(&signed(b"{}", Duration::ZERO)).await.unwrap();
+    // A folder where the file should be: reading it fails, and not as "gone" or "corrupt".
+    let path = dir.path().join(format!("{id}.event"));
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir(&path).unwrap();
+    struct Counting(AtomicUsize);
+    impl Deliver for Counting {
+        async fn deliver(&self, _: &Event, _: Option<&Resign>) -> Result<StatusCode, String> {
+            Ok(StatusCode::OK)
+        }
+        fn secret_for(&self, _: &str) -> Option<SecretString> {
+            None
+        }
+        fn report(&self, _: &EventId, _: Option<&Event>, outcome: &Outcome) {
+            assert!(matches!(outcome, Outcome::SpoolError { .. }), "{outcome:?}");
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let counting = Arc::new(Counting(AtomicUsize::new(0)));
+    let worker = Worker::start(
+        spool.clone(),
+        DedupCache::new(10),
+        counting.clone(),
+        quick(DEFAULT_HORIZON),
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(worker.stop(Duration::from_secs(5)).await);
+    assert_eq!(counting.0.load(Ordering::SeqCst), 1);
+    assert_eq!(spool.pending(), [id]);
 }
