@@ -256,7 +256,7 @@ impl Default for WorkerConfig {
     }
 }
 
-/// A running delivery worker.
+/// A running delivery worker. Dropping it stops it as [`Worker::stop`] does, without waiting.
 pub struct Worker {
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
@@ -330,7 +330,12 @@ async fn run<D: Deliver>(
             MAX_IDLE
         };
         tokio::select! {
-            _ = stopped.changed() => {}
+            changed = stopped.changed() => {
+                // The `Worker` dropped without a stop: stop as if asked.
+                if changed.is_err() {
+                    break;
+                }
+            }
             Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => {
                 let task = match done {
                     Ok((task, ())) => task,

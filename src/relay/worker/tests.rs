@@ -761,3 +761,23 @@ async fn an_unreadable_file_waits_instead_of_spinning() {
     assert_eq!(counting.0.load(Ordering::SeqCst), 1);
     assert_eq!(spool.pending(), [id]);
 }
+
+#[tokio::test]
+async fn dropping_the_worker_stops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path()).await.unwrap();
+    let dedup = DedupCache::new(100);
+    let fake = Arc::new(Fake::new(&dedup));
+    drop(Worker::start(
+        spool.clone(),
+        dedup.clone(),
+        fake.clone(),
+        quick(DEFAULT_HORIZON),
+    ));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    spool.put(&signed(b"{}", Duration::ZERO)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(fake.sent().is_empty());
+    // Its task has ended: nothing holds the deliverer but this test.
+    assert_eq!(Arc::strong_count(&fake), 1);
+}
