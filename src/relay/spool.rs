@@ -55,13 +55,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
-use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
+use self::folder::{open_blocking, quarantine, sync_dir};
+use self::format::{decode, encode, header};
 use super::Event;
-use crate::digest::sha256_hex;
 use crate::fsutil::{Mode, write_atomically};
+
+mod folder;
+mod format;
 
 /// The first line of the marker file, with the format's version.
 const MARKER_TEXT: &str = "recallform spool 1\n";
@@ -71,12 +73,6 @@ const MARKER_PREFIX: &str = "recallform spool ";
 
 /// The marker file's name: it is also the file the spool's lock is taken on.
 const MARKER: &str = ".recallform-spool";
-
-/// The first line of every event file.
-const MAGIC: &[u8] = b"recallform spool event 1\n";
-
-/// What the first line of an event file of any version starts with.
-const MAGIC_PREFIX: &[u8] = b"recallform spool event ";
 
 /// The file name ending of an event.
 const EXTENSION: &str = ".event";
@@ -215,23 +211,6 @@ impl Index {
             }
         }
     }
-}
-
-/// The JSON line of an event file.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Header {
-    app: String,
-    timestamp: String,
-    signature: String,
-    content_type: Option<String>,
-    delivery_id: Option<String>,
-    received_at_ns: u64,
-    attempts: u32,
-    next_attempt_at_ns: u64,
-    last_error: Option<String>,
-    body_len: u64,
-    body_sha256: String,
 }
 
 impl Spool {
@@ -438,228 +417,6 @@ impl Spool {
         let path = self.inner.dir.join(spooled.id.file_name());
         write_atomically(&path, &encode(&header, &spooled.event.body), Mode::Private)
     }
-}
-
-fn open_blocking(dir: PathBuf) -> io::Result<Spool> {
-    make_dir(&dir)?;
-    let lock = take_marker(&dir)?;
-    make_dir(&dir.join(DEAD_DIR))?;
-    make_dir(&dir.join(CORRUPT_DIR))?;
-    let mut index = Index::default();
-    let mut changed = false;
-    for entry in fs::read_dir(&dir).map_err(|e| about(&dir, e))? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name == MARKER || name == DEAD_DIR || name == CORRUPT_DIR {
-            continue;
-        }
-        let path = entry.path();
-        changed = true;
-        if name.starts_with(".recallform-") && name.ends_with(".tmp") {
-            // A write that never reached its rename: no `put` returned for it.
-            let _ = fs::remove_file(&path);
-            continue;
-        }
-        let spooled = EventId::from_file_name(&name)
-            .filter(|_| entry.file_type().is_ok_and(|t| t.is_file()))
-            .and_then(|id| decode(id, &fs::read(&path).ok()?).ok());
-        match spooled {
-            Some(s) => index.insert(s.id, s.event.dedup_key(), nanos(s.next_attempt_at)),
-            None => quarantine(&dir, &path),
-        }
-    }
-    if changed {
-        sync_dir(&dir)?;
-    }
-    let dead = count_files(&dir.join(DEAD_DIR))?;
-    let corrupt = count_files(&dir.join(CORRUPT_DIR))?;
-    Ok(Spool {
-        inner: Arc::new(Inner {
-            dir,
-            index: Mutex::new(index),
-            arrived: Notify::new(),
-            dead: AtomicU64::new(dead),
-            corrupt: AtomicU64::new(corrupt),
-            _lock: lock,
-        }),
-    })
-}
-
-/// Checks or writes the marker, and locks it.
-fn take_marker(dir: &Path) -> io::Result<File> {
-    let marker = dir.join(MARKER);
-    match fs::read_to_string(&marker) {
-        Ok(text) if text == MARKER_TEXT => {}
-        Ok(text) if text.starts_with(MARKER_PREFIX) => {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "the spool `{}` has the format `{}`, which this recallform does not know\n  = hint: use the recallform that made it, or a newer one",
-                    dir.display(),
-                    text.trim_end()
-                ),
-            ));
-        }
-        Ok(_) => return Err(not_a_spool(dir)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            if fs::read_dir(dir)
-                .map_err(|e| about(dir, e))?
-                .next()
-                .is_some()
-            {
-                return Err(not_a_spool(dir));
-            }
-            write_atomically(&marker, MARKER_TEXT.as_bytes(), Mode::Private)?;
-        }
-        Err(e) => return Err(about(dir, e)),
-    }
-    let file = File::open(&marker).map_err(|e| about(dir, e))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(fs::TryLockError::WouldBlock) => Err(io::Error::new(
-            io::ErrorKind::WouldBlock,
-            format!(
-                "another relay is using the spool `{}`\n  = hint: give each relay its own spool folder",
-                dir.display()
-            ),
-        )),
-        Err(fs::TryLockError::Error(e)) => Err(about(dir, e)),
-    }
-}
-
-fn not_a_spool(dir: &Path) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidInput,
-        format!(
-            "`{}` is not empty and is not a recallform spool\n  = hint: choose a new or empty folder for the spool",
-            dir.display()
-        ),
-    )
-}
-
-/// An error about the spool folder, naming it.
-fn about(dir: &Path, e: io::Error) -> io::Error {
-    io::Error::new(
-        e.kind(),
-        format!("cannot use the spool `{}`: {e}", dir.display()),
-    )
-}
-
-fn make_dir(dir: &Path) -> io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        // Events are people's meetings: the spool is nobody else's business.
-        builder.mode(0o700);
-    }
-    builder.create(dir).map_err(|e| about(dir, e))
-}
-
-/// Moves a file that is not an event out of the way, into `corrupt/`; a file that cannot
-/// even be moved stays where it is, outside the index.
-fn quarantine(dir: &Path, path: &Path) {
-    let corrupt = dir.join(CORRUPT_DIR);
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let mut target = corrupt.join(name.as_deref().unwrap_or("file"));
-    if target.exists() {
-        target = corrupt.join(format!(
-            "{}.{}",
-            name.as_deref().unwrap_or("file"),
-            uuid::Uuid::new_v4().simple()
-        ));
-    }
-    if fs::rename(path, &target).is_ok() {
-        let _ = sync_dir(&corrupt);
-        let _ = sync_dir(dir);
-    }
-}
-
-fn count_files(dir: &Path) -> io::Result<u64> {
-    let mut n = 0;
-    for entry in fs::read_dir(dir).map_err(|e| about(dir, e))? {
-        if !entry?.file_name().to_string_lossy().starts_with('.') {
-            n += 1;
-        }
-    }
-    Ok(n)
-}
-
-/// Makes a folder's entries (a rename, a removal) durable.
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        File::open(dir)?.sync_all()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = dir;
-        Ok(())
-    }
-}
-
-fn header(event: &Event, attempts: u32, next_at: u64, last_error: Option<String>) -> Header {
-    Header {
-        app: event.app.clone(),
-        timestamp: event.timestamp.clone(),
-        signature: event.signature.clone(),
-        content_type: event.content_type.clone(),
-        delivery_id: event.delivery_id.clone(),
-        received_at_ns: nanos(event.received_at),
-        attempts,
-        next_attempt_at_ns: next_at,
-        last_error,
-        body_len: event.body.len() as u64,
-        body_sha256: sha256_hex(&event.body),
-    }
-}
-
-/// An event file's bytes.
-fn encode(header: &Header, body: &[u8]) -> Vec<u8> {
-    // serde_json escapes every newline inside strings, so the header is one line.
-    let json = serde_json::to_vec(header).expect("the header serialises");
-    let mut bytes = Vec::with_capacity(MAGIC.len() + json.len() + 1 + body.len());
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&json);
-    bytes.push(b'\n');
-    bytes.extend_from_slice(body);
-    bytes
-}
-
-/// An event file's contents, or what is wrong with them.
-fn decode(id: EventId, bytes: &[u8]) -> Result<Spooled, String> {
-    let Some(rest) = bytes.strip_prefix(MAGIC) else {
-        if bytes.starts_with(MAGIC_PREFIX) {
-            return Err("has a format this recallform does not know".into());
-        }
-        return Err("is not a recallform spool event".into());
-    };
-    let end = rest
-        .iter()
-        .position(|b| *b == b'\n')
-        .ok_or("has no end to its header")?;
-    let header: Header =
-        serde_json::from_slice(&rest[..end]).map_err(|e| format!("has a bad header ({e})"))?;
-    let body = &rest[end + 1..];
-    if body.len() as u64 != header.body_len || sha256_hex(body) != header.body_sha256 {
-        return Err("has a body that does not match its header".into());
-    }
-    Ok(Spooled {
-        id,
-        event: Event {
-            app: header.app,
-            body: Bytes::copy_from_slice(body),
-            timestamp: header.timestamp,
-            signature: header.signature,
-            content_type: header.content_type,
-            delivery_id: header.delivery_id,
-            received_at: UNIX_EPOCH + Duration::from_nanos(header.received_at_ns),
-        },
-        attempts: header.attempts,
-        next_attempt_at: UNIX_EPOCH + Duration::from_nanos(header.next_attempt_at_ns),
-        last_error: header.last_error,
-    })
 }
 
 /// Nanoseconds since the Unix epoch (0 before it, the most a u64 holds after 2554).

@@ -1,4 +1,7 @@
+use super::format::MAGIC;
 use super::*;
+use crate::digest::sha256_hex;
+use bytes::Bytes;
 
 fn event(app: &str, body: &[u8], delivery_id: Option<&str>) -> Event {
     Event {
