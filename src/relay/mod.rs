@@ -9,6 +9,11 @@
 //! Not for: parsing or re-serialising an event. The relay works on the raw bytes it received,
 //! since Zoom's signature covers them exactly.
 
+pub mod dedup;
+pub mod spool;
+pub mod tee;
+pub mod worker;
+
 use std::time::SystemTime;
 
 use bytes::Bytes;
