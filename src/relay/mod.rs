@@ -6,12 +6,32 @@
 //! side (routing, signature and age checks, forwarding, answers to Zoom, operations); and the
 //! durable side (the on-disk spool and its delivery worker, the duplicate cache, the tee).
 //!
+//! The HTTP side, in the order a request meets it: [`server`] (a relay's life: load, serve,
+//! reload, shut down) serves through [`crate::http`]; [`handler`] routes each request by
+//! [`routes`], checks it ([`checks`]) and hands a verified event to an [`Accept`] ([`accept`]),
+//! the synchronous [`Forwarder`] by default ([`forward`]); each request gets a [`log`] line and
+//! its [`metrics`], which the [`admin`] listener serves with `/healthz`.
+//!
 //! Not for: parsing or re-serialising an event. The relay works on the raw bytes it received,
 //! since Zoom's signature covers them exactly.
+
+mod accept;
+mod admin;
+pub mod checks;
+mod forward;
+mod handler;
+pub mod log;
+pub mod metrics;
+pub mod routes;
+mod server;
 
 use std::time::SystemTime;
 
 use bytes::Bytes;
+
+pub use accept::{Accept, Answer, BoxFuture};
+pub use forward::{Delivery, Forwarder};
+pub use server::{Core, MAX_BODY, Options, Relay, SHUTDOWN_BUDGET};
 
 use crate::digest::sha256_hex;
 

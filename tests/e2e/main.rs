@@ -13,6 +13,7 @@ mod network;
 mod property;
 mod readme;
 mod reconcile;
+mod relay;
 mod security;
 mod state;
 mod status;
