@@ -233,3 +233,164 @@ impl Drop for Slot<'_> {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bytes::Bytes;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+    use crate::http::text_reply;
+
+    /// Answers after `delay`.
+    struct Slow(Duration);
+
+    impl Handler for Slow {
+        async fn handle(&self, request: Request<Bytes>) -> Result<Reply, Close> {
+            tokio::time::sleep(self.0).await;
+            Ok(text_reply(hyper::StatusCode::OK, request.into_body()))
+        }
+    }
+
+    async fn server(delay: Duration, max_in_flight: Option<usize>) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let limits = Limits {
+            max_body: 16,
+            max_in_flight,
+            header_read_timeout: None,
+            body_read_timeout: None,
+        };
+        Server::start(listener, Arc::new(Slow(delay)), limits)
+    }
+
+    /// Sends `request` and reads one whole answer (its headers, then `content-length` bytes).
+    async fn exchange(stream: &mut TcpStream, request: &[u8]) -> String {
+        stream.write_all(request).await.unwrap();
+        let mut answer = Vec::new();
+        loop {
+            let text = String::from_utf8_lossy(&answer).into_owned();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length: usize = text[..end]
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .map_or(0, |n| n.parse().unwrap());
+                if answer.len() >= end + 4 + length {
+                    return text;
+                }
+            }
+            let mut chunk = [0; 4096];
+            let n = stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "closed after {text:?}");
+            answer.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    const POST: &[u8] = b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\nhi";
+
+    #[tokio::test]
+    async fn idle_connections_close_at_shutdown_and_requests_in_flight_finish() {
+        let s = server(Duration::from_millis(300), None).await;
+        let addr = s.addr();
+        // A connection that never sent a byte, and one kept alive after a request.
+        let mut idle = TcpStream::connect(addr).await.unwrap();
+        let mut used = TcpStream::connect(addr).await.unwrap();
+        assert!(exchange(&mut used, POST).await.ends_with("\r\n\r\nhi"));
+        let mut busy = TcpStream::connect(addr).await.unwrap();
+        busy.write_all(POST).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = Instant::now();
+        let drained = s.shutdown_by(Instant::now() + Duration::from_secs(5)).await;
+        assert_eq!(drained, Drained { cut_off: 0 });
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        let mut answer = String::new();
+        busy.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+        assert!(answer.ends_with("\r\n\r\nhi"), "{answer}");
+        for stream in [&mut idle, &mut used] {
+            assert_eq!(stream.read(&mut [0; 16]).await.unwrap(), 0);
+        }
+        assert!(TcpStream::connect(addr).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_deadline_cuts_off_what_graceful_shutdown_would_wait_for() {
+        let s = server(Duration::from_secs(30), None).await;
+        let addr = s.addr();
+        // Half a request's headers, which hyper waits for; and a request its handler holds.
+        let mut half = TcpStream::connect(addr).await.unwrap();
+        half.write_all(b"POST / HTTP/1.1\r\nhost").await.unwrap();
+        let mut held = TcpStream::connect(addr).await.unwrap();
+        held.write_all(POST).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = Instant::now();
+        let drained = s
+            .shutdown_by(Instant::now() + Duration::from_millis(300))
+            .await;
+        let took = started.elapsed();
+        assert_eq!(drained, Drained { cut_off: 2 });
+        assert!(
+            took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+            "{took:?}"
+        );
+        for stream in [&mut half, &mut held] {
+            let closed = stream.read(&mut [0; 16]).await;
+            assert!(matches!(closed, Ok(0) | Err(_)), "{closed:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn beyond_the_cap_the_stack_answers_503_at_once_and_caps_bodies() {
+        let s = server(Duration::from_millis(500), Some(1)).await;
+        let addr = s.addr();
+        let mut first = TcpStream::connect(addr).await.unwrap();
+        first.write_all(POST).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(s.in_flight(), 1);
+        let mut second = TcpStream::connect(addr).await.unwrap();
+        let started = Instant::now();
+        let answer = exchange(&mut second, POST).await;
+        assert!(started.elapsed() < Duration::from_millis(300));
+        assert!(
+            answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+            "{answer}"
+        );
+        assert!(answer.contains("retry-after: 1\r\n"), "{answer}");
+        // Its body was read, so the connection stays usable.
+        assert!(!answer.contains("connection: close"), "{answer}");
+        let answer = exchange(&mut first, b"").await;
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+        // 16 bytes are taken; 17 are not, whether declared or sent chunked.
+        let sixteen = b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 16\r\n\r\n0123456789abcdef";
+        assert!(
+            exchange(&mut first, sixteen)
+                .await
+                .starts_with("HTTP/1.1 200 OK")
+        );
+        let seventeen =
+            b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 17\r\n\r\n0123456789abcdefg";
+        let answer = exchange(&mut first, seventeen).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 413 Payload Too Large\r\n"),
+            "{answer}"
+        );
+        assert!(
+            answer.ends_with("the request body is larger than 16 bytes\n"),
+            "{answer}"
+        );
+        let chunked = b"POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n9\r\n012345678\r\n9\r\n9abcdefgh\r\n0\r\n\r\n";
+        let mut third = TcpStream::connect(addr).await.unwrap();
+        let answer = exchange(&mut third, chunked).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 413 Payload Too Large\r\n"),
+            "{answer}"
+        );
+        assert_eq!(s.in_flight(), 0);
+    }
+}

@@ -36,7 +36,13 @@ impl Relay {
             "--admin-listen",
             "127.0.0.1:0",
         ]);
-        cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
+        cmd.args(args);
+        Relay::spawn(cmd)
+    }
+
+    /// Starts `cmd`, a relay with an admin listener, and reads its addresses.
+    fn spawn(mut cmd: std::process::Command) -> Relay {
+        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();
         let stderr: Arc<Mutex<String>> = Arc::default();
         let sink = stderr.clone();
@@ -1132,4 +1138,220 @@ fn the_relay_refuses_to_start_on_what_it_must_not_send_to() {
         let out = h.run(&all).expect(64);
         assert!(out.stderr.contains(text), "{}", out.stderr);
     }
+}
+
+/// The README's section `heading` (`## ...` or `### ...`), up to the next heading of its level.
+fn readme_section(heading: &str) -> String {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let start = readme
+        .find(&format!("\n{heading}\n"))
+        .unwrap_or_else(|| panic!("the README has no {heading}"))
+        + 1;
+    let level = &heading[..heading.find(' ').unwrap() + 1];
+    let rest = &readme[start + heading.len()..];
+    let end = rest
+        .find(&format!("\n{level}"))
+        .map_or(readme.len(), |e| start + heading.len() + e + 1);
+    readme[start..end].to_string()
+}
+
+#[test]
+fn the_readme_documents_every_option_outcome_and_metric() {
+    let section = readme_section("### `recallform relay`");
+    let h = Harness::new();
+    two_apps(&h);
+    let help = h.run(&["relay", "--help"]).expect(0).stdout;
+    // The command's own options: the global ones are documented with all of them.
+    let own = &help[..help.find("Global options").unwrap()];
+    let options: Vec<&str> = own
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '=')
+        .filter(|w| w.starts_with("--") && w.len() > 2)
+        .collect();
+    assert!(options.contains(&"--forward-timeout"), "{help}");
+    let relay = Relay::start(&h, &[]);
+    let metrics = relay.admin("/metrics").text();
+    let families: Vec<&str> = metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    let outcomes = recallform::relay::metrics::REJECTION_REASONS;
+    let failures = recallform::relay::metrics::FAILURE_REASONS;
+    for word in options
+        .iter()
+        .copied()
+        .filter(|o| !["--help", "--version"].contains(o))
+        .chain(families)
+        .chain(outcomes)
+        .chain(failures)
+        .chain(["forwarded", "recall_unavailable", "/healthz", "/metrics"])
+    {
+        assert!(
+            section.contains(&format!("`{word}")),
+            "the README's relay section lacks `{word}`"
+        );
+    }
+    // Hidden: the relay takes no Recall API URL and no `--timeout`.
+    assert!(
+        !help.contains("--api-url") && !help.contains("--timeout "),
+        "{help}"
+    );
+}
+
+#[test]
+fn the_readme_s_guide_runs_as_written() {
+    let guide = readme_section("## Receiving Zoom's webhooks yourself");
+    for heading in [
+        "### 1. Say where Zoom sends",
+        "### 2. Run the relay behind TLS",
+        "### 3. Validate in Zoom, then check",
+        "### What each answer means for Zoom",
+        "### Running it in production",
+    ] {
+        assert!(guide.contains(heading), "{heading}");
+    }
+    // Step 1's manifest, under a header with a region.
+    let start = guide.find("```yaml\n").unwrap() + 8;
+    let apps = &guide[start..start + guide[start..].find("```\n").unwrap()];
+    let h = Harness::new();
+    h.write(
+        "recallform.yaml",
+        &format!("version: 1\nrecall:\n  region: us-east-1\n{apps}"),
+    );
+    let env = [
+        ("ACME_PROD_ZOOM_CLIENT_SECRET", client_secret("acme-prod")),
+        ("ACME_PROD_ZOOM_WEBHOOK_SECRET", webhook_secret("acme-prod")),
+    ];
+    let with_env = |args: &[&str]| {
+        let mut cmd = h.cmd(args);
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        Outcome::of(cmd)
+    };
+    with_env(&["validate", "--strict"]).expect(0);
+    with_env(&["apply", "--auto-approve"]).expect(0);
+    // Step 2, on port 0 (the environment as step 2 sets it).
+    let mut cmd = h.process(&[
+        "relay",
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+    ]);
+    for (k, v) in &env {
+        cmd.env(k, v);
+    }
+    let relay = Relay::spawn(cmd);
+    assert!(
+        relay
+            .log()
+            .contains("`acme-prod` at `/zoom/acme-prod`, forwarded to"),
+        "{}",
+        relay.log()
+    );
+    // Step 3: what Zoom's Validate sends, then `webhooks verify --via`.
+    let body = webhook::url_validation_body("zoom-token", now() * 1000);
+    let answer = relay.post("/zoom/acme-prod", &zoom_headers("acme-prod", &body), &body);
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert!(h.emulator.apps()[0].webhook_last_validation.is_some());
+    let via = format!("http://{}/zoom/acme-prod", relay.addr);
+    let out = with_env(&["webhooks", "verify", "acme-prod", "--via", &via]).expect(0);
+    assert!(out.stdout.contains(": matches ("), "{}", out.stdout);
+    assert_eq!(h.emulator.webhook_events().len(), 2);
+}
+
+#[test]
+fn the_emulator_checks_webhook_signatures_over_the_raw_bytes_and_records_what_it_accepts() {
+    let h = Harness::new();
+    two_apps(&h);
+    let prod = id_of(&h, "acme-prod");
+    let addr = h.emulator.addr().to_string();
+    let path = format!("/api/v2/zoom-oauth-apps/{prod}/webhook");
+    let post = |headers: &[(String, String)], body: &[u8]| {
+        Conn::open(&addr).send("POST", &path, headers, body)
+    };
+    let event = br#"{"event":"meeting.created","payload":{ "id" :1}}"#;
+    let signed = zoom_headers("acme-prod", event);
+    let only = |name: &str| -> Vec<(String, String)> {
+        signed
+            .iter()
+            .filter(|(n, _)| n == name || n == "content-type")
+            .cloned()
+            .collect()
+    };
+    assert_eq!(post(&signed, event).unwrap().status, 200);
+    // Another secret; half a signature (either half); none at all.
+    assert_eq!(
+        post(&zoom_headers("acme-dev", event), event)
+            .unwrap()
+            .status,
+        401
+    );
+    let answer = post(&only("x-zm-signature"), event).unwrap();
+    assert_eq!(
+        (answer.status, answer.text().as_str()),
+        (401, r#"{"detail":"Missing Zoom signature."}"#)
+    );
+    assert_eq!(
+        post(&only("x-zm-request-timestamp"), event).unwrap().status,
+        401
+    );
+    assert_eq!(post(&only("content-type"), event).unwrap().status, 401);
+    // A URL validation: signed, or not signed at all; half a signature is refused.
+    let validation = webhook::url_validation_body("t", 1);
+    assert_eq!(
+        post(&zoom_headers("acme-prod", &validation), &validation)
+            .unwrap()
+            .status,
+        200
+    );
+    assert_eq!(post(&[], &validation).unwrap().status, 200);
+    let half: Vec<(String, String)> = zoom_headers("acme-prod", &validation)
+        .into_iter()
+        .filter(|(n, _)| n != "x-zm-request-timestamp")
+        .collect();
+    assert_eq!(post(&half, &validation).unwrap().status, 401);
+
+    // Faults of the webhook route: 5xx and a drop before are not recorded; a drop after is.
+    for kind in [
+        FaultKind::Status {
+            status: 503,
+            retry_after: None,
+        },
+        FaultKind::DropBeforeWrite,
+        FaultKind::DropAfterWrite,
+    ] {
+        h.emulator
+            .inject(Fault::new(Route::Webhook, 1, kind.clone()));
+        let answer = post(&signed, event);
+        match kind {
+            FaultKind::Status { .. } => assert_eq!(answer.unwrap().status, 503),
+            _ => assert!(answer.is_err(), "{kind:?}: {answer:?}"),
+        }
+    }
+    // A webhook fault leaves the API alone.
+    h.emulator.inject(Fault::new(
+        Route::Webhook,
+        1,
+        FaultKind::Status {
+            status: 500,
+            retry_after: None,
+        },
+    ));
+    h.run(&["plan"]).expect(0);
+    assert_eq!(post(&signed, event).unwrap().status, 500);
+
+    let events = h.emulator.webhook_events();
+    let bodies: Vec<&[u8]> = events.iter().map(|e| e.body.as_ref()).collect();
+    assert_eq!(bodies, [&event[..], &validation, &validation, event]);
+    assert!(events.iter().all(|e| e.app_id == prod));
+    assert_eq!(
+        events[0].header("x-zm-signature"),
+        Some(signed[3].1.as_str())
+    );
+    assert_eq!(
+        events[0].header("user-agent"),
+        Some("Zoom Marketplace/1.0a")
+    );
 }
