@@ -182,3 +182,109 @@ impl Webhooks {
         answer.into_reply()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use url::Url;
+
+    use super::*;
+    use crate::emulator::{self, Emulator};
+    use crate::http::Handler;
+    use crate::model::SecretString;
+    use crate::recall::Redactor;
+    use crate::relay::BoxFuture;
+    use crate::relay::routes::{AppRoute, Routes};
+    use crate::webhook;
+
+    /// An [`Accept`] that keeps what it is given and answers 202 without forwarding, as a
+    /// spool would.
+    #[derive(Default)]
+    struct Keeps(Mutex<Vec<Event>>);
+
+    impl Accept for Keeps {
+        fn accept(
+            &self,
+            app: Arc<super::super::routes::AppRoute>,
+            event: Event,
+        ) -> BoxFuture<'_, Answer> {
+            assert_eq!(app.name, event.app);
+            self.0.lock().unwrap().push(event);
+            Box::pin(async { Answer::new(StatusCode::ACCEPTED, "spooled") })
+        }
+    }
+
+    fn signed(secret: &SecretString, body: &'static [u8]) -> Request<Bytes> {
+        let ts = "1700000000";
+        Request::builder()
+            .method(Method::POST)
+            .uri("/zoom/acme-prod")
+            .header(TIMESTAMP_HEADER, ts)
+            .header(SIGNATURE_HEADER, webhook::sign(secret, ts, body))
+            .header("content-type", webhook::CONTENT_TYPE)
+            .header(REQUEST_ID_HEADER, "req-1")
+            .body(Bytes::from_static(body))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn url_validations_go_to_recall_and_every_other_event_to_the_accept_in_place() {
+        let recall = Emulator::start(([127, 0, 0, 1], 0).into(), emulator::Config::default())
+            .await
+            .unwrap();
+        let app = recall.seed("user_level", "cid");
+        let secret = SecretString::new(app.webhook_secret.clone());
+        let url = format!("{}/api/v2/zoom-oauth-apps/{}/webhook", recall.url(), app.id);
+        let routes = Routes::new(vec![AppRoute {
+            name: "acme-prod".into(),
+            recall_id: app.id.clone(),
+            recall_url: Url::parse(&url).unwrap(),
+            recorded_url: url,
+            secret: secret.clone(),
+            paths: vec!["/zoom/acme-prod".into()],
+        }])
+        .unwrap();
+        let metrics = Arc::new(Metrics::new());
+        let forwarder = Forwarder::new(Duration::from_secs(2), Redactor::new(), metrics.clone());
+        let keeps = Arc::new(Keeps::default());
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let log = lines.clone();
+        let webhooks = Webhooks {
+            routes: Arc::new(RouteTable::new(routes)),
+            accept: keeps.clone(),
+            forwarder: Arc::new(forwarder.unwrap()),
+            max_age: None,
+            metrics,
+            log: Arc::new(move |r: Record| log.lock().unwrap().push(r.outcome.to_string())),
+        };
+
+        let body = br#"{"event":"meeting.created","payload":{}}"#;
+        let reply = webhooks.handle(signed(&secret, body)).await.unwrap();
+        assert_eq!(reply.status(), StatusCode::ACCEPTED);
+        let kept = keeps.0.lock().unwrap().clone();
+        assert_eq!(kept.len(), 1);
+        let event = &kept[0];
+        assert_eq!(
+            (
+                event.app.as_str(),
+                event.body.as_ref(),
+                event.timestamp.as_str()
+            ),
+            ("acme-prod", &body[..], "1700000000")
+        );
+        assert_eq!(event.signature, webhook::sign(&secret, "1700000000", body));
+        assert_eq!(event.content_type.as_deref(), Some(webhook::CONTENT_TYPE));
+        assert_eq!(event.delivery_id.as_deref(), Some("req-1"));
+        assert!(recall.webhook_events().is_empty());
+
+        let body =
+            br#"{"payload":{"plainToken":"tok"},"event_ts":1,"event":"endpoint.url_validation"}"#;
+        let reply = webhooks.handle(signed(&secret, body)).await.unwrap();
+        assert_eq!(reply.status(), StatusCode::OK);
+        assert_eq!(keeps.0.lock().unwrap().len(), 1, "not given to the Accept");
+        assert_eq!(recall.webhook_events().len(), 1);
+        assert_eq!(*lines.lock().unwrap(), ["spooled", "forwarded"]);
+        recall.shutdown().await;
+    }
+}

@@ -77,6 +77,25 @@ pub struct Routes {
 }
 
 impl Routes {
+    /// The routes of `apps`; an error names a path two of them claim.
+    pub fn new(apps: Vec<AppRoute>) -> Result<Routes, String> {
+        let mut routes = Routes::default();
+        for app in apps {
+            let app = Arc::new(app);
+            for path in &app.paths {
+                if let Some(other) = routes.by_path.get(path) {
+                    return Err(format!(
+                        "the path `{path}` would serve both `{}` and `{}`\n  = hint: give each app a `webhook.forward_from` with a path of its own",
+                        other.name, app.name
+                    ));
+                }
+                routes.by_path.insert(path.clone(), app.clone());
+            }
+            routes.by_name.insert(app.name.clone(), app);
+        }
+        Ok(routes)
+    }
+
     /// The app served at `path`.
     pub fn find(&self, path: &str) -> Option<&Arc<AppRoute>> {
         self.by_path.get(path)
@@ -137,14 +156,15 @@ pub fn load(source: &Source, redactor: &Redactor) -> Result<Routes, Error> {
             .flat_map(|a| [&a.client_secret, &a.webhook_secret]),
     );
     let lock = open_lock(source)?;
-    let mut routes = Routes::default();
+    let mut served = Vec::new();
+    let mut unserved = Vec::new();
     for spec in &manifest.apps {
         let app = apps
             .iter()
             .find(|a| a.name == spec.name)
             .expect("resolve_apps resolves every app of the manifest");
         let Some(record) = lock.apps().get(&spec.name) else {
-            routes.unserved.push(Unserved {
+            unserved.push(Unserved {
                 name: spec.name.clone(),
                 why: format!(
                     "`{}` is not recorded in the lockfile `{}`, so it has no Recall webhook URL to forward to",
@@ -155,32 +175,23 @@ pub fn load(source: &Source, redactor: &Redactor) -> Result<Routes, Error> {
             });
             continue;
         };
-        let recall_url = forward_url(&spec.name, &record.webhook_url, source.sandbox.as_ref())?;
         let mut paths = vec![format!("/zoom/{}", spec.name)];
         if let Some(from) = &spec.forward_from
             && !paths.contains(&from.value.path().to_string())
         {
             paths.push(from.value.path().to_string());
         }
-        let route = Arc::new(AppRoute {
+        served.push(AppRoute {
             name: spec.name.clone(),
             recall_id: record.id.clone(),
-            recall_url,
+            recall_url: forward_url(&spec.name, &record.webhook_url, source.sandbox.as_ref())?,
             recorded_url: record.webhook_url.clone(),
             secret: app.webhook_secret.clone(),
-            paths: paths.clone(),
+            paths,
         });
-        for path in paths {
-            if let Some(other) = routes.by_path.get(&path) {
-                return Err(Error::Other(format!(
-                    "the path `{path}` would serve both `{}` and `{}`\n  = hint: give each app a `webhook.forward_from` with a path of its own",
-                    other.name, spec.name
-                )));
-            }
-            routes.by_path.insert(path, route.clone());
-        }
-        routes.by_name.insert(spec.name.clone(), route);
     }
+    let mut routes = Routes::new(served).map_err(Error::Other)?;
+    routes.unserved = unserved;
     for name in lock.apps().keys() {
         if !manifest.apps.iter().any(|a| &a.name == name) {
             routes.unserved.push(Unserved {

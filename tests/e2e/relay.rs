@@ -1355,3 +1355,117 @@ fn the_emulator_checks_webhook_signatures_over_the_raw_bytes_and_records_what_it
         Some("Zoom Marketplace/1.0a")
     );
 }
+
+/// A Recall of the test's own on 127.0.0.1: it answers every request with `answer` (bytes of
+/// a whole HTTP answer) and keeps each request it read, head and body.
+fn upstream(answer: &'static [u8]) -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/api/v2/zoom-oauth-apps/x/webhook",
+        listener.local_addr().unwrap()
+    );
+    let seen: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut buffer = Vec::new();
+                loop {
+                    let end = loop {
+                        if let Some(i) = find(&buffer, b"\r\n\r\n") {
+                            break i + 4;
+                        }
+                        let mut chunk = [0u8; 4096];
+                        match stream.read(&mut chunk) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buffer[..end]).to_lowercase();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length: "))
+                        .map_or(0, |n| n.trim().parse().unwrap());
+                    while buffer.len() < end + length {
+                        let mut chunk = [0u8; 4096];
+                        match stream.read(&mut chunk) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    log.lock()
+                        .unwrap()
+                        .push(buffer.drain(..end + length).collect());
+                    if stream.write_all(answer).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn recall_s_answer_passes_verbatim_even_compressed_and_only_zoom_s_headers_go_to_recall() {
+    const GZIPPED: &[u8] = &[
+        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xab, 0x56, 0xca, 0xcf, 0x56,
+        0xb2, 0x2a, 0x29, 0x2a, 0x4d, 0xad, 0x05, 0x00, 0x90, 0x5f, 0xd4, 0xa7, 0x0b, 0x00, 0x00,
+        0x00,
+    ];
+    const ANSWER: &[u8] = b"HTTP/1.1 202 Accepted\r\ncontent-type: application/vnd.recall+json; v=2\r\ncontent-encoding: gzip\r\nx-internal: not-for-zoom\r\ncontent-length: 31\r\n\r\n\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff\xab\x56\xca\xcf\x56\xb2\x2a\x29\x2a\x4d\xad\x05\x00\x90\x5f\xd4\xa7\x0b\x00\x00\x00";
+    let h = Harness::new();
+    two_apps(&h);
+    let (url, seen) = upstream(ANSWER);
+    record_url(&h, "acme-prod", &url);
+    let relay = Relay::start(&h, &[]);
+    let body = b"{\"event\":\"meeting.created\",  \"payload\":{}}";
+    let zoom = zoom_headers("acme-prod", body);
+    let answer = relay.post("/zoom/acme-prod", &zoom, body);
+    assert_eq!(answer.status, 202);
+    assert_eq!(answer.body, GZIPPED);
+    assert_eq!(
+        answer.header("content-type"),
+        Some("application/vnd.recall+json; v=2")
+    );
+    assert_eq!(answer.header("content-encoding"), Some("gzip"));
+    assert_eq!(answer.header("x-internal"), None);
+
+    let seen = seen.lock().unwrap();
+    let request = String::from_utf8(seen[0].clone()).unwrap();
+    let (head, sent) = request.split_once("\r\n\r\n").unwrap();
+    assert_eq!(sent.as_bytes(), body);
+    let mut lines = head.lines();
+    assert_eq!(
+        lines.next(),
+        Some("POST /api/v2/zoom-oauth-apps/x/webhook HTTP/1.1")
+    );
+    let mut names: Vec<String> = lines
+        .map(|l| l.split_once(':').unwrap().0.to_lowercase())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "accept",
+            "accept-encoding",
+            "content-length",
+            "content-type",
+            "host",
+            "user-agent",
+            "x-zm-request-timestamp",
+            "x-zm-signature",
+        ]
+    );
+    for (name, value) in &zoom {
+        if ["content-type", "x-zm-request-timestamp", "x-zm-signature"].contains(&name.as_str()) {
+            assert!(
+                head.to_lowercase()
+                    .contains(&format!("{name}: {}", value.to_lowercase())),
+                "{name}: {head}"
+            );
+        }
+    }
+}
