@@ -330,9 +330,10 @@ mod tests {
         held.write_all(POST).await.unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
         let started = Instant::now();
-        let drained = s
-            .shutdown_by(Instant::now() + Duration::from_millis(300))
-            .await;
+        let deadline = Instant::now() + Duration::from_millis(300);
+        let drained = tokio::time::timeout(Duration::from_secs(3), s.shutdown_by(deadline))
+            .await
+            .expect("the deadline ends the shutdown");
         let took = started.elapsed();
         assert_eq!(drained, Drained { cut_off: 2 });
         assert!(
