@@ -136,7 +136,7 @@ impl http::Handler for Webhooks {
             Refusal::Busy => (
                 "busy",
                 format!(
-                    "{} requests in flight already",
+                    "the cap on requests in flight ({}) is reached",
                     limits.max_in_flight.unwrap_or_default()
                 ),
             ),

@@ -6,11 +6,11 @@
 //! side (routing, signature and age checks, forwarding, answers to Zoom, operations); and the
 //! durable side (the on-disk spool and its delivery worker, the duplicate cache, the tee).
 //!
-//! The HTTP side, in the order a request meets it: [`server`] (a relay's life: load, serve,
-//! reload, shut down) serves through [`crate::http`]; [`handler`] routes each request by
-//! [`routes`], checks it ([`checks`]) and hands a verified event to an [`Accept`] ([`accept`]),
-//! the synchronous [`Forwarder`] by default ([`forward`]); each request gets a [`log`] line and
-//! its [`metrics`], which the [`admin`] listener serves with `/healthz`.
+//! The HTTP side, in the order a request meets it: `server.rs` (a relay's life: [`Core`] loads,
+//! [`Relay`] serves, reloads, shuts down) serves through [`crate::http`]; `handler.rs` routes
+//! each request by [`routes`], checks it ([`checks`]) and hands a verified event to an
+//! [`Accept`], the synchronous [`Forwarder`] by default; each request gets a [`log`] line and
+//! its [`metrics`], which the admin listener (`admin.rs`) serves with `/healthz`.
 //!
 //! Not for: parsing or re-serialising an event. The relay works on the raw bytes it received,
 //! since Zoom's signature covers them exactly.

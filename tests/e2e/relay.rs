@@ -812,7 +812,7 @@ fn beyond_the_concurrency_cap_requests_get_503_at_once() {
     assert_eq!(h.emulator.webhook_events().len(), 2);
     let events = relay.wait_for_events(3);
     assert!(events.contains(
-        &"app=acme-prod event=- outcome=busy status=503 latency_ms=N detail=\"1 requests in flight already\"".to_string()
+        &"app=acme-prod event=- outcome=busy status=503 latency_ms=N detail=\"the cap on requests in flight (1) is reached\"".to_string()
     ), "{events:#?}");
     let metrics = relay.admin("/metrics").text();
     assert_eq!(
