@@ -416,8 +416,8 @@ fn the_source_never_weakens_tls_or_follows_redirects() {
         }
     }
     assert_eq!(
-        redirect_calls, 2,
-        "both clients (Recall's, and the webhook probe's) set the policy"
+        redirect_calls, 3,
+        "every client (Recall's, the webhook probe's, the relay's forwarder) sets the policy"
     );
 }
 
