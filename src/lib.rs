@@ -28,6 +28,7 @@
 //! - [`webhook`]: Zoom's webhook signing, and the probe of `webhooks verify`.
 //! - [`status`]: how each recorded app is doing on the Zoom side, as Recall sees it.
 //! - [`relay`]: receives Zoom's webhooks and forwards them to Recall byte for byte.
+//! - [`http`]: the one HTTP server stack the emulator and the relay serve through.
 //! - [`cli`]: the commands; the only module that prints.
 //! - [`error`]: the error type of the commands and the one mapping to exit codes.
 
@@ -40,6 +41,7 @@ pub mod emulator;
 pub mod error;
 pub mod export;
 pub mod fsutil;
+pub mod http;
 pub mod lockfile;
 pub mod manifest;
 pub mod model;

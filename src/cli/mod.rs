@@ -11,6 +11,7 @@ mod init;
 mod man;
 mod output;
 mod plan;
+mod relay;
 mod sandbox;
 mod schema;
 mod show;
@@ -169,6 +170,9 @@ enum Command {
     /// The Zoom side of each app: what to set in the Zoom Marketplace.
     #[command(subcommand)]
     Zoom(zoom::ZoomCommand),
+    /// Receive Zoom's webhooks for the manifest's apps and forward each to its Recall webhook
+    /// URL byte for byte, until SIGTERM or SIGINT (SIGHUP reloads).
+    Relay(relay::RelayArgs),
 }
 
 /// Output formats for plans.
@@ -244,6 +248,8 @@ fn unused_globals(command: &str) -> &'static [&'static str] {
         ],
         // No request to Recall's API, and Zoom's 3 s deadline in place of `--timeout`.
         "webhooks" => &["api_url", "timeout"],
+        // Recall's webhook URLs come from the lockfile, with `--forward-timeout`.
+        "relay" => &["api_url", "timeout"],
         _ => &[],
     }
 }
@@ -422,5 +428,6 @@ async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Webhooks(cmd) => webhooks::run(&cli.global, &cmd).await,
         Command::Status(args) => status::run(&cli.global, &args).await,
         Command::Zoom(cmd) => zoom::run(&cli.global, &cmd).await,
+        Command::Relay(args) => relay::run(&cli.global, &args).await,
     }
 }

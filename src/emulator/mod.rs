@@ -19,7 +19,12 @@
 //!
 //! Tests can also inject faults: error statuses, delays, dropped connections before or after
 //! the write, and a hostile or broken server's answers: bodies that echo the secrets sent,
-//! bodies too large to read, pages that loop, redirects.
+//! bodies too large to read, pages that loop, redirects. The webhook route has its own faults
+//! ([`Route::Webhook`]): slow, 5xx, dropped.
+//!
+//! The webhook route checks Zoom's signature over the raw bytes and records every call it
+//! accepts ([`Emulator::webhook_events`]), so tests can assert that what reached Recall is what
+//! Zoom sent, byte for byte. It serves through the same HTTP stack as the relay ([`crate::http`]).
 //!
 //! Not for: production. It keeps secrets in its state file (as Recall keeps them).
 
@@ -34,7 +39,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 pub use state::{StoredApp, StoredCredential, StoredLog};
 
@@ -89,6 +93,10 @@ pub enum Route {
     ListAppLogs,
     /// `GET /api/v2/zoom-oauth-credentials/`
     ListCredentials,
+    /// `POST /api/v2/zoom-oauth-apps/{id}/webhook`, where Zoom's events go. Of the faults,
+    /// `Status`, `Delay`, `DropBeforeWrite`, `DropAfterWrite` (the event is accepted and
+    /// recorded, then the connection closed), `Redirect` and `HugeBody` apply to it.
+    Webhook,
     /// Any request.
     Any,
 }
@@ -191,12 +199,37 @@ pub struct Logged {
     pub at: std::time::Instant,
 }
 
+/// One call to an app's webhook that the emulator accepted (answered 2xx), as it arrived: for
+/// tests that assert what reached Recall byte for byte.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookEvent {
+    /// The ID of the app whose webhook it was sent to.
+    pub app_id: String,
+    /// The body, exactly as received.
+    pub body: bytes::Bytes,
+    /// Every header in the order received, names in lowercase (values not UTF-8 are shown
+    /// lossily).
+    pub headers: Vec<(String, String)>,
+}
+
+impl WebhookEvent {
+    /// The first value of the header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// How long [`Emulator::shutdown`] lets requests in flight finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
 /// A running emulator.
 pub struct Emulator {
     addr: SocketAddr,
     shared: Arc<server::Shared>,
-    shutdown: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    server: crate::http::Server,
 }
 
 impl Emulator {
@@ -210,13 +243,12 @@ impl Emulator {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(server::Shared::new(config, workspace));
-        let (shutdown, rx) = watch::channel(false);
-        let task = tokio::spawn(server::serve(listener, shared.clone(), rx));
+        let handler = Arc::new(server::Emulated(shared.clone()));
+        let server = crate::http::Server::start(listener, handler, server::limits());
         Ok(Emulator {
             addr,
             shared,
-            shutdown,
-            task,
+            server,
         })
     }
 
@@ -323,10 +355,17 @@ impl Emulator {
         lock(&self.shared.log).clone()
     }
 
-    /// Stops accepting connections and waits for the accept loop to end.
+    /// Every webhook call accepted so far (URL validations and events), in the order they were
+    /// answered.
+    pub fn webhook_events(&self) -> Vec<WebhookEvent> {
+        lock(&self.shared.webhook_events).clone()
+    }
+
+    /// Stops accepting connections, lets the requests in flight finish (for up to 2 s), and
+    /// closes every connection.
     pub async fn shutdown(self) {
-        let _ = self.shutdown.send(true);
-        let _ = self.task.await;
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+        self.server.shutdown_by(deadline).await;
     }
 }
 

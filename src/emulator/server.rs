@@ -9,22 +9,22 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
+use http_body_util::Full;
+use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use super::faults::{debug_page, echo_errors, huge_page};
 use super::lists::{self, APP_LOGS, APPS, CREDENTIALS};
 use super::state::{Answer, Workspace, not_found};
-use super::{Config, Fault, FaultKind, Logged, Route, lock};
+use super::{Config, Fault, FaultKind, Logged, Route, WebhookEvent, lock};
 use crate::fsutil;
+use crate::http::{self, Close, Limits, Refusal};
+
+/// The largest request body read.
 const MAX_BODY: usize = 1 << 20;
 /// How long Recall replays an idempotent request's answer.
 const IDEMPOTENCY_TTL: Duration = Duration::from_secs(3600);
@@ -35,6 +35,7 @@ pub(super) struct Shared {
     pub(super) workspace: Mutex<Workspace>,
     pub(super) faults: Mutex<Vec<Fault>>,
     pub(super) log: Mutex<Vec<Logged>>,
+    pub(super) webhook_events: Mutex<Vec<WebhookEvent>>,
     idempotency: Mutex<HashMap<IdempotencyScope, Idempotent>>,
     windows: Mutex<HashMap<(String, Bucket), (Instant, u32)>>,
 }
@@ -59,18 +60,6 @@ enum Bucket {
     Other,
 }
 
-/// Returned by the handler to make hyper close the connection without an answer.
-#[derive(Debug)]
-struct Dropped;
-
-impl std::fmt::Display for Dropped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection dropped by an injected fault")
-    }
-}
-
-impl std::error::Error for Dropped {}
-
 impl Shared {
     pub(super) fn new(config: Config, workspace: Workspace) -> Shared {
         Shared {
@@ -78,6 +67,7 @@ impl Shared {
             workspace: Mutex::new(workspace),
             faults: Mutex::new(Vec::new()),
             log: Mutex::new(Vec::new()),
+            webhook_events: Mutex::new(Vec::new()),
             idempotency: Mutex::new(HashMap::new()),
             windows: Mutex::new(HashMap::new()),
         }
@@ -148,84 +138,100 @@ pub(super) fn load_state(path: &Path) -> std::io::Result<Workspace> {
     }
 }
 
-/// Accepts connections until `shutdown` turns true.
-pub(super) async fn serve(
-    listener: TcpListener,
-    shared: std::sync::Arc<Shared>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let shared = shared.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(shared.clone(), req));
-                    // Errors here are dropped connections, injected or the client's own.
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-                });
+/// What the emulator accepts: Recall's 1 MiB body cap (as the emulator knows it), no cap on
+/// requests in flight, and no timeouts (tests set their own).
+pub(super) fn limits() -> Limits {
+    Limits {
+        max_body: MAX_BODY,
+        max_in_flight: None,
+        header_read_timeout: None,
+        body_read_timeout: None,
+    }
+}
+
+/// The emulator's handler for the [`http`] stack.
+pub(super) struct Emulated(pub(super) Arc<Shared>);
+
+impl http::Handler for Emulated {
+    async fn handle(&self, request: Request<Bytes>) -> Result<Reply, Close> {
+        handle(self.0.clone(), request).await
+    }
+
+    fn refuse(&self, head: &Parts, refusal: Refusal, limits: &Limits) -> Reply {
+        let mut reply = match refusal {
+            Refusal::TooLarge => {
+                json_reply((413, Some(json!({"detail": "Request body too large."}))))
             }
-            _ = shutdown.changed() => break,
-        }
+            Refusal::Busy => refusal.reply(limits),
+        };
+        let mut entry = entry(head);
+        tag(&mut reply, &mut entry);
+        lock(&self.0.log).push(entry);
+        reply
     }
 }
 
 pub(super) type Reply = Response<Full<Bytes>>;
 
-async fn handle(shared: std::sync::Arc<Shared>, req: Request<Incoming>) -> Result<Reply, Dropped> {
+async fn handle(shared: Arc<Shared>, req: Request<Bytes>) -> Result<Reply, Close> {
     // Recall keeps processing a request whose client has gone away (a timeout, say); so does
     // the emulator, by running it apart from the connection, whose futures hyper drops with it.
     tokio::spawn(async move {
-        let mut entry = Logged {
-            method: req.method().to_string(),
-            uri: req
-                .uri()
-                .path_and_query()
-                .map(|p| p.to_string())
-                .unwrap_or_default(),
-            status: None,
-            idempotency_key: header(&req, "idempotency-key"),
-            authorization: header(&req, "authorization"),
-            request_id: None,
-            at: Instant::now(),
-        };
-        let mut result = respond(&shared, req).await;
+        let (head, body) = req.into_parts();
+        let mut entry = entry(&head);
+        let mut result = respond(&shared, Request::from_parts(head, body)).await;
         if let Ok(reply) = &mut result {
-            let id = uuid::Uuid::new_v4().to_string();
-            reply.headers_mut().insert(
-                "x-request-id",
-                id.parse().expect("a UUID is a valid header"),
-            );
-            entry.status = Some(reply.status().as_u16());
-            entry.request_id = Some(id);
+            tag(reply, &mut entry);
         }
         lock(&shared.log).push(entry);
         result
     })
     .await
-    .unwrap_or(Err(Dropped))
+    .unwrap_or(Err(Close))
 }
 
-async fn respond(shared: &Shared, req: Request<Incoming>) -> Result<Reply, Dropped> {
+/// The log entry of a request, before it is answered.
+fn entry(head: &Parts) -> Logged {
+    Logged {
+        method: head.method.to_string(),
+        uri: head
+            .uri
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        status: None,
+        idempotency_key: header(&head.headers, "idempotency-key"),
+        authorization: header(&head.headers, "authorization"),
+        request_id: None,
+        at: Instant::now(),
+    }
+}
+
+/// Gives `reply` an `x-request-id`, as Recall's load balancers do, and notes it and the status
+/// in `entry`.
+fn tag(reply: &mut Reply, entry: &mut Logged) {
+    let id = uuid::Uuid::new_v4().to_string();
+    reply.headers_mut().insert(
+        "x-request-id",
+        id.parse().expect("a UUID is a valid header"),
+    );
+    entry.status = Some(reply.status().as_u16());
+    entry.request_id = Some(id);
+}
+
+async fn respond(shared: &Shared, req: Request<Bytes>) -> Result<Reply, Close> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
-    let host = header(&req, "host").unwrap_or_else(|| "127.0.0.1".into());
-    let auth = header(&req, "authorization");
-    let idempotency_key = header(&req, "idempotency-key");
+    let host = header(req.headers(), "host").unwrap_or_else(|| "127.0.0.1".into());
+    let auth = header(req.headers(), "authorization");
+    let idempotency_key = header(req.headers(), "idempotency-key");
     let zoom_signature = (
-        header(&req, "x-zm-request-timestamp"),
-        header(&req, "x-zm-signature"),
+        header(req.headers(), "x-zm-request-timestamp"),
+        header(req.headers(), "x-zm-signature"),
     );
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            return Ok(json_reply((
-                413,
-                Some(json!({"detail": "Request body too large."})),
-            )));
-        }
-    };
+    let headers = req.headers().clone();
+    let body = req.into_body();
 
     let Some((route, id, webhook)) = route(&method, &path) else {
         return Ok(json_reply(not_found()));
@@ -251,7 +257,7 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Result<Reply, Dropp
             }
             return Ok(reply);
         }
-        Some(FaultKind::DropBeforeWrite) => return Err(Dropped),
+        Some(FaultKind::DropBeforeWrite) => return Err(Close),
         Some(FaultKind::Redirect { status, location }) => {
             return Ok(Response::builder()
                 .status(*status)
@@ -269,12 +275,25 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Result<Reply, Dropp
         if let Some(FaultKind::Delay(d)) = &fault {
             tokio::time::sleep(*d).await;
         }
-        return Ok(webhook_reply(
-            shared,
-            id.unwrap_or_default(),
-            &body,
-            zoom_signature,
-        ));
+        let id = id.unwrap_or_default();
+        let reply = webhook_reply(shared, &id, &body, zoom_signature);
+        if reply.status().is_success() {
+            lock(&shared.webhook_events).push(WebhookEvent {
+                app_id: id,
+                body,
+                headers: headers
+                    .iter()
+                    .map(|(name, value)| {
+                        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                        (name.as_str().to_string(), value)
+                    })
+                    .collect(),
+            });
+        }
+        if fault == Some(FaultKind::DropAfterWrite) {
+            return Err(Close);
+        }
+        return Ok(reply);
     }
 
     // Recall's WAF blocks a body on GET, and `localhost` anywhere in a payload.
@@ -387,7 +406,7 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Result<Reply, Dropp
         );
     }
     if fault == Some(FaultKind::DropAfterWrite) {
-        return Err(Dropped);
+        return Err(Close);
     }
     Ok(json_reply(answer))
 }
@@ -415,7 +434,7 @@ fn route(method: &Method, path: &str) -> Option<(Option<Route>, Option<String>, 
     }
     let rest = path.strip_prefix(APPS)?;
     if let Some(id) = rest.strip_suffix("/webhook") {
-        let r = (*method == Method::POST).then_some(Route::Any);
+        let r = (*method == Method::POST).then_some(Route::Webhook);
         return Some((r, Some(id.to_string()), true)).filter(|_| !id.contains('/'));
     }
     let id = rest.strip_suffix('/')?;
@@ -494,7 +513,7 @@ fn execute(
                 Err(a) => a,
             },
             Route::Delete => ws.delete(id),
-            Route::Any => not_found(),
+            Route::Webhook | Route::Any => not_found(),
         }
     };
     if answer.0 < 300 {
@@ -512,33 +531,42 @@ fn execute(
     }
 }
 
-/// Zoom's calls to the app's webhook: the URL-validation challenge, or a signed event.
+/// Zoom's calls to the app's webhook: the URL-validation challenge, or a signed event. The
+/// signature is checked over the raw bytes whenever either of its headers is sent; an event
+/// other than a URL validation must be signed (whether Recall answers an unsigned validation
+/// is not known, so the emulator does).
 fn webhook_reply(
     shared: &Shared,
-    id: String,
+    id: &str,
     body: &Bytes,
     signature: (Option<String>, Option<String>),
 ) -> Reply {
     let mut ws = lock(&shared.workspace);
-    if !ws.apps.contains_key(&id) {
+    if !ws.apps.contains_key(id) {
         return json_reply(not_found());
     }
-    if let (Some(ts), Some(sig)) = &signature
-        && ws.signature_ok(&id, ts, body, sig) == Some(false)
-    {
-        return json_reply((401, Some(json!({"detail": "Invalid Zoom signature."}))));
-    }
+    let signed = match &signature {
+        (Some(ts), Some(sig)) => {
+            if ws.signature_ok(id, ts, body, sig) == Some(false) {
+                return json_reply((401, Some(json!({"detail": "Invalid Zoom signature."}))));
+            }
+            true
+        }
+        (None, None) => false,
+        // Half a signature signs nothing.
+        _ => return json_reply((401, Some(json!({"detail": "Missing Zoom signature."})))),
+    };
     let event: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     if event["event"] == "endpoint.url_validation" {
         let Some(token) = event["payload"]["plainToken"].as_str() else {
             return json_reply((400, Some(json!({"detail": "Missing plainToken."}))));
         };
-        let answer = ws.url_validation(&id, token);
+        let answer = ws.url_validation(id, token);
         drop(ws);
         shared.persist();
         return json_reply(answer);
     }
-    if signature.1.is_none() {
+    if !signed {
         return json_reply((401, Some(json!({"detail": "Missing Zoom signature."}))));
     }
     json_reply((200, Some(json!({}))))
@@ -565,8 +593,8 @@ fn json_reply((status, body): Answer) -> Reply {
     .expect("status codes come from this module and are valid")
 }
 
-fn header(req: &Request<Incoming>, name: &str) -> Option<String> {
-    req.headers().get(name)?.to_str().ok().map(str::to_string)
+fn header(headers: &hyper::HeaderMap, name: &str) -> Option<String> {
+    headers.get(name)?.to_str().ok().map(str::to_string)
 }
 
 #[cfg(test)]
@@ -590,7 +618,7 @@ mod tests {
         assert_eq!(route(&Method::GET, "/api/v2/zoom-oauth-apps/abc"), None);
         assert_eq!(
             route(&Method::POST, "/api/v2/zoom-oauth-apps/abc/webhook"),
-            Some((Some(Route::Any), Some("abc".into()), true))
+            Some((Some(Route::Webhook), Some("abc".into()), true))
         );
         assert_eq!(
             route(&Method::GET, APP_LOGS),

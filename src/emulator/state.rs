@@ -316,7 +316,8 @@ impl Workspace {
         )
     }
 
-    /// Checks Zoom's `x-zm-signature` for a webhook body.
+    /// Checks Zoom's `x-zm-signature` over a webhook's raw body, in constant time, with the
+    /// app's webhook secret; `None` when there is no such app.
     pub fn signature_ok(
         &self,
         id: &str,
@@ -325,10 +326,10 @@ impl Workspace {
         signature: &str,
     ) -> Option<bool> {
         let app = self.apps.get(id)?;
-        let mut message = format!("v0:{timestamp}:").into_bytes();
-        message.extend_from_slice(body);
-        let expected = format!("v0={}", hmac_hex(app.webhook_secret.as_bytes(), &message));
-        Some(constant_time_eq(expected.as_bytes(), signature.as_bytes()))
+        let secret = crate::model::SecretString::new(app.webhook_secret.clone());
+        Some(crate::webhook::verify_signature(
+            &secret, timestamp, body, signature,
+        ))
     }
 }
 
@@ -359,10 +360,6 @@ fn bad_request(errors: Value) -> Answer {
 /// Lowercase hex of HMAC-SHA256, as Zoom computes `encryptedToken` and signatures.
 pub fn hmac_hex(key: &[u8], message: &[u8]) -> String {
     crate::digest::hmac_sha256_hex(key, message)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -6,10 +6,25 @@
 //! side (routing, signature and age checks, forwarding, answers to Zoom, operations); and the
 //! durable side (the on-disk spool and its delivery worker, the duplicate cache, the tee).
 //!
+//! The HTTP side, in the order a request meets it: `server.rs` (a relay's life: [`Core`] loads,
+//! [`Relay`] serves, reloads, shuts down) serves through [`crate::http`]; `handler.rs` routes
+//! each request by [`routes`], checks it ([`checks`]) and hands a verified event to an
+//! [`Accept`], the synchronous [`Forwarder`] by default; each request gets a [`log`] line and
+//! its [`metrics`], which the admin listener (`admin.rs`) serves with `/healthz`.
+//!
 //! Not for: parsing or re-serialising an event. The relay works on the raw bytes it received,
 //! since Zoom's signature covers them exactly.
 
+mod accept;
+mod admin;
+pub mod checks;
 pub mod dedup;
+mod forward;
+mod handler;
+pub mod log;
+pub mod metrics;
+pub mod routes;
+mod server;
 pub mod spool;
 pub mod tee;
 pub mod worker;
@@ -17,6 +32,10 @@ pub mod worker;
 use std::time::SystemTime;
 
 use bytes::Bytes;
+
+pub use accept::{Accept, Answer, BoxFuture};
+pub use forward::{Delivery, Forwarder};
+pub use server::{Core, MAX_BODY, Options, Relay, SHUTDOWN_BUDGET};
 
 use crate::digest::sha256_hex;
 

@@ -13,6 +13,7 @@ mod network;
 mod property;
 mod readme;
 mod reconcile;
+mod relay;
 mod relay_durable;
 mod security;
 mod state;

@@ -416,8 +416,8 @@ fn the_source_never_weakens_tls_or_follows_redirects() {
         }
     }
     assert_eq!(
-        redirect_calls, 3,
-        "every client (Recall's, the webhook probe's, the relay tee's) sets the policy"
+        redirect_calls, 4,
+        "every client (Recall's, the webhook probe's, the relay's forwarder and tee) sets the policy"
     );
 }
 

@@ -321,6 +321,7 @@ fn man_out_writes_one_page_per_command() {
         "recallform-status",
         "recallform-zoom",
         "recallform-zoom-checklist",
+        "recallform-relay",
     ];
     let expected: String = names
         .iter()
