@@ -454,7 +454,8 @@ fn sandbox_and_lockfile_must_agree() {
 fn a_slow_answer_is_too_slow_after_3_seconds() {
     let h = Harness::new();
     two_apps(&h);
-    let slow = endpoint(&h, Behaviour::Late(Duration::from_millis(3500), "unused"));
+    // Far later than the deadline, so a loaded machine cannot blur the two.
+    let slow = endpoint(&h, Behaviour::Late(Duration::from_millis(6000), "unused"));
     record_url(&h, "acme-prod", &slow.url);
 
     let started = std::time::Instant::now();
@@ -469,7 +470,7 @@ fn a_slow_answer_is_too_slow_after_3_seconds() {
     );
     assert!(took >= Duration::from_secs(3), "{took:?}");
     assert!(
-        took < Duration::from_millis(3400),
+        took < Duration::from_millis(5000),
         "it waits 3 s, not for the answer: {took:?}"
     );
     assert_eq!(slow.seen.lock().unwrap().len(), 1);
