@@ -7,6 +7,7 @@
 //! ([`crate::relay`]).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use clap::Args;
 
 use super::{Global, output};
 use crate::error::{Error, exit};
-use crate::relay::{self, Accept, Relay, log::Record, routes::Routes};
+use crate::relay::{self, DurableOptions, Pipeline, Relay, log::Record, routes::Routes};
 
 /// Options of `recallform relay`.
 #[derive(Debug, Args)]
@@ -39,6 +40,26 @@ pub struct RelayArgs {
     /// queued.
     #[arg(long, default_value_t = 256, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=65_536))]
     pub max_concurrency: u32,
+    /// Write each verified event to DIR, fsynced, before answering Zoom 200, and deliver it to
+    /// Recall from there in the background, retrying until `--spool-horizon`. One relay per
+    /// folder; a restarted relay delivers what the folder holds.
+    #[arg(long, value_name = "DIR")]
+    pub spool: Option<PathBuf>,
+    /// How long a spooled event is retried, from its arrival, before it moves into
+    /// `DIR/dead/`.
+    #[arg(long, default_value = "24h", value_name = "DURATION", requires = "spool", value_parser = parse_horizon)]
+    pub spool_horizon: Duration,
+    /// Deliveries from the spool in flight at once.
+    #[arg(long, default_value_t = 16, value_name = "N", requires = "spool", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
+    pub spool_concurrency: usize,
+    /// Also send a copy of each verified event to URL (repeatable): same body and Zoom
+    /// headers, from a bounded queue with its own retries; it never changes Zoom's answer.
+    #[arg(long = "tee", value_name = "URL")]
+    pub tee: Vec<String>,
+    /// Delivered events remembered, so that Zoom's repeat of one is answered 200 without
+    /// forwarding it again; `0` turns this off.
+    #[arg(long, default_value_t = relay::dedup::DEFAULT_CAPACITY, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=100_000_000))]
+    pub dedup_capacity: usize,
     /// Forward to the built-in emulator (state in `.recallform/` beside the manifest), where a
     /// `--sandbox` apply created the apps; implied by a lockfile of the sandbox.
     #[arg(long)]
@@ -63,15 +84,21 @@ pub async fn run(global: &Global, args: &RelayArgs) -> Result<u8, Error> {
         max_concurrency: usize::try_from(args.max_concurrency).unwrap_or(usize::MAX),
     };
     let core = relay::Core::open(options).await?;
-    // The durable side (`--spool`, `--tee`) wraps the forwarder here.
-    let accept: Arc<dyn Accept> = core.forwarder();
     let quiet = global.quiet;
     let log: relay::log::Sink = Arc::new(move |record: Record| {
         if !quiet {
             output::message(&format!("recallform relay: {record}"));
         }
     });
-    let relay = core.serve(accept, log).await?;
+    let durable = DurableOptions {
+        spool: args.spool.clone(),
+        horizon: args.spool_horizon,
+        concurrency: args.spool_concurrency,
+        tee: args.tee.clone(),
+        dedup_capacity: args.dedup_capacity,
+    };
+    let pipeline = Pipeline::start(&core, &durable, log.clone()).await?;
+    let relay = core.serve(pipeline.clone(), log).await?;
     if !quiet {
         banner(&relay);
     }
@@ -184,6 +211,15 @@ fn parse_max_age(text: &str) -> Result<MaxAge, String> {
         d if d.is_zero() => Ok(MaxAge(None)),
         d => Ok(MaxAge(Some(d))),
     }
+}
+
+/// Parses `--spool-horizon`: a duration from 1 s to 1 year.
+fn parse_horizon(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d < Duration::from_secs(1) || d > Duration::from_secs(365 * 86_400) {
+        return Err(format!("`{text}` is not between 1s and 365 days"));
+    }
+    Ok(d)
 }
 
 /// Parses `--forward-timeout`: a duration from 1 ms to 1 hour.

@@ -267,6 +267,11 @@ impl Emulator {
         lock(&self.shared.faults).push(fault);
     }
 
+    /// Removes every fault not yet used up: Recall is back.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
     /// Every app, in creation order, secrets included.
     pub fn apps(&self) -> Vec<StoredApp> {
         let ws = lock(&self.shared.workspace);

@@ -15,7 +15,6 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use hyper::http::request::Parts;
 use hyper::{Method, Request, StatusCode};
-use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::Event;
@@ -39,12 +38,6 @@ pub(super) struct Webhooks {
     pub(super) max_age: Option<Duration>,
     pub(super) metrics: Arc<Metrics>,
     pub(super) log: Sink,
-}
-
-/// The part of an event's JSON the relay reads.
-#[derive(Deserialize)]
-struct Head {
-    event: Option<String>,
 }
 
 impl http::Handler for Webhooks {
@@ -107,11 +100,8 @@ impl http::Handler for Webhooks {
             body,
         };
         // A copy, read only for the log line and to tell a URL validation.
-        let event_type = serde_json::from_slice::<Head>(&event.body)
-            .ok()
-            .and_then(|h| h.event);
+        let event_type = log::event_type_of(&event.body);
         let validation = event_type.as_deref() == Some(URL_VALIDATION_EVENT);
-        let event_type = event_type.as_deref().and_then(log::event_type);
         let name = app.name.clone();
         let answer = match validation {
             // Only Recall can answer it, now: never spooled, never deduplicated.
@@ -148,7 +138,7 @@ impl http::Handler for Webhooks {
             app,
             event: None,
             outcome: reason.into(),
-            status: reply.status().as_u16(),
+            status: Some(reply.status().as_u16()),
             latency: Duration::ZERO,
             detail: Some(detail),
         });
@@ -175,7 +165,7 @@ impl Webhooks {
             app: app.map(str::to_string),
             event,
             outcome: answer.outcome.clone(),
-            status: answer.status.as_u16(),
+            status: Some(answer.status.as_u16()),
             latency: started.elapsed(),
             detail: answer.detail.clone(),
         });

@@ -23,9 +23,10 @@ pub struct Record {
     pub event: Option<String>,
     /// What happened: `forwarded`, `recall_unavailable`, a rejection's reason...
     pub outcome: Cow<'static, str>,
-    /// The status answered.
-    pub status: u16,
-    /// From the request's arrival to its answer.
+    /// The status answered to Zoom; for a delivery from the spool, Recall's status (`None`:
+    /// Recall did not answer).
+    pub status: Option<u16>,
+    /// From the request's arrival to its answer; for a delivery from the spool, Recall's time.
     pub latency: Duration,
     /// More, redacted.
     pub detail: Option<String>,
@@ -39,7 +40,7 @@ impl fmt::Display for Record {
             self.app.as_deref().unwrap_or("-"),
             self.event.as_deref().unwrap_or("-"),
             self.outcome,
-            self.status,
+            Dash(self.status),
             self.latency.as_secs_f64() * 1000.0,
         )?;
         if let Some(detail) = &self.detail {
@@ -47,6 +48,32 @@ impl fmt::Display for Record {
         }
         Ok(())
     }
+}
+
+/// A value, or `-` for none.
+struct Dash<T>(Option<T>);
+
+impl<T: fmt::Display> fmt::Display for Dash<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(value) => value.fmt(f),
+            None => f.write_str("-"),
+        }
+    }
+}
+
+/// The event type of a verified `body`, fit for a log line ([`event_type`]), read from a
+/// copy: `None` when the body is not a JSON object with a string `event`.
+pub fn event_type_of(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        event: Option<String>,
+    }
+    serde_json::from_slice::<Head>(body)
+        .ok()
+        .and_then(|h| h.event)
+        .as_deref()
+        .and_then(event_type)
 }
 
 /// `text` in double quotes, with quotes, backslashes and control characters escaped, so that
@@ -103,7 +130,7 @@ mod tests {
             app: Some("acme-prod".into()),
             event: Some("meeting.created".into()),
             outcome: "forwarded".into(),
-            status: 200,
+            status: Some(200),
             latency: Duration::from_micros(12_345),
             detail: None,
         };
@@ -115,7 +142,7 @@ mod tests {
             app: None,
             event: None,
             outcome: "unknown_app".into(),
-            status: 404,
+            status: Some(404),
             latency: Duration::ZERO,
             detail: Some("no app at \"/x\"\nforged=1".into()),
         };

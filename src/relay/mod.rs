@@ -12,6 +12,10 @@
 //! [`Accept`], the synchronous [`Forwarder`] by default; each request gets a [`log`] line and
 //! its [`metrics`], which the admin listener (`admin.rs`) serves with `/healthz`.
 //!
+//! The durable side: `durable.rs` composes the [`Accept`] the relay serves with
+//! ([`Pipeline`]): the duplicate cache ([`dedup`]), the [`tee`], and with `--spool` the
+//! [`spool`] and its delivery [`worker`], around the forwarder.
+//!
 //! Not for: parsing or re-serialising an event. The relay works on the raw bytes it received,
 //! since Zoom's signature covers them exactly.
 
@@ -19,6 +23,7 @@ mod accept;
 mod admin;
 pub mod checks;
 pub mod dedup;
+mod durable;
 mod forward;
 mod handler;
 pub mod log;
@@ -34,6 +39,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 
 pub use accept::{Accept, Answer, BoxFuture};
+pub use durable::{ATTEMPT_RESULTS, DurableOptions, Pipeline};
 pub use forward::{Delivery, Forwarder};
 pub use server::{Core, MAX_BODY, Options, Relay, SHUTDOWN_BUDGET};
 

@@ -15,6 +15,7 @@ mod readme;
 mod reconcile;
 mod relay;
 mod relay_durable;
+mod relay_spool;
 mod security;
 mod state;
 mod status;

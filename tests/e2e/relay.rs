@@ -19,16 +19,16 @@ use serde_json::{Value, json};
 use crate::common::*;
 
 /// A running `recallform relay`, its addresses, and everything it wrote to stderr.
-struct Relay {
-    child: Child,
-    addr: String,
-    admin: String,
+pub(crate) struct Relay {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
+    pub(crate) admin: String,
     stderr: Arc<Mutex<String>>,
 }
 
 impl Relay {
     /// Starts the relay of `h`'s manifest on port 0, with an admin listener and `args`.
-    fn start(h: &Harness, args: &[&str]) -> Relay {
+    pub(crate) fn start(h: &Harness, args: &[&str]) -> Relay {
         let mut cmd = h.process(&[
             "relay",
             "--listen",
@@ -41,7 +41,7 @@ impl Relay {
     }
 
     /// Starts `cmd`, a relay with an admin listener, and reads its addresses.
-    fn spawn(mut cmd: std::process::Command) -> Relay {
+    pub(crate) fn spawn(mut cmd: std::process::Command) -> Relay {
         cmd.stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();
         let stderr: Arc<Mutex<String>> = Arc::default();
@@ -89,12 +89,12 @@ impl Relay {
     }
 
     /// Everything the relay wrote to stderr so far.
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
 
     /// The per-request log lines so far, latencies masked.
-    fn events(&self) -> Vec<String> {
+    pub(crate) fn events(&self) -> Vec<String> {
         self.log()
             .lines()
             .filter_map(|l| l.strip_prefix("recallform relay: app="))
@@ -103,7 +103,7 @@ impl Relay {
     }
 
     /// Waits until stderr contains `needle`.
-    fn wait_for(&self, needle: &str) {
+    pub(crate) fn wait_for(&self, needle: &str) {
         let started = Instant::now();
         while !self.log().contains(needle) {
             assert!(
@@ -116,7 +116,7 @@ impl Relay {
     }
 
     /// Waits until `n` per-request log lines are written.
-    fn wait_for_events(&self, n: usize) -> Vec<String> {
+    pub(crate) fn wait_for_events(&self, n: usize) -> Vec<String> {
         let started = Instant::now();
         loop {
             let events = self.events();
@@ -133,7 +133,7 @@ impl Relay {
     }
 
     /// Waits until `/metrics` shows `n` requests in flight.
-    fn wait_in_flight(&self, n: u32) {
+    pub(crate) fn wait_in_flight(&self, n: u32) {
         let started = Instant::now();
         let want = format!("recallform_relay_in_flight {n}");
         while !self.admin("/metrics").text().lines().any(|l| l == want) {
@@ -143,7 +143,7 @@ impl Relay {
     }
 
     /// Sends the relay `signal` (`TERM`, `INT`, `HUP`).
-    fn signal(&self, signal: &str) {
+    pub(crate) fn signal(&self, signal: &str) {
         let status = std::process::Command::new("kill")
             .arg(format!("-{signal}"))
             .arg(self.child.id().to_string())
@@ -153,7 +153,7 @@ impl Relay {
     }
 
     /// Waits for the relay to exit, for up to `within`; its exit code.
-    fn exit_code(&mut self, within: Duration) -> i32 {
+    pub(crate) fn exit_code(&mut self, within: Duration) -> i32 {
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -169,17 +169,17 @@ impl Relay {
     }
 
     /// A new connection to the webhook listener.
-    fn connect(&self) -> Conn {
+    pub(crate) fn connect(&self) -> Conn {
         Conn::open(&self.addr)
     }
 
     /// POSTs `body` to `path` with `headers`, on a connection of its own.
-    fn post(&self, path: &str, headers: &[(String, String)], body: &[u8]) -> Answer {
+    pub(crate) fn post(&self, path: &str, headers: &[(String, String)], body: &[u8]) -> Answer {
         self.connect().send("POST", path, headers, body).unwrap()
     }
 
     /// GETs `path` from the admin listener.
-    fn admin(&self, path: &str) -> Answer {
+    pub(crate) fn admin(&self, path: &str) -> Answer {
         Conn::open(&self.admin).send("GET", path, &[], b"").unwrap()
     }
 }
@@ -192,7 +192,7 @@ impl Drop for Relay {
 }
 
 /// `latency_ms=12.3` as `latency_ms=N`.
-fn mask_latency(line: &str) -> String {
+pub(crate) fn mask_latency(line: &str) -> String {
     let Some(at) = line.find("latency_ms=") else {
         return line.to_string();
     };
@@ -202,34 +202,34 @@ fn mask_latency(line: &str) -> String {
 }
 
 /// An HTTP/1.1 connection, kept open across requests.
-struct Conn {
+pub(crate) struct Conn {
     stream: TcpStream,
     buffer: Vec<u8>,
 }
 
 /// An answer as received.
 #[derive(Debug)]
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8(self.body.clone()).unwrap()
     }
 }
 
 impl Conn {
-    fn open(addr: &str) -> Conn {
+    pub(crate) fn open(addr: &str) -> Conn {
         let stream = TcpStream::connect(addr).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(15)))
@@ -240,7 +240,7 @@ impl Conn {
         }
     }
 
-    fn send(
+    pub(crate) fn send(
         &mut self,
         method: &str,
         path: &str,
@@ -255,8 +255,11 @@ impl Conn {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
-        self.stream.write_all(head.as_bytes())?;
-        self.stream.write_all(body)?;
+        // One write, as an HTTP client sends a small request: two would meet Nagle's
+        // algorithm and the server's delayed ACK, and add 40 ms to every answer measured.
+        let mut request = head.into_bytes();
+        request.extend_from_slice(body);
+        self.stream.write_all(&request)?;
         self.read_answer()
     }
 
@@ -308,15 +311,18 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs()
 }
 
-/// Zoom's headers for `body` sent to `app` at `timestamp`, signed with its Secret Token.
-fn zoom_headers_at(app: &str, body: &[u8], timestamp: &str) -> Vec<(String, String)> {
+/// Zoom's headers for `body` sent to `app` at `timestamp`, signed with its Secret Token, with
+/// a tracking ID of their own, as each of Zoom's events has.
+pub(crate) fn zoom_headers_at(app: &str, body: &[u8], timestamp: &str) -> Vec<(String, String)> {
+    static TRACKING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let tracking = TRACKING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let secret = SecretString::new(webhook_secret(app));
     vec![
         ("content-type".into(), webhook::CONTENT_TYPE.into()),
@@ -326,17 +332,17 @@ fn zoom_headers_at(app: &str, body: &[u8], timestamp: &str) -> Vec<(String, Stri
             webhook::SIGNATURE_HEADER.into(),
             webhook::sign(&secret, timestamp, body),
         ),
-        (webhook::TRACKING_HEADER.into(), "trk-1".into()),
+        (webhook::TRACKING_HEADER.into(), format!("trk-{tracking}")),
     ]
 }
 
 /// [`zoom_headers_at`] now.
-fn zoom_headers(app: &str, body: &[u8]) -> Vec<(String, String)> {
+pub(crate) fn zoom_headers(app: &str, body: &[u8]) -> Vec<(String, String)> {
     zoom_headers_at(app, body, &now().to_string())
 }
 
 /// A manifest of `acme-prod` and `acme-dev`, both applied.
-fn two_apps(h: &Harness) {
+pub(crate) fn two_apps(h: &Harness) {
     h.manifest(&[
         ("acme-dev", "user_level", "DevClientId"),
         ("acme-prod", "user_level", "ProdClientId"),
@@ -345,7 +351,7 @@ fn two_apps(h: &Harness) {
 }
 
 /// The emulator's ID of `name`.
-fn id_of(h: &Harness, name: &str) -> String {
+pub(crate) fn id_of(h: &Harness, name: &str) -> String {
     h.lockfile()["zoom_oauth_apps"][name]["id"]
         .as_str()
         .unwrap()
@@ -353,7 +359,7 @@ fn id_of(h: &Harness, name: &str) -> String {
 }
 
 /// Points the lockfile's webhook URL of `name` at `url`, as a hand edit would.
-fn record_url(h: &Harness, name: &str, url: &str) {
+pub(crate) fn record_url(h: &Harness, name: &str, url: &str) {
     let mut lock = h.lockfile();
     lock["zoom_oauth_apps"][name]["webhook_url"] = json!(url);
     h.write(
@@ -363,7 +369,7 @@ fn record_url(h: &Harness, name: &str, url: &str) {
 }
 
 /// A loopback URL where nothing listens.
-fn closed_url() -> String {
+pub(crate) fn closed_url() -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -373,7 +379,7 @@ fn closed_url() -> String {
 }
 
 /// The sample `name` of a `/metrics` text, with its labels.
-fn sample(metrics: &str, name: &str) -> f64 {
+pub(crate) fn sample(metrics: &str, name: &str) -> f64 {
     metrics
         .lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
@@ -1141,7 +1147,7 @@ fn the_relay_refuses_to_start_on_what_it_must_not_send_to() {
 }
 
 /// The README's section `heading` (`## ...` or `### ...`), up to the next heading of its level.
-fn readme_section(heading: &str) -> String {
+pub(crate) fn readme_section(heading: &str) -> String {
     let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
     let start = readme
         .find(&format!("\n{heading}\n"))
@@ -1168,7 +1174,10 @@ fn the_readme_documents_every_option_outcome_and_metric() {
         .filter(|w| w.starts_with("--") && w.len() > 2)
         .collect();
     assert!(options.contains(&"--forward-timeout"), "{help}");
-    let relay = Relay::start(&h, &[]);
+    // Every part on, so that every family shows.
+    let spool = h.dir.path().join("spool");
+    let (tee, _) = upstream(b"HTTP/1.1 204 No Content\r\n\r\n");
+    let relay = Relay::start(&h, &["--spool", spool.to_str().unwrap(), "--tee", &tee]);
     let metrics = relay.admin("/metrics").text();
     let families: Vec<&str> = metrics
         .lines()
@@ -1184,7 +1193,16 @@ fn the_readme_documents_every_option_outcome_and_metric() {
         .chain(families)
         .chain(outcomes)
         .chain(failures)
-        .chain(["forwarded", "recall_unavailable", "/healthz", "/metrics"])
+        .chain(recallform::relay::ATTEMPT_RESULTS)
+        .chain([
+            "forwarded",
+            "recall_unavailable",
+            "duplicate",
+            "spooled",
+            "spool_failed",
+            "/healthz",
+            "/metrics",
+        ])
     {
         assert!(
             section.contains(&format!("`{word}")),
@@ -1358,7 +1376,7 @@ fn the_emulator_checks_webhook_signatures_over_the_raw_bytes_and_records_what_it
 
 /// A Recall of the test's own on 127.0.0.1: it answers every request with `answer` (bytes of
 /// a whole HTTP answer) and keeps each request it read, head and body.
-fn upstream(answer: &'static [u8]) -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
+pub(crate) fn upstream(answer: &'static [u8]) -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!(
         "http://{}/api/v2/zoom-oauth-apps/x/webhook",
@@ -1471,7 +1489,7 @@ fn recall_s_answer_passes_verbatim_even_compressed_and_only_zoom_s_headers_go_to
 }
 
 /// The `q`-quantile of sorted `values`.
-fn quantile(sorted: &[Duration], q: f64) -> Duration {
+pub(crate) fn quantile(sorted: &[Duration], q: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
