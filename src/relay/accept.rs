@@ -1,8 +1,8 @@
 //! The point where a verified event leaves the HTTP side: [`Accept`] takes it and says what to
-//! answer Zoom. The synchronous forwarder ([`super::Forwarder`]) is the default: it sends the
-//! event to Recall and answers with Recall's answer. The durable side (the spool, the
-//! duplicate cache, the tee) implements [`Accept`] too, wrapping the forwarder, so routing and
-//! checks stay the same whichever is in place.
+//! answer Zoom. `recallform relay` serves with the [`super::Pipeline`], which composes the
+//! duplicate cache, the tee and the spool around the synchronous [`super::Forwarder`] (an
+//! [`Accept`] of its own, for tests and embedders: it sends the event to Recall and answers
+//! with Recall's answer), so routing and checks stay the same whichever is in place.
 //!
 //! Never given: a request that failed a check (it was answered already), or a URL validation
 //! (`endpoint.url_validation`), which the handler always sends to Recall synchronously, since

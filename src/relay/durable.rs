@@ -86,6 +86,10 @@ struct Counts {
     attempts: [AtomicU64; ATTEMPT_RESULTS.len()],
 }
 
+/// How long one delivery from the spool may take: no Zoom is waiting for it, and a timeout
+/// that was in fact a success is a duplicate at Recall.
+pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How a worker attempt ended, as `/metrics` and the log line's `outcome` say it.
 pub const ATTEMPT_RESULTS: [&str; 5] =
     ["delivered", "retrying", "dead", "duplicate", "spool_error"];
@@ -359,12 +363,18 @@ impl Deliver for ToRecall {
             return Err(format!("the relay no longer serves `{}`", event.app));
         };
         let delivery = match resign {
-            None => self.forwarder.send(&app, event).await,
+            None => {
+                self.forwarder
+                    .send_within(&app, event, DELIVERY_TIMEOUT)
+                    .await
+            }
             Some(resign) => {
                 let mut late = event.clone();
                 late.timestamp = resign.timestamp.clone();
                 late.signature = resign.signature.clone();
-                self.forwarder.send(&app, &late).await
+                self.forwarder
+                    .send_within(&app, &late, DELIVERY_TIMEOUT)
+                    .await
             }
         };
         match delivery {

@@ -9,7 +9,7 @@
 //! The HTTP side, in the order a request meets it: `server.rs` (a relay's life: [`Core`] loads,
 //! [`Relay`] serves, reloads, shuts down) serves through [`crate::http`]; `handler.rs` routes
 //! each request by [`routes`], checks it ([`checks`]) and hands a verified event to an
-//! [`Accept`], the synchronous [`Forwarder`] by default; each request gets a [`log`] line and
+//! [`Accept`] (the [`Pipeline`]); each request gets a [`log`] line and
 //! its [`metrics`], which the admin listener (`admin.rs`) serves with `/healthz`.
 //!
 //! The durable side: `durable.rs` composes the [`Accept`] the relay serves with

@@ -128,8 +128,8 @@ impl Core {
         })
     }
 
-    /// The synchronous forwarder: the default [`Accept`], and what a durable [`Accept`]
-    /// delivers with.
+    /// The synchronous forwarder: what URL validations go through, and what the
+    /// [`super::Pipeline`] forwards and delivers with.
     pub fn forwarder(&self) -> Arc<Forwarder> {
         self.forwarder.clone()
     }

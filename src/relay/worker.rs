@@ -21,9 +21,9 @@
 //!
 //! # Wiring
 //!
-//! How the HTTP side puts the durable pieces together, for a verified event that is not a URL
-//! validation (those are never spooled: they are forwarded synchronously, for Recall's
-//! answer):
+//! How `durable.rs` ([`super::Pipeline`]) puts the durable pieces together, for a verified
+//! event that is not a URL validation (those are never spooled: they are forwarded
+//! synchronously, for Recall's answer):
 //!
 //! ```text
 //! start:    spool = Spool::open(dir)?; dedup = DedupCache::new(DEFAULT_CAPACITY);

@@ -1493,28 +1493,21 @@ pub(crate) fn quantile(sorted: &[Duration], q: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
-#[test]
-fn a_load_of_5000_events_on_200_connections_loses_and_alters_nothing() {
-    const CONNECTIONS: usize = 200;
-    const PER_CONNECTION: usize = 25;
-    const RECALL_LATENCY: Duration = Duration::from_millis(50);
-    let h = Harness::new();
-    two_apps(&h);
-    let relay = Relay::start(&h, &[]);
-    h.emulator.inject(Fault::new(
-        Route::Webhook,
-        (CONNECTIONS * PER_CONNECTION) as u32,
-        FaultKind::Delay(RECALL_LATENCY),
-    ));
-    let started = Instant::now();
-    let workers: Vec<_> = (0..CONNECTIONS)
+/// Sends `per_connection` events on each of `connections` connections at once, to both apps,
+/// each body distinct and spaced as no serializer writes it; each answer's status, its
+/// latency and the body sent.
+pub(crate) fn send_load(
+    relay: &Relay,
+    connections: usize,
+    per_connection: usize,
+) -> Vec<(u16, Duration, String)> {
+    let workers: Vec<_> = (0..connections)
         .map(|c| {
             let addr = relay.addr.clone();
             std::thread::spawn(move || {
                 let mut conn = Conn::open(&addr);
                 let mut results = Vec::new();
-                for i in 0..PER_CONNECTION {
-                    // Each body is distinct, and spaced as no serializer writes it.
+                for i in 0..per_connection {
                     let body = format!(
                         "{{\"event\":\"meeting.created\" ,\"payload\":{{\"object\":{{\"id\": {c}{i:04}, \"topic\":\"caf\\u00e9 {c}/{i}\"}}}}}}"
                     );
@@ -1530,10 +1523,27 @@ fn a_load_of_5000_events_on_200_connections_loses_and_alters_nothing() {
             })
         })
         .collect();
-    let results: Vec<(u16, Duration, String)> = workers
+    workers
         .into_iter()
         .flat_map(|w| w.join().unwrap())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_load_of_5000_events_on_200_connections_loses_and_alters_nothing() {
+    const CONNECTIONS: usize = 200;
+    const PER_CONNECTION: usize = 25;
+    const RECALL_LATENCY: Duration = Duration::from_millis(50);
+    let h = Harness::new();
+    two_apps(&h);
+    let relay = Relay::start(&h, &[]);
+    h.emulator.inject(Fault::new(
+        Route::Webhook,
+        (CONNECTIONS * PER_CONNECTION) as u32,
+        FaultKind::Delay(RECALL_LATENCY),
+    ));
+    let started = Instant::now();
+    let results = send_load(&relay, CONNECTIONS, PER_CONNECTION);
     let took = started.elapsed();
     assert_eq!(results.len(), CONNECTIONS * PER_CONNECTION);
     let not_ok: Vec<u16> = results.iter().map(|r| r.0).filter(|s| *s != 200).collect();

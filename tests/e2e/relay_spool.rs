@@ -11,8 +11,8 @@ use recallform::webhook;
 
 use crate::common::*;
 use crate::relay::{
-    Conn, Relay, closed_url, now, quantile, record_url, sample, two_apps, upstream, zoom_headers,
-    zoom_headers_at,
+    Conn, Relay, closed_url, now, quantile, record_url, sample, send_load, two_apps, upstream,
+    zoom_headers, zoom_headers_at,
 };
 
 /// Zoom's headers of one request.
@@ -30,21 +30,27 @@ fn recall_down(h: &Harness) {
     ));
 }
 
-/// Waits until the emulator has accepted `n` webhook events, for up to `within`.
-fn wait_for_recall(h: &Harness, n: usize, within: Duration) -> Vec<WebhookEvent> {
+/// Waits until `done` holds, for up to `within`; `what` says what was awaited.
+fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
-    loop {
-        let events = h.emulator.webhook_events();
-        if events.len() >= n {
-            return events;
-        }
-        assert!(
-            started.elapsed() < within,
-            "Recall has {} of {n} events after {within:?}",
-            events.len()
-        );
+    while !done() {
+        assert!(started.elapsed() < within, "waited {within:?} for {what}");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Waits until the emulator has accepted `n` webhook events, for up to `within`.
+fn wait_for_recall(h: &Harness, n: usize, within: Duration) -> Vec<WebhookEvent> {
+    let what = format!("{n} events at Recall");
+    wait_until(&what, within, || h.emulator.webhook_events().len() >= n);
+    h.emulator.webhook_events()
+}
+
+/// Waits until the spool in `dir` holds no pending event.
+fn wait_for_empty(dir: &Path) {
+    wait_until("an empty spool", Duration::from_secs(5), || {
+        pending(dir) == 0
+    });
 }
 
 /// The pending event files of the spool in `dir`.
@@ -182,15 +188,9 @@ fn with_a_spool_recall_down_is_200_and_each_event_reaches_recall_once_when_it_is
     );
     assert_eq!(pending(&spool), 5);
     // Each has failed once before Recall is back.
-    let started = Instant::now();
-    while relay.log().matches("outcome=retrying").count() < 5 {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "{}",
-            relay.log()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("5 failed attempts", Duration::from_secs(10), || {
+        relay.log().matches("outcome=retrying").count() >= 5
+    });
     assert!(h.emulator.webhook_events().is_empty());
 
     h.emulator.clear_faults();
@@ -209,11 +209,7 @@ fn with_a_spool_recall_down_is_200_and_each_event_reaches_recall_once_when_it_is
             assert_eq!(event.header(name), want, "{name}");
         }
     }
-    let started = Instant::now();
-    while pending(&spool) > 0 {
-        assert!(started.elapsed() < Duration::from_secs(5));
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_empty(&spool);
     // Once delivered, a repeat is a duplicate too, and nothing more reaches Recall.
     let answer = relay.post("/zoom/acme-prod", &sent[1].1, &sent[1].0);
     assert_eq!(answer.text(), "already received\n");
@@ -299,6 +295,37 @@ fn a_late_event_is_re_signed_with_a_fresh_timestamp_and_the_same_bytes() {
 }
 
 #[test]
+fn a_delivery_from_the_spool_may_take_longer_than_zoom_s_deadline() {
+    let h = Harness::new();
+    two_apps(&h);
+    let spool = h.dir.path().join("spool");
+    let relay = Relay::start(
+        &h,
+        &[
+            "--spool",
+            spool.to_str().unwrap(),
+            "--forward-timeout",
+            "500ms",
+        ],
+    );
+    h.emulator.inject(Fault::new(
+        Route::Webhook,
+        1,
+        FaultKind::Delay(Duration::from_millis(1500)),
+    ));
+    let body = event(1);
+    let started = Instant::now();
+    let answer = relay.post("/zoom/acme-prod", &zoom_headers("acme-prod", &body), &body);
+    assert_eq!(answer.status, 200);
+    assert!(started.elapsed() < Duration::from_millis(500));
+    relay.wait_for("outcome=delivered");
+    let log = relay.log();
+    assert!(!log.contains("outcome=retrying"), "{log}");
+    assert!(log.contains(", attempt 1\""), "{log}");
+    assert_eq!(h.emulator.webhook_events().len(), 1);
+}
+
+#[test]
 fn a_relay_killed_with_events_in_its_spool_delivers_them_all_once_after_a_restart() {
     let h = Harness::new();
     two_apps(&h);
@@ -333,11 +360,7 @@ fn a_relay_killed_with_events_in_its_spool_delivers_them_all_once_after_a_restar
     let events = wait_for_recall(&h, 40, Duration::from_secs(20));
     want.sort();
     assert_eq!(bodies(&events), want);
-    let started = Instant::now();
-    while pending(&spool) > 0 {
-        assert!(started.elapsed() < Duration::from_secs(5));
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_empty(&spool);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(h.emulator.webhook_events().len(), 40, "delivered once each");
     assert_eq!(relay.log().matches("outcome=delivered").count(), 40);
@@ -468,11 +491,9 @@ fn a_tee_gets_the_same_bytes_and_a_hanging_or_failing_tee_changes_nothing_for_zo
     assert!(slowest < Duration::from_millis(500), "{slowest:?}");
     assert_eq!(h.emulator.webhook_events().len(), 20);
 
-    let started = Instant::now();
-    while seen.lock().unwrap().len() < 20 {
-        assert!(started.elapsed() < Duration::from_secs(10));
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("20 copies", Duration::from_secs(10), || {
+        seen.lock().unwrap().len() >= 20
+    });
     let copies = seen.lock().unwrap().clone();
     for (body, headers) in &sent {
         let copy = copies
@@ -496,12 +517,10 @@ fn a_tee_gets_the_same_bytes_and_a_hanging_or_failing_tee_changes_nothing_for_zo
             }
         }
     }
-    let started = Instant::now();
     let failed = format!("recallform_relay_tee_failed_total{{url=\"{failing}\"}}");
-    while sample(&relay.admin("/metrics").text(), &failed) < 20.0 {
-        assert!(started.elapsed() < Duration::from_secs(10));
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until("20 failed copies", Duration::from_secs(10), || {
+        sample(&relay.admin("/metrics").text(), &failed) >= 20.0
+    });
     let metrics = relay.admin("/metrics").text();
     let of = |name: &str, url: &str| {
         sample(
@@ -579,32 +598,7 @@ fn a_load_of_5000_events_on_200_connections_through_the_spool_loses_and_alters_n
         FaultKind::Delay(RECALL_LATENCY),
     ));
     let started = Instant::now();
-    let workers: Vec<_> = (0..CONNECTIONS)
-        .map(|c| {
-            let addr = relay.addr.clone();
-            std::thread::spawn(move || {
-                let mut conn = Conn::open(&addr);
-                let mut results = Vec::new();
-                for i in 0..PER_CONNECTION {
-                    let body = format!(
-                        "{{\"event\":\"meeting.created\" ,\"payload\":{{\"object\":{{\"id\": {c}{i:04}, \"topic\":\"caf\\u00e9 {c}/{i}\"}}}}}}"
-                    );
-                    let app = if i % 2 == 0 { "acme-prod" } else { "acme-dev" };
-                    let headers = zoom_headers(app, body.as_bytes());
-                    let sent = Instant::now();
-                    let answer = conn
-                        .send("POST", &format!("/zoom/{app}"), &headers, body.as_bytes())
-                        .unwrap();
-                    results.push((answer.status, sent.elapsed(), body));
-                }
-                results
-            })
-        })
-        .collect();
-    let results: Vec<(u16, Duration, String)> = workers
-        .into_iter()
-        .flat_map(|w| w.join().unwrap())
-        .collect();
+    let results = send_load(&relay, CONNECTIONS, PER_CONNECTION);
     let answered = started.elapsed();
     let not_ok = results.iter().filter(|r| r.0 != 200).count();
     assert_eq!(not_ok, 0, "answers that were not 200");
