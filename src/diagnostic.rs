@@ -58,6 +58,9 @@ pub const CODES: &[&str] = &[
     "zoom-endpoint-mismatch",
     "zoom-sdk-mismatch",
     "zoom-manifest-overrides",
+    // Hostile manifests (issue 11): the YAML module's limits and the YAML a manifest may use.
+    "manifest-too-large",
+    "unsupported-yaml",
 ];
 
 /// How bad a problem is.

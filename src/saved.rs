@@ -37,6 +37,7 @@ const KIND: &str = "recallform-plan";
 
 /// A plan file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SavedPlan {
     /// Always `recallform-plan`.
     pub kind: String,
@@ -69,6 +70,7 @@ pub struct SavedPlan {
 
 /// What a plan was computed from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Basis {
     /// SHA-256 of the manifest's text.
     pub manifest_sha256: String,
@@ -84,6 +86,7 @@ pub struct Basis {
 
 /// Where a lockfile's history stood.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LockPosition {
     /// The lockfile's lineage.
     pub lineage: String,
@@ -261,6 +264,15 @@ impl SavedPlan {
     /// Reads a plan file, refusing other files and newer formats.
     pub fn read(path: &Path) -> Result<SavedPlan, SavedPlanError> {
         let shown = path.display().to_string();
+        if let Ok(meta) = std::fs::metadata(path)
+            && !meta.is_file()
+            && !meta.is_dir()
+        {
+            return Err(SavedPlanError::Invalid {
+                path: shown,
+                detail: "it is not a regular file".into(),
+            });
+        }
         let text = std::fs::read_to_string(path).map_err(|source| SavedPlanError::Io {
             action: "read",
             path: shown.clone(),
@@ -291,7 +303,17 @@ impl SavedPlan {
             }
             None => return Err(invalid("it has no `format_version`".into())),
         }
-        serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
+        // From the text, so that serde's error says at which line and column.
+        let plan: SavedPlan = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        // A key this version does not know is refused, at any depth: what was reviewed must be
+        // what is applied, and a key that would be dropped may have meant something.
+        let back = serde_json::to_value(&plan).expect("a plan serializes");
+        if let Some(key) = unknown_key(&value, &back, String::new()) {
+            return Err(invalid(format!(
+                "it has the key `{key}`, which this recallform does not know; it applies only plans it wrote itself"
+            )));
+        }
+        Ok(plan)
     }
 
     /// A new plan file's content, to be written to `plan_file`.
@@ -332,6 +354,31 @@ impl SavedPlan {
                 source,
             },
         )
+    }
+}
+
+/// The first key of `read` that `known` (the same file read and written back) lacks, as a
+/// path (`plan.changes[0].note`): a key that reading dropped.
+fn unknown_key(read: &serde_json::Value, known: &serde_json::Value, at: String) -> Option<String> {
+    use serde_json::Value;
+    match (read, known) {
+        (Value::Object(r), Value::Object(k)) => r.iter().find_map(|(key, value)| {
+            let path = if at.is_empty() {
+                key.clone()
+            } else {
+                format!("{at}.{key}")
+            };
+            match k.get(key) {
+                None => Some(path),
+                Some(kv) => unknown_key(value, kv, path),
+            }
+        }),
+        (Value::Array(r), Value::Array(k)) => r
+            .iter()
+            .zip(k)
+            .enumerate()
+            .find_map(|(i, (rv, kv))| unknown_key(rv, kv, format!("{at}[{i}]"))),
+        _ => None,
     }
 }
 

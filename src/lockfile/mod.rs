@@ -282,6 +282,15 @@ pub fn render(lock: &Lockfile) -> String {
 
 /// The lockfile at `path`, or `None` if there is none.
 fn read(path: &Path) -> Result<Option<Lockfile>, LockError> {
+    // Only a regular file: reading a FIFO would wait for a writer forever.
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        return Err(LockError::Invalid {
+            path: path.into(),
+            detail: "it is not a regular file".into(),
+        });
+    }
     match std::fs::read_to_string(path) {
         Ok(text) => parse(path, &text).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -310,7 +319,10 @@ fn parse(path: &Path, text: &str) -> Result<Lockfile, LockError> {
         }
         _ => return Err(invalid(format!("`version` must be {VERSION}"))),
     }
-    serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
+    // From the text, not the value: serde's error then says at which line and column. Unknown
+    // keys are refused (`deny_unknown_fields`), naming the key: a lockfile is rewritten whole,
+    // so a key this version does not know would be lost without a word.
+    serde_json::from_str(text).map_err(|e| invalid(e.to_string()))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 //! `mod.rs` decides; it skips what it does not model (block scalars, multi-line flow
 //! collections and quoted strings) rather than guess.
 
-use super::source::{Kind, Token, tokenize};
+use super::source::{Kind, Token, line_chars, tokenize};
 
 /// A line whose indentation is certainly wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,7 +133,7 @@ pub(super) fn scan(text: &str) -> Scan {
 
     for (i, raw) in text.lines().enumerate() {
         let number = i as u64 + 1;
-        let chars: Vec<char> = raw.chars().collect();
+        let chars = line_chars(raw);
         let indent = chars.iter().take_while(|c| **c == ' ').count();
         let blank = chars.iter().all(|c| c.is_whitespace());
         if let Some(column) = scalar_deeper_than {

@@ -3,8 +3,8 @@
 //!
 //! `load` goes from bytes to a validated [`Manifest`] without reading any secret or environment
 //! variable, which is what `recallform validate` needs; [`credentials::resolve`] then turns a
-//! manifest into [`crate::model::DesiredApp`]s for plan and apply. This module is the only user
-//! of the YAML crate.
+//! manifest into [`crate::model::DesiredApp`]s for plan and apply. Only [`yaml`] calls the YAML
+//! crate, and it holds the limits a manifest is read under.
 
 pub mod credentials;
 mod indent;
@@ -15,6 +15,7 @@ mod shape;
 mod source;
 mod syntax;
 mod validate;
+mod yaml;
 mod zoom;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ pub use names::is_valid_name;
 pub use raw::{Reference, ValueSource};
 pub use rules::{EnvAllowlist, ReadRules};
 pub use validate::is_placeholder_client_id;
+pub use yaml::{MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_SCALAR_BYTES};
 
 /// A value together with where the manifest set it (`None` for defaults).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -200,7 +202,7 @@ const DEFAULT_FILE: &str = "recallform.yaml";
 /// Reads and validates the manifest at `path` under `rules`: every problem found is returned
 /// at once, errors and warnings together.
 pub fn load(path: &Path, rules: &ReadRules) -> Result<Manifest, Vec<Diagnostic>> {
-    let bytes = std::fs::read(path).map_err(|e| vec![unreadable(path, &e)])?;
+    let bytes = read_bounded(path)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         // Point at the first byte that is not UTF-8: an editor can jump there.
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
@@ -219,6 +221,63 @@ pub fn load(path: &Path, rules: &ReadRules) -> Result<Manifest, Vec<Diagnostic>>
         ]
     })?;
     parse(path, &text, rules)
+}
+
+/// The manifest's bytes: only from a regular file (a FIFO or a device could block or never
+/// end) of at most [`MAX_FILE_BYTES`], checked before reading and again while reading, in case
+/// it grows meanwhile.
+fn read_bounded(path: &Path) -> Result<Vec<u8>, Vec<Diagnostic>> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| vec![unreadable(path, &e)])?;
+    if meta.is_dir() {
+        return Err(vec![unreadable(path, &std::io::Error::other("a folder"))]);
+    }
+    if !meta.is_file() {
+        return Err(vec![
+            Diagnostic::new(
+                "unreadable-manifest",
+                format!(
+                    "the manifest `{}` is not a regular file (it is {})",
+                    path.display(),
+                    special_kind(&meta)
+                ),
+                None,
+            )
+            .with_hint("write the manifest to a file and pass that file with `-f`"),
+        ]);
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(vec![yaml::too_large_file(path, meta.len())]);
+    }
+    let file = std::fs::File::open(path).map_err(|e| vec![unreadable(path, &e)])?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| vec![unreadable(path, &e)])?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(vec![yaml::too_large_file(path, bytes.len() as u64)]);
+    }
+    Ok(bytes)
+}
+
+/// What a file that is not a regular file is, for a message.
+fn special_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    let _ = meta;
+    "something other than a file"
 }
 
 /// Why the manifest cannot be read, with what to do: a newcomer without one is pointed at
@@ -276,62 +335,12 @@ pub fn parse(path: &Path, text: &str, rules: &ReadRules) -> Result<Manifest, Vec
             ),
         ]);
     }
-    let raw: raw::RawManifest =
-        serde_saphyr::from_str(text).map_err(|e| with_lines(yaml_errors(path, text, &e)))?;
+    let raw: raw::RawManifest = yaml::parse(path, text).map_err(with_lines)?;
     let mut manifest = validate::validate(path, text, raw, rules).map_err(with_lines)?;
     manifest.sha256 = crate::digest::sha256_hex(text.as_bytes());
     manifest.warnings = with_lines(std::mem::take(&mut manifest.warnings));
     manifest.text = text.to_string();
     Ok(manifest)
-}
-
-/// Turns the YAML crate's error into diagnostics with stable codes, explained with the text
-/// (see [`syntax`]).
-fn yaml_errors(path: &Path, text: &str, error: &serde_saphyr::Error) -> Vec<Diagnostic> {
-    use serde_saphyr::Error as E;
-    let location = error
-        .location()
-        .map(|l| Location::new(path, l.line(), l.column()));
-    let found = syntax::Found::new(text, location);
-    let (first, wrong_type) = match error.without_snippet() {
-        E::DuplicateMappingKey { key, .. } => (found.duplicate_key(key.as_deref()), false),
-        E::SerdeUnknownField {
-            field, expected, ..
-        } => (found.unknown_key(field, expected), false),
-        E::SerdeMissingField { field, .. } => (found.missing_key(field), false),
-        E::SerdeInvalidType {
-            unexpected,
-            expected,
-            ..
-        }
-        | E::SerdeInvalidValue {
-            unexpected,
-            expected,
-            ..
-        } => (found.invalid_type(expected, unexpected), true),
-        E::SerdeUnknownVariant {
-            variant, expected, ..
-        } => (found.unknown_variant(variant, expected), true),
-        E::Message { msg, .. } => (found.plain("invalid-type", msg.clone()), true),
-        E::Unexpected { expected, .. } => (found.unexpected(expected), true),
-        E::InvalidScalar { ty, .. } => (found.invalid_scalar(ty), true),
-        other => (found.syntax(plain_message(other)), false),
-    };
-    syntax::corrected(path, text, first, wrong_type)
-}
-
-/// The YAML crate's message without its location suffix or source snippet (we print our own).
-fn plain_message(error: &serde_saphyr::Error) -> String {
-    let rendered = error
-        .without_snippet()
-        .render_with_options(serde_saphyr::render_options! {
-            snippets: serde_saphyr::SnippetMode::Off,
-        });
-    let first = rendered.lines().next().unwrap_or("invalid YAML");
-    match first.rfind(" at line ") {
-        Some(i) => first[..i].to_string(),
-        None => first.to_string(),
-    }
 }
 
 /// Formats names as a comma-separated list of `code` spans.

@@ -42,6 +42,13 @@ const PLAIN_LISTS: &[&str] = &["granted", "events"];
 /// What replaces a masked value; the plan shows secrets the same way.
 pub(super) const MASK: &str = "(sensitive)";
 
+/// The characters of a line a snippet shows at most; a longer line is cut, and ends in ` …`.
+const MAX_SHOWN: usize = 400;
+
+/// The characters of a line that are read to find keys and values (see [`line_chars`]); what a
+/// line has past them is not looked at.
+pub(super) const MAX_READ: usize = 16 * 1024;
+
 /// Columns a tab takes in a snippet.
 const TAB_WIDTH: usize = 4;
 
@@ -65,7 +72,20 @@ pub(super) fn snippet(text: &str, line: u64, column: u64) -> Option<Snippet> {
     let raw = text
         .lines()
         .nth(usize::try_from(line.checked_sub(1)?).ok()?)?;
-    let chars: Vec<char> = raw.chars().collect();
+    // A long line is shown up to a point: masking costs more than linear time in the length
+    // of a line, and a hostile manifest can make one line of megabytes. A prefix masks as the
+    // whole line would, since what decides whether a value is hidden is to its left.
+    // A document marker alone on its line holds nothing to mask.
+    if matches!(raw.trim_end(), "---" | "...") {
+        return Some(Snippet {
+            text: raw.trim_end().into(),
+            start: 0,
+            width: 3,
+        });
+    }
+    let mut chars: Vec<char> = raw.chars().take(MAX_SHOWN + 1).collect();
+    let cut = chars.len() > MAX_SHOWN;
+    chars.truncate(MAX_SHOWN);
     let tokens = tokenize(&chars);
     if tokens.iter().all(|t| t.kind == Kind::Comment) {
         return None;
@@ -125,7 +145,10 @@ pub(super) fn snippet(text: &str, line: u64, column: u64) -> Option<Snippet> {
             }
         }
     }
-    let shown = text.trim_end().to_string();
+    let mut shown = text.trim_end().to_string();
+    if cut {
+        shown.push_str(" …");
+    }
     starts[chars.len()] = shown.chars().count();
     ends[chars.len()] = starts[chars.len()] + 1;
 
@@ -147,7 +170,7 @@ fn line_tokens(text: &str, line: u64, column: u64) -> Option<(Vec<Token>, usize)
     let raw = text
         .lines()
         .nth(usize::try_from(line.checked_sub(1)?).ok()?)?;
-    let chars: Vec<char> = raw.chars().collect();
+    let chars = line_chars(raw);
     let at = usize::try_from(column.saturating_sub(1)).unwrap_or(usize::MAX);
     Some((tokenize(&chars), at))
 }
@@ -207,7 +230,7 @@ pub(super) fn parent_key(text: &str, line: u64, column: u64) -> Option<(String, 
     // In a block mapping: the first line above whose key is left of this one.
     let lines: Vec<&str> = text.lines().collect();
     for n in (0..usize::try_from(line - 1).ok()?).rev() {
-        let chars: Vec<char> = lines.get(n)?.chars().collect();
+        let chars = line_chars(lines.get(n)?);
         let tokens = tokenize(&chars);
         let Some(key) = tokens.iter().find(|t| t.kind != Kind::Dash) else {
             continue;
@@ -320,12 +343,20 @@ pub(super) struct Token {
     pub text: String,
 }
 
+/// The characters of a line that the helpers here read: at most [`MAX_READ`], so that a hostile
+/// line of megabytes costs no more than a long ordinary one (a token takes some 20 times the
+/// memory of its characters).
+pub(super) fn line_chars(raw: &str) -> Vec<char> {
+    raw.chars().take(MAX_READ).collect()
+}
+
 /// Splits one line into tokens, as YAML would at the level of keys and values.
 pub(super) fn tokenize(c: &[char]) -> Vec<Token> {
     let flow = |ch: char| matches!(ch, ',' | '[' | ']' | '{' | '}');
     let blank = |i: usize| i >= c.len() || c[i] == ' ' || c[i] == '\t';
     let mut tokens: Vec<Token> = Vec::new();
     let mut depth = 0usize;
+    let mut only_dashes = true;
     let mut i = 0;
     let push = |tokens: &mut Vec<Token>, kind, start, end, depth| {
         tokens.push(Token {
@@ -350,11 +381,11 @@ pub(super) fn tokenize(c: &[char]) -> Vec<Token> {
             '{' | '[' => Some(Kind::Open),
             '}' | ']' => Some(Kind::Close),
             ',' if depth > 0 => Some(Kind::Comma),
-            '-' if depth == 0 && blank(i + 1) && tokens.iter().all(|t| t.kind == Kind::Dash) => {
-                Some(Kind::Dash)
-            }
+            '-' if depth == 0 && blank(i + 1) && only_dashes => Some(Kind::Dash),
             _ => None,
         };
+        // Kept as a flag: asking the tokens so far at each `-` is quadratic on a line of them.
+        only_dashes &= single == Some(Kind::Dash);
         if let Some(kind) = single {
             if kind == Kind::Close {
                 depth = depth.saturating_sub(1);

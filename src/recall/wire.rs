@@ -118,3 +118,15 @@ pub struct CredentialFilter<'a> {
     /// Only those with this `meeting_sync_status`.
     pub meeting_sync_status: Option<&'a str>,
 }
+
+/// Decodes a page of `GET /api/v2/zoom-oauth-apps/` from a success body's bytes, as the client
+/// does: the apps and the `next` link. For the fuzz target (`tests/fuzz.rs`); the client reads
+/// pages through the same types.
+pub fn decode_app_page(bytes: &[u8]) -> Result<(Vec<RemoteApp>, Option<String>), String> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let page: Page<WireApp> = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    Ok((
+        page.results.into_iter().map(Into::into).collect(),
+        page.next,
+    ))
+}
