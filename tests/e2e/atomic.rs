@@ -179,7 +179,13 @@ fn a_handle_on_the_old_file_still_reads_it_after_each_command() {
             let (Some(bytes), Some(handle)) = (b.bytes, b.handle) else {
                 continue;
             };
-            assert_ne!(new, bytes, "{}: `{}` did not change", case.name, b.path.display());
+            assert_ne!(
+                new,
+                bytes,
+                "{}: `{}` did not change",
+                case.name,
+                b.path.display()
+            );
             let through_old_handle = std::io::read_to_string(handle).unwrap();
             assert_eq!(
                 through_old_handle.as_bytes(),
@@ -224,7 +230,12 @@ fn abort_at(case: &Case, point: &str, nth: usize) {
             );
         } else {
             assert!(now.is_some(), "{what}: `{}` is missing", b.path.display());
-            assert_ne!(now, b.bytes, "{what}: `{}` is the old file", b.path.display());
+            assert_ne!(
+                now,
+                b.bytes,
+                "{what}: `{}` is the old file",
+                b.path.display()
+            );
         }
     }
     let left = temporary_files(&h.path(file));
