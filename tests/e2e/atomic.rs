@@ -271,3 +271,32 @@ fn a_write_aborted_before_its_rename_leaves_the_old_file() {
     assert_eq!(scenarios, 39);
     eprintln!("{scenarios} writes aborted: half-written, before and after the rename");
 }
+
+/// The failpoints exist only where the dev-dependency on this package turns them on: cargo's
+/// own resolution of a build without dev-dependencies (`cargo build --release`, `cargo
+/// install`) has no `failpoints` feature, so a released binary has no code that reads
+/// [`failpoint::VAR`].
+#[test]
+fn a_build_without_dev_dependencies_has_no_failpoints() {
+    let tree = |edges: &str| {
+        let out = std::process::Command::new(env!("CARGO"))
+            .args(["tree", "--locked", "--offline", "--prefix", "none", "-i"])
+            .args(["recallform", "-e", edges])
+            .current_dir(repo_root())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "cargo tree: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let release = tree("no-dev,features");
+    assert!(
+        release.contains("recallform feature \"default\""),
+        "{release}"
+    );
+    assert!(!release.contains("failpoints"), "{release}");
+    let tests = tree("features");
+    assert!(
+        tests.contains("recallform feature \"failpoints\""),
+        "{tests}"
+    );
+}
