@@ -32,14 +32,16 @@ const SEED: u64 = 0x5eed_0011;
 const CLIENT_SECRET_ENV: &str = "CRASH_ZOOM_CLIENT_SECRET";
 const WEBHOOK_SECRET_ENV: &str = "CRASH_ZOOM_WEBHOOK_SECRET";
 
+/// The number in the variable `name` (decimal, or hex after `0x`), else `default`.
 fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .map(|v| {
-            v.parse()
-                .unwrap_or_else(|_| panic!("`{name}` is not a number"))
-        })
-        .unwrap_or(default)
+    let Ok(text) = std::env::var(name) else {
+        return default;
+    };
+    match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => text.parse(),
+    }
+    .unwrap_or_else(|_| panic!("`{name}` is not a number: `{text}`"))
 }
 
 fn name(i: usize) -> String {
