@@ -126,9 +126,6 @@ pub mod failpoint {
     /// The rename is done; the folder is not synced yet.
     pub const AFTER_RENAME: &str = "after-rename";
 
-    /// Whether this build has failpoints at all.
-    pub const COMPILED: bool = cfg!(feature = "failpoints");
-
     /// At [`HALF_WRITTEN`]: if armed, writes the first half of `bytes` to `tmp` and aborts.
     #[cfg_attr(not(feature = "failpoints"), inline(always))]
     pub(super) fn half_written(_path: &Path, _tmp: &mut File, _bytes: &[u8]) {
