@@ -1,6 +1,8 @@
 //! End-to-end tests: the real `recallform` binary against the Recall emulator on 127.0.0.1.
 
+mod atomic;
 mod common;
+mod crash;
 mod diagnostics;
 mod emulator;
 mod examples;
