@@ -286,7 +286,7 @@ async fn a_redirect_is_an_error_that_names_it() {
 async fn a_decode_error_that_quotes_a_returned_secret_is_cleaned_at_the_exit() {
     // Recall returns a secret as a number: it is learned from the body, and serde's message,
     // which quotes it, is cleaned on its way out of the client.
-    let page = r#"{"next": null, "results": [{"id": "i", "kind": "user_level", "client_id": "c", "created_at": "t", "client_secret": 918273645546372819}]}"#;
+    let page = r#"{"next": null, "results": [{"id": "0b5f6a63-9d7e-4c55-a0bb-1a2b3c4d5e6f", "kind": "user_level", "client_id": "c", "created_at": "t", "client_secret": 918273645546372819}]}"#;
     let url = raw_server("200 OK", JSON, page).await;
     let err = client_for(&url)
         .list_apps(None)
@@ -295,7 +295,7 @@ async fn a_decode_error_that_quotes_a_returned_secret_is_cleaned_at_the_exit() {
         .to_string();
     assert_eq!(
         err,
-        "listing the Zoom OAuth apps: unexpected response body: invalid type: integer `(sensitive)`, expected a string"
+        "listing the Zoom OAuth apps: Recall answered 200 to `GET /api/v2/zoom-oauth-apps/`, but its JSON is not what the API returns (invalid type: integer `(sensitive)`, expected a string)"
     );
 }
 
