@@ -160,9 +160,9 @@ pub enum FaultKind {
         /// The `Location` header.
         location: String,
     },
-    /// Do the work, then send the answer's headers with its whole `Content-Length` but only
-    /// the first half of its body, and close the connection: an answer cut short on the wire.
-    /// An answer without a body (a delete's 204) is sent as a 200 whose JSON is cut short.
+    /// Do the work, then answer with only the first half of the answer's JSON as its body: a
+    /// 200 (or 201) whose body was cut short. An answer without a body (a delete's 204) is sent
+    /// as a 200 whose JSON is cut short.
     TruncatedBody,
     /// Never answer, and change nothing: the request is held until the client gives up. With
     /// [`Fault::after`] on [`Route::Any`], a server that stops answering mid-apply.

@@ -322,7 +322,7 @@ impl Client {
         let filtered = |app: &WireApp| {
             client_id.filter(|id| app.client_id() != *id).map(|id| {
                 format!(
-                    "an app it lists has the client_id `{}`, not the `{id}` the list was filtered by",
+                    "it lists an app with the client_id `{}`, not the `{id}` the list was filtered by",
                     app.client_id()
                 )
             })
@@ -397,7 +397,7 @@ impl Client {
             filter
                 .oauth_app
                 .filter(|app| c.oauth_app != *app)
-                .map(|app| format!("a credential it lists belongs to the app `{}`, not to `{app}`", c.oauth_app))
+                .map(|app| format!("it lists a credential of the app `{}`, not of the `{app}` the list was filtered by", c.oauth_app))
         };
         Ok(self.paginate(&action, url, None, filtered).await?.items)
     }
@@ -467,8 +467,11 @@ impl Client {
                 ));
             }
             for item in &page.results {
-                if let Some(problem) = item.problem().or_else(|| check(item)) {
-                    return Err(broken(format!("{problem} (a {} it lists)", T::NOUN)));
+                if let Some(problem) = item.problem() {
+                    return Err(broken(format!("it lists {} with {problem}", T::A_NOUN)));
+                }
+                if let Some(problem) = check(item) {
+                    return Err(broken(problem));
                 }
                 if let Some(id) = item.id() {
                     if !ids.insert(id.to_string()) {
@@ -814,7 +817,10 @@ impl Client {
         let (app, answered): (WireApp, Answered) =
             self.decode_with(action, method, response).await?;
         match app.problem() {
-            Some(problem) => Err(RecallError::malformed(&answered, action, problem).into()),
+            Some(problem) => {
+                let detail = format!("the app it returned has {problem}");
+                Err(RecallError::malformed(&answered, action, detail).into())
+            }
             None => Ok(app.into()),
         }
     }
@@ -845,7 +851,7 @@ impl Client {
             if !answered.is_json {
                 let text = self.redactor.text(&String::from_utf8_lossy(&bytes));
                 return Err(broken(format!(
-                    "its body is {}, not JSON: {}",
+                    "its body is not marked as JSON ({}): {}",
                     answered.content_type(),
                     super::error::snippet(&text)
                 ))

@@ -374,10 +374,11 @@ pub(super) struct Answered {
 }
 
 impl Answered {
-    /// The body's type as messages name it: `` `text/html` ``, or `no \`Content-Type\``.
+    /// The body's type as messages name it: `` `Content-Type: text/html` ``, or
+    /// `` no `Content-Type` ``.
     pub(super) fn content_type(&self) -> String {
         match &self.content_type {
-            Some(t) => format!("`{t}`"),
+            Some(t) => format!("`Content-Type: {t}`"),
             None => "no `Content-Type`".into(),
         }
     }

@@ -17,14 +17,16 @@ pub(super) struct Page<T> {
 pub(super) trait Item {
     /// What the item is, for messages: `app`, `credential`, `log entry`.
     const NOUN: &'static str;
+    /// The same with its article: `an app`.
+    const A_NOUN: &'static str;
     /// The item's own ID, which no two items of a list share; `None` for items without one.
     fn id(&self) -> Option<&str>;
-    /// What is wrong with it, if anything: an ID that is not a UUID (it would go into paths
-    /// and into the lockfile).
+    /// What is wrong with it, if anything, as what it has: ``the `id` `x`, which is not a
+    /// UUID`` (an ID goes into paths and into the lockfile).
     fn problem(&self) -> Option<String>;
 }
 
-/// `` `value` is not a UUID ``-style problem for the field `field`, or `None` when it is one.
+/// The problem of a `field` whose `value` is not a UUID for the field `field`, or `None` when it is one.
 fn not_uuid(field: &str, value: &str) -> Option<String> {
     if uuid::Uuid::parse_str(value).is_ok() {
         return None;
@@ -34,7 +36,7 @@ fn not_uuid(field: &str, value: &str) -> Option<String> {
     if value.chars().count() > 64 {
         shown.push('…');
     }
-    Some(format!("its `{field}` `{shown}` is not a UUID"))
+    Some(format!("the `{field}` `{shown}`, which is not a UUID"))
 }
 
 /// A Zoom OAuth app as Recall returns it. The secrets may or may not be there (UNCONFIRMED);
@@ -62,6 +64,7 @@ impl WireApp {
 
 impl Item for WireApp {
     const NOUN: &'static str = "app";
+    const A_NOUN: &'static str = "an app";
     fn id(&self) -> Option<&str> {
         Some(&self.id)
     }
@@ -72,6 +75,7 @@ impl Item for WireApp {
 
 impl Item for AppLog {
     const NOUN: &'static str = "log entry";
+    const A_NOUN: &'static str = "a log entry";
     fn id(&self) -> Option<&str> {
         None
     }
@@ -82,6 +86,7 @@ impl Item for AppLog {
 
 impl Item for Credential {
     const NOUN: &'static str = "credential";
+    const A_NOUN: &'static str = "a credential";
     fn id(&self) -> Option<&str> {
         Some(&self.id)
     }

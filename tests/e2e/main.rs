@@ -25,3 +25,5 @@ mod workflow;
 mod workflow_example;
 mod zoom;
 mod zoom_guide;
+mod malformed;
+mod fault_matrix;
