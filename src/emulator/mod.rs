@@ -19,7 +19,9 @@
 //!
 //! Tests can also inject faults: error statuses, delays, dropped connections before or after
 //! the write, and a hostile or broken server's answers: bodies that echo the secrets sent,
-//! bodies too large to read, pages that loop, redirects. The webhook route has its own faults
+//! bodies too large to read, pages that loop, redirects, bodies cut short, answers that never
+//! come (from the Nth request on, with [`Fault::after`]), canned answers of any status, type and
+//! body, and real answers with one JSON value changed or removed. The webhook route has its own faults
 //! ([`Route::Webhook`]): slow, 5xx, dropped.
 //!
 //! The webhook route checks Zoom's signature over the raw bytes and records every call it

@@ -428,7 +428,9 @@ async fn respond(shared: &Shared, req: Request<Bytes>, entry: &Logged) -> Result
     match fault {
         Some(FaultKind::DropAfterWrite) => Err(Close),
         Some(FaultKind::TruncatedBody) => Ok(truncated(answer)),
-        Some(FaultKind::Rewrite { pointer, value }) => Ok(json_reply(rewrite(answer, &pointer, value.as_deref()))),
+        Some(FaultKind::Rewrite { pointer, value }) => {
+            Ok(json_reply(rewrite(answer, &pointer, value.as_deref())))
+        }
         _ => Ok(json_reply(answer)),
     }
 }

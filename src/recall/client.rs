@@ -4,7 +4,9 @@
 //! It owns everything about talking to Recall: authentication, cursor pagination (one loop for
 //! every list, which stops on a loop), retries with backoff and `Retry-After`, idempotent creates, a cap on the size of
 //! an answer, and turning failures into errors that say what was being done and quote Recall's
-//! request ID. It never logs or returns a secret: every error leaving a public method, and
+//! request ID. An answer it cannot trust (not JSON, the wrong shape, IDs that are not UUIDs or
+//! repeat, pages that break the rules of a list) is an error that names the request and the
+//! status, before anything further is sent. It never logs or returns a secret: every error leaving a public method, and
 //! every log line, passes through the client's [`Redactor`]. Errors that suggest a mistake in
 //! the setup (a key of another Recall, no server at the URL, a base URL with the API's path in
 //! it) carry a hint naming the target and where its URL came from.
@@ -449,7 +451,8 @@ impl Client {
                     }
                     _ => Unredacted(e),
                 })?;
-            let broken = |detail: String| Unredacted(RecallError::malformed(&answered, action, detail));
+            let broken =
+                |detail: String| Unredacted(RecallError::malformed(&answered, action, detail));
             let n = page.results.len();
             if n > MAX_PAGE_RESULTS {
                 return Err(broken(format!(
@@ -473,13 +476,11 @@ impl Client {
                 if let Some(problem) = check(item) {
                     return Err(broken(problem));
                 }
-                if let Some(id) = item.id() {
-                    if !ids.insert(id.to_string()) {
-                        return Err(broken(format!(
-                            "it lists the {} `{id}` a second time, so its pages overlap",
-                            T::NOUN
-                        )));
-                    }
+                if let Some(id) = item.id().filter(|id| !ids.insert(id.to_string())) {
+                    return Err(broken(format!(
+                        "it lists the {} `{id}` a second time, so its pages overlap",
+                        T::NOUN
+                    )));
                 }
             }
             if page_size.is_none() && page.next.is_some() {

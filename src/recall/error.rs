@@ -481,7 +481,14 @@ mod tests {
             request: "GET /api/v2/zoom-oauth-apps/".into(),
             status: StatusCode::from_u16(status).unwrap(),
             is_json,
-            content_type: Some(if is_json { "application/json" } else { "text/html" }.into()),
+            content_type: Some(
+                if is_json {
+                    "application/json"
+                } else {
+                    "text/html"
+                }
+                .into(),
+            ),
             cut: false,
             request_id: None,
             location: None,

@@ -539,7 +539,10 @@ async fn a_body_cut_off_on_the_wire_names_the_request_and_the_status() {
         ),
         "{err}"
     );
-    assert!(err.ends_with(") after 14 bytes (request ID r-cut)"), "{err}");
+    assert!(
+        err.ends_with(") after 14 bytes (request ID r-cut)"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -227,8 +227,14 @@ fn scenario(op: Op, fault: &FaultCase) {
     let have: BTreeSet<&str> = apps.iter().map(|a| a.client_id.as_str()).collect();
     assert_eq!(have, want, "Recall after the rerun");
     if op == Op::Patch {
-        let prod = apps.iter().find(|a| a.client_id == "cid-acme-prod").unwrap();
-        assert_eq!(prod.client_secret, ROTATED, "the rotated secret reached Recall");
+        let prod = apps
+            .iter()
+            .find(|a| a.client_id == "cid-acme-prod")
+            .unwrap();
+        assert_eq!(
+            prod.client_secret, ROTATED,
+            "the rotated secret reached Recall"
+        );
     }
 }
 
@@ -253,7 +259,8 @@ fn every_operation_under_every_fault_keeps_the_guarantees() {
     std::thread::scope(|s| {
         for _ in 0..4 {
             s.spawn(|| {
-                while let Some((op, op_name, fault)) = cases.get(next.fetch_add(1, Ordering::SeqCst))
+                while let Some((op, op_name, fault)) =
+                    cases.get(next.fetch_add(1, Ordering::SeqCst))
                 {
                     let case = format!("{op_name} × {}", fault.name);
                     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -58,7 +58,8 @@ fn rewrite(route: Route, pointer: &str, value: Option<serde_json::Value>) -> Fau
 }
 
 const PAGE: &str = r#"{"next": null, "previous": null, "results": []}"#;
-const WAF: &str = "<html><head><title>403 Forbidden</title></head><body><h1>Request blocked</h1></body></html>";
+const WAF: &str =
+    "<html><head><title>403 Forbidden</title></head><body><h1>Request blocked</h1></body></html>";
 const HTML: &str = "<!DOCTYPE html><html><body><h1>Down for maintenance</h1></body></html>";
 
 fn cases() -> Vec<Case> {
@@ -83,7 +84,9 @@ fn cases() -> Vec<Case> {
             error: |_, id| {
                 list_error(
                     200,
-                    &format!("its body is not marked as JSON (`Content-Type: text/html; charset=utf-8`): {HTML}"),
+                    &format!(
+                        "its body is not marked as JSON (`Content-Type: text/html; charset=utf-8`): {HTML}"
+                    ),
                     id,
                 )
             },
@@ -115,7 +118,13 @@ fn cases() -> Vec<Case> {
             page_size: 10,
             seeds: 0,
             faults: |_| vec![canned(Route::List, 200, "text/plain", PAGE)],
-            error: |_, id| list_error(200, &format!("its body is not marked as JSON (`Content-Type: text/plain`): {PAGE}"), id),
+            error: |_, id| {
+                list_error(
+                    200,
+                    &format!("its body is not marked as JSON (`Content-Type: text/plain`): {PAGE}"),
+                    id,
+                )
+            },
             requests: &[LIST],
         },
         Case {
@@ -124,7 +133,11 @@ fn cases() -> Vec<Case> {
             seeds: 0,
             faults: |_| vec![canned(Route::List, 200, "", PAGE)],
             error: |_, id| {
-                list_error(200, &format!("its body is not marked as JSON (no `Content-Type`): {PAGE}"), id)
+                list_error(
+                    200,
+                    &format!("its body is not marked as JSON (no `Content-Type`): {PAGE}"),
+                    id,
+                )
             },
             requests: &[LIST],
         },
@@ -160,7 +173,13 @@ fn cases() -> Vec<Case> {
             name: "a mistyped field (`client_id` a number)",
             page_size: 10,
             seeds: 1,
-            faults: |_| vec![rewrite(Route::List, "/results/0/client_id", Some(json!(42)))],
+            faults: |_| {
+                vec![rewrite(
+                    Route::List,
+                    "/results/0/client_id",
+                    Some(json!(42)),
+                )]
+            },
             error: |_, id| {
                 list_error(
                     200,
@@ -188,9 +207,19 @@ fn cases() -> Vec<Case> {
             name: "an `id` that is not a UUID",
             page_size: 10,
             seeds: 1,
-            faults: |_| vec![rewrite(Route::List, "/results/0/id", Some(json!("../../x")))],
+            faults: |_| {
+                vec![rewrite(
+                    Route::List,
+                    "/results/0/id",
+                    Some(json!("../../x")),
+                )]
+            },
             error: |_, id| {
-                list_error(200, "it lists an app with the `id` `../../x`, which is not a UUID", id)
+                list_error(
+                    200,
+                    "it lists an app with the `id` `../../x`, which is not a UUID",
+                    id,
+                )
             },
             requests: &[LIST],
         },
@@ -244,7 +273,12 @@ fn cases() -> Vec<Case> {
                     })
                     .collect();
                 let page = json!({"next": null, "previous": null, "results": results});
-                vec![canned(Route::List, 200, "application/json", &page.to_string())]
+                vec![canned(
+                    Route::List,
+                    200,
+                    "application/json",
+                    &page.to_string(),
+                )]
             },
             error: |_, id| {
                 list_error(
@@ -355,7 +389,10 @@ fn malformed_answers_are_refused_by_name_and_nothing_follows() {
             Err(_) => failed.push(case.name),
         }
     }
-    assert!(failed.is_empty(), "malformed answers that failed: {failed:?}");
+    assert!(
+        failed.is_empty(),
+        "malformed answers that failed: {failed:?}"
+    );
     println!("malformed answers: {} scenarios", cases.len());
     assert_eq!(
         readme_count("### Malformed answers from Recall"),
