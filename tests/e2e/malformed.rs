@@ -459,9 +459,11 @@ pub fn readme_count(heading: &str) -> usize {
         .1;
     let section = section.split("\n#").next().unwrap();
     let at = section
-        .find(" scenarios")
+        .find("scenarios")
         .unwrap_or_else(|| panic!("no \"N scenarios\" under `{heading}`"));
+    // The number may end the line before (the README wraps at 100 columns).
     let digits: String = section[..at]
+        .trim_end()
         .chars()
         .rev()
         .take_while(|c| c.is_ascii_digit())
