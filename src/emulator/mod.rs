@@ -19,7 +19,9 @@
 //!
 //! Tests can also inject faults: error statuses, delays, dropped connections before or after
 //! the write, and a hostile or broken server's answers: bodies that echo the secrets sent,
-//! bodies too large to read, pages that loop, redirects. The webhook route has its own faults
+//! bodies too large to read, pages that loop, redirects, bodies cut short, answers that never
+//! come (from the Nth request on, with [`Fault::after`]), canned answers of any status, type and
+//! body, and real answers with one JSON value changed or removed. The webhook route has its own faults
 //! ([`Route::Webhook`]): slow, 5xx, dropped.
 //!
 //! The webhook route checks Zoom's signature over the raw bytes and records every call it
@@ -160,6 +162,33 @@ pub enum FaultKind {
         /// The `Location` header.
         location: String,
     },
+    /// Do the work, then answer with only the first half of the answer's JSON as its body: a
+    /// 200 (or 201) whose body was cut short. An answer without a body (a delete's 204) is sent
+    /// as a 200 whose JSON is cut short.
+    TruncatedBody,
+    /// Never answer, and change nothing: the request is held until the client gives up. With
+    /// [`Fault::after`] on [`Route::Any`], a server that stops answering mid-apply.
+    Hang,
+    /// Answer exactly this before anything else (no auth, nothing changed): the broken or
+    /// hostile answers a proxy, a firewall or a faulty deployment gives.
+    Canned {
+        /// The HTTP status.
+        status: u16,
+        /// The `Content-Type` header; none when empty.
+        content_type: String,
+        /// The body, as sent.
+        body: String,
+    },
+    /// Do the work, then answer with the value at `pointer` (RFC 6901, such as
+    /// `/results/0/id`) of the answer's JSON replaced by `value` (JSON text), or removed when
+    /// `value` is `None`: a field missing, mistyped or wrong. An answer without that place is
+    /// sent unchanged.
+    Rewrite {
+        /// Where in the answer's JSON.
+        pointer: String,
+        /// The new value as JSON text; `None` removes it.
+        value: Option<String>,
+    },
 }
 
 /// A fault for the next `times` requests to `route`.
@@ -171,12 +200,27 @@ pub struct Fault {
     pub times: u32,
     /// What it does.
     pub kind: FaultKind,
+    /// How many requests to `route` pass untouched before it applies (see [`Fault::after`]).
+    pub skip: u32,
 }
 
 impl Fault {
     /// A fault on the next `times` requests to `route`.
     pub fn new(route: Route, times: u32, kind: FaultKind) -> Fault {
-        Fault { route, times, kind }
+        Fault {
+            route,
+            times,
+            kind,
+            skip: 0,
+        }
+    }
+
+    /// The same fault, applying only once `n` requests to its route have passed untouched:
+    /// `Fault::new(Route::Any, u32::MAX, FaultKind::Hang).after(1)` answers the first request
+    /// and no other.
+    pub fn after(mut self, n: u32) -> Fault {
+        self.skip = n;
+        self
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::http::request::Parts;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, Response};
 use serde_json::{Value, json};
 
 use super::faults::{debug_page, echo_errors, huge_page};
@@ -89,9 +89,19 @@ impl Shared {
 
     fn take_fault(&self, route: Route) -> Option<FaultKind> {
         let mut faults = lock(&self.faults);
-        let i = faults
-            .iter()
-            .position(|f| f.times > 0 && (f.route == route || f.route == Route::Any))?;
+        let mut chosen = None;
+        for (i, f) in faults.iter_mut().enumerate() {
+            if f.times == 0 || (f.route != route && f.route != Route::Any) {
+                continue;
+            }
+            // Every request counts towards the faults still waiting for their turn.
+            if f.skip > 0 {
+                f.skip -= 1;
+            } else if chosen.is_none() {
+                chosen = Some(i);
+            }
+        }
+        let i = chosen?;
         faults[i].times -= 1;
         let kind = faults[i].kind.clone();
         if faults[i].times == 0 {
@@ -179,7 +189,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Bytes>) -> Result<Reply, Close
     tokio::spawn(async move {
         let (head, body) = req.into_parts();
         let mut entry = entry(&head);
-        let mut result = respond(&shared, Request::from_parts(head, body)).await;
+        let mut result = respond(&shared, Request::from_parts(head, body), &entry).await;
         if let Ok(reply) = &mut result {
             tag(reply, &mut entry);
         }
@@ -219,7 +229,7 @@ fn tag(reply: &mut Reply, entry: &mut Logged) {
     entry.request_id = Some(id);
 }
 
-async fn respond(shared: &Shared, req: Request<Bytes>) -> Result<Reply, Close> {
+async fn respond(shared: &Shared, req: Request<Bytes>, entry: &Logged) -> Result<Reply, Close> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
@@ -258,6 +268,16 @@ async fn respond(shared: &Shared, req: Request<Bytes>) -> Result<Reply, Close> {
             return Ok(reply);
         }
         Some(FaultKind::DropBeforeWrite) => return Err(Close),
+        Some(FaultKind::Hang) => {
+            // Logged now, as it will never be answered; held until the runtime ends.
+            lock(&shared.log).push(entry.clone());
+            std::future::pending::<()>().await;
+        }
+        Some(FaultKind::Canned {
+            status,
+            content_type,
+            body,
+        }) => return Ok(canned(*status, content_type, body)),
         Some(FaultKind::Redirect { status, location }) => {
             return Ok(Response::builder()
                 .status(*status)
@@ -405,10 +425,14 @@ async fn respond(shared: &Shared, req: Request<Bytes>) -> Result<Reply, Close> {
             },
         );
     }
-    if fault == Some(FaultKind::DropAfterWrite) {
-        return Err(Close);
+    match fault {
+        Some(FaultKind::DropAfterWrite) => Err(Close),
+        Some(FaultKind::TruncatedBody) => Ok(truncated(answer)),
+        Some(FaultKind::Rewrite { pointer, value }) => {
+            Ok(json_reply(rewrite(answer, &pointer, value.as_deref())))
+        }
+        _ => Ok(json_reply(answer)),
     }
-    Ok(json_reply(answer))
 }
 
 /// Maps a path to (route, id, is-webhook); `Some((None, ..))` is a known path with a method
@@ -573,13 +597,68 @@ fn webhook_reply(
 }
 
 fn waf_block() -> Reply {
+    canned(403, "text/html", WAF_PAGE)
+}
+
+/// The page of Recall's firewall (shared/recall-api.md §3.3): HTML, not an API answer.
+pub(super) const WAF_PAGE: &str =
+    "<html><head><title>403 Forbidden</title></head><body><h1>Request blocked</h1></body></html>";
+
+/// An answer exactly as a [`FaultKind::Canned`] gives it.
+fn canned(status: u16, content_type: &str, body: &str) -> Reply {
+    let mut builder = Response::builder().status(status);
+    if !content_type.is_empty() {
+        builder = builder.header("content-type", content_type);
+    }
+    builder
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("a test's status and content type are valid")
+}
+
+/// `answer` with the value at `pointer` replaced by `value` (JSON text) or removed.
+fn rewrite((status, body): Answer, pointer: &str, value: Option<&str>) -> Answer {
+    let Some(mut body) = body else {
+        return (status, None);
+    };
+    match value {
+        Some(text) => {
+            let new: Value = serde_json::from_str(text).expect("a test's value is JSON");
+            if let Some(place) = body.pointer_mut(pointer) {
+                *place = new;
+            }
+        }
+        None => {
+            let (parent, last) = pointer.rsplit_once('/').unwrap_or(("", pointer));
+            match body.pointer_mut(parent) {
+                Some(Value::Object(o)) => {
+                    o.remove(last);
+                }
+                Some(Value::Array(a)) => {
+                    if let Some(i) = last.parse::<usize>().ok().filter(|i| *i < a.len()) {
+                        a.remove(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    (status, Some(body))
+}
+
+/// `answer` with only the first half of its JSON, sent as the whole body. (Cutting it on the
+/// wire, with a `Content-Length` the body does not meet, cannot be done through hyper, which
+/// frames every answer by its body; the client's handling of that is tested with a raw socket.)
+fn truncated((status, body): Answer) -> Reply {
+    let (status, text) = match body {
+        Some(v) => (status, v.to_string()),
+        None => (200, json!({"detail": "Done."}).to_string()),
+    };
+    let half = text.len() / 2;
     Response::builder()
-        .status(StatusCode::FORBIDDEN)
-        .header("content-type", "text/html")
-        .body(Full::new(Bytes::from_static(
-            b"<html><head><title>403 Forbidden</title></head><body><h1>Request blocked</h1></body></html>",
-        )))
-        .expect("a static response is valid")
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(text[..half].to_string())))
+        .expect("a status from this module is valid")
 }
 
 fn json_reply((status, body): Answer) -> Reply {

@@ -4,7 +4,9 @@
 //! It owns everything about talking to Recall: authentication, cursor pagination (one loop for
 //! every list, which stops on a loop), retries with backoff and `Retry-After`, idempotent creates, a cap on the size of
 //! an answer, and turning failures into errors that say what was being done and quote Recall's
-//! request ID. It never logs or returns a secret: every error leaving a public method, and
+//! request ID. An answer it cannot trust (not JSON, the wrong shape, IDs that are not UUIDs or
+//! repeat, pages that break the rules of a list) is an error that names the request and the
+//! status, before anything further is sent. It never logs or returns a secret: every error leaving a public method, and
 //! every log line, passes through the client's [`Redactor`]. Errors that suggest a mistake in
 //! the setup (a key of another Recall, no server at the URL, a base URL with the API's path in
 //! it) carry a hint naming the target and where its URL came from.
@@ -17,7 +19,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use reqwest::{RequestBuilder, Response, StatusCode};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::Deserialize;
 use url::Url;
 
@@ -25,7 +27,7 @@ use super::error::{Answered, RecallError, Unredacted, request_id, untrusted_cert
 use super::redact::Redactor;
 use super::retry::{RetryPolicy, is_retryable, retry_after};
 use super::target::same_origin;
-use super::wire::{AppLog, AppLogs, Credential, CredentialFilter, Page, WireApp};
+use super::wire::{AppLog, AppLogs, Credential, CredentialFilter, Item, Page, WireApp};
 use crate::model::{Region, RemoteApp, SecretString};
 
 pub use super::wire::NewApp;
@@ -39,6 +41,14 @@ const MAX_PAGES: usize = 10_000;
 /// The largest answer the client reads, in bytes (16 MiB): a page of apps is a few kilobytes,
 /// so anything near this is a broken or hostile server, and reading on would only fill memory.
 pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The most of an error body the client reads (64 KiB): Recall's errors are a line of JSON,
+/// and the message shows only its start.
+pub(super) const MAX_ERROR_BODY_BYTES: u64 = 64 * 1024;
+
+/// The most results a page may hold. Recall chooses its page size and documents none; a page
+/// of more than this is a broken server, not a page.
+pub(super) const MAX_PAGE_RESULTS: usize = 1000;
 
 /// What a paginated list read.
 struct Listed<T> {
@@ -309,7 +319,17 @@ impl Client {
         if let Some(id) = client_id {
             url.query_pairs_mut().append_pair("client_id", id);
         }
-        let listed = self.paginate::<WireApp>(&action, url, None).await?;
+        // A filter the server ignored would pass another app off as this one (a create's
+        // lookup adopts what it finds), so every app must have the client ID asked for.
+        let filtered = |app: &WireApp| {
+            client_id.filter(|id| app.client_id() != *id).map(|id| {
+                format!(
+                    "it lists an app with the client_id `{}`, not the `{id}` the list was filtered by",
+                    app.client_id()
+                )
+            })
+        };
+        let listed = self.paginate(&action, url, None, filtered).await?;
         Ok(listed.items.into_iter().map(RemoteApp::from).collect())
     }
 
@@ -333,7 +353,9 @@ impl Client {
             // Newest first, whatever Recall's default order is, so the first page is the news.
             query.append_pair("ordering", "-created_at");
         }
-        let listed = self.paginate::<AppLog>(&action, url, Some(limit)).await?;
+        let listed = self
+            .paginate::<AppLog>(&action, url, Some(limit), |_| None)
+            .await?;
         // A message is Recall's free text: it could quote what it was sent.
         let entries = listed
             .items
@@ -373,21 +395,37 @@ impl Client {
         if !with.is_empty() {
             action = format!("{action} with {}", with.join(" and "));
         }
-        Ok(self.paginate(&action, url, None).await?.items)
+        let filtered = |c: &Credential| {
+            filter
+                .oauth_app
+                .filter(|app| c.oauth_app != *app)
+                .map(|app| format!("it lists a credential of the app `{}`, not of the `{app}` the list was filtered by", c.oauth_app))
+        };
+        Ok(self.paginate(&action, url, None, filtered).await?.items)
     }
 
     /// Reads the cursor-paginated list at `url`, following `next` until it is null, or until
     /// `limit` items are read: the one pagination loop of every list, whatever its items.
-    async fn paginate<T: for<'de> Deserialize<'de>>(
+    ///
+    /// Every page must keep the rules of a list, or the list stops with an error before the
+    /// next request, so nothing is planned on a list that may be wrong: each item passes its
+    /// own checks ([`Item::problem`]) and `check`, no ID is listed twice, no page is larger than
+    /// the first full one (Recall's pages all have its one page size) or than
+    /// [`MAX_PAGE_RESULTS`], and an empty page has no next one.
+    async fn paginate<T: for<'de> Deserialize<'de> + Item>(
         &self,
         action: &str,
         mut url: Url,
         limit: Option<usize>,
+        check: impl Fn(&T) -> Option<String>,
     ) -> Result<Listed<T>, Unredacted> {
         let mut items = Vec::new();
         // Every page URL read so far: a `next` that points back at one is a loop, stopped
         // before the request that would go round it again.
         let mut read: HashSet<Url> = HashSet::new();
+        let mut ids: HashSet<String> = HashSet::new();
+        // The size of the first page that had a next one: Recall's page size.
+        let mut page_size: Option<usize> = None;
         loop {
             if read.len() >= self.max_pages {
                 return Err(RecallError::protocol(
@@ -404,16 +442,50 @@ impl Client {
             let response = self
                 .request(action, || self.http.get(url.clone()), None)
                 .await?;
-            let id = request_id(response.headers());
-            let page: Page<T> =
-                self.decode(action, response)
-                    .await
-                    .map_err(|Unredacted(e)| match (&e, self.api_path_hint()) {
-                        (RecallError::Api { status: 404, .. }, Some(hint)) => {
-                            Unredacted(e.with_hint(hint))
-                        }
-                        _ => Unredacted(e),
-                    })?;
+            let (page, answered): (Page<T>, Answered) = self
+                .decode_with(action, &Method::GET, response)
+                .await
+                .map_err(|Unredacted(e)| match (&e, self.api_path_hint()) {
+                    (RecallError::Api { status: 404, .. }, Some(hint)) => {
+                        Unredacted(e.with_hint(hint))
+                    }
+                    _ => Unredacted(e),
+                })?;
+            let broken =
+                |detail: String| Unredacted(RecallError::malformed(&answered, action, detail));
+            let n = page.results.len();
+            if n > MAX_PAGE_RESULTS {
+                return Err(broken(format!(
+                    "the page holds {n} results, more than the {MAX_PAGE_RESULTS} any page of a list can"
+                )));
+            }
+            if let Some(size) = page_size.filter(|size| n > *size) {
+                return Err(broken(format!(
+                    "the page holds {n} results, more than the {size} of the first page, and Recall's pages all have one size"
+                )));
+            }
+            if n == 0 && page.next.is_some() {
+                return Err(broken(
+                    "the page is empty and yet names a next page, so the list could go on without end".into(),
+                ));
+            }
+            for item in &page.results {
+                if let Some(problem) = item.problem() {
+                    return Err(broken(format!("it lists {} with {problem}", T::A_NOUN)));
+                }
+                if let Some(problem) = check(item) {
+                    return Err(broken(problem));
+                }
+                if let Some(id) = item.id().filter(|id| !ids.insert(id.to_string())) {
+                    return Err(broken(format!(
+                        "it lists the {} `{id}` a second time, so its pages overlap",
+                        T::NOUN
+                    )));
+                }
+            }
+            if page_size.is_none() && page.next.is_some() {
+                page_size = Some(n);
+            }
             items.extend(page.results);
             if let Some(limit) = limit.filter(|l| items.len() >= *l) {
                 let more = items.len() > limit || page.next.is_some();
@@ -423,14 +495,14 @@ impl Client {
             let Some(next) = page.next else {
                 return Ok(Listed { items, more: false });
             };
-            let next = self.next_url(action, &url, &next, id.as_deref())?;
+            let next = self.next_url(action, &url, &next, &answered)?;
             if read.contains(&next) {
                 return Err(RecallError::protocol(
                     action,
                     format!(
                         "the next page `{next}` was already read, so Recall's pages go round in a loop; stopping"
                     ),
-                    id.as_deref(),
+                    answered.request_id.as_deref(),
                 )
                 .into());
             }
@@ -444,17 +516,17 @@ impl Client {
         action: &str,
         current: &Url,
         next: &str,
-        request_id: Option<&str>,
+        answered: &Answered,
     ) -> Result<Url, RecallError> {
         match Url::parse(next) {
             Ok(url) if same_origin(&url, &self.base) => Ok(url),
-            Ok(url) => Err(RecallError::protocol(
+            Ok(url) => Err(RecallError::malformed(
+                answered,
                 action,
                 format!(
-                    "the next page is on another host (`{}`); refusing to send the API key there",
+                    "the next page is on another host, port or scheme (`{}`); refusing to send the API key there",
                     url.origin().ascii_serialization()
                 ),
-                request_id,
             )),
             Err(_) => {
                 let mut url = current.clone();
@@ -499,10 +571,21 @@ impl Client {
             .await?
         {
             Sent::AlreadyCreated(app) => Ok(app),
-            Sent::Answer(response) => self
-                .decode::<WireApp>(&action, response)
-                .await
-                .map(RemoteApp::from),
+            Sent::Answer(response) => {
+                let created = response.status().is_success();
+                match self.decode_app(&action, &Method::POST, response).await {
+                    // Recall says it created the app but its answer cannot be read (cut short,
+                    // not JSON): the app exists all the same, so it is looked up by client ID
+                    // rather than lost, as after a lost answer.
+                    Err(e) if created => match Box::pin(self.list(Some(new.client_id))).await {
+                        Ok(found) if found.len() == 1 => {
+                            Ok(found.into_iter().next().expect("one app"))
+                        }
+                        _ => Err(e),
+                    },
+                    other => other,
+                }
+            }
         }
     }
 
@@ -515,9 +598,9 @@ impl Client {
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        self.decode::<WireApp>(&action, response)
+        self.decode_app(&action, &Method::GET, response)
             .await
-            .map(|w| Some(w.into()))
+            .map(Some)
     }
 
     async fn update(
@@ -546,9 +629,7 @@ impl Client {
                 .json(&body)
         };
         let response = self.request(&action, build, Some(&body)).await?;
-        self.decode::<WireApp>(&action, response)
-            .await
-            .map(RemoteApp::from)
+        self.decode_app(&action, &Method::PATCH, response).await
     }
 
     async fn delete(&self, id: &str) -> Result<bool, Unredacted> {
@@ -561,7 +642,7 @@ impl Client {
             StatusCode::NOT_FOUND => Ok(false),
             s if s.is_success() => Ok(true),
             _ => self
-                .decode::<serde_json::Value>(&action, response)
+                .decode::<serde_json::Value>(&action, &Method::DELETE, response)
                 .await
                 .map(|_| true),
         }
@@ -727,23 +808,63 @@ impl Client {
         }
     }
 
+    /// Reads an app, refusing one whose ID is not a UUID.
+    async fn decode_app(
+        &self,
+        action: &str,
+        method: &Method,
+        response: Response,
+    ) -> Result<RemoteApp, Unredacted> {
+        let (app, answered): (WireApp, Answered) =
+            self.decode_with(action, method, response).await?;
+        match app.problem() {
+            Some(problem) => {
+                let detail = format!("the app it returned has {problem}");
+                Err(RecallError::malformed(&answered, action, detail).into())
+            }
+            None => Ok(app.into()),
+        }
+    }
+
     /// Reads a success body as `T`, or turns an error status into a [`RecallError::Api`].
-    /// Secrets in a success body are learned before anything of it is logged.
     async fn decode<T: for<'de> Deserialize<'de>>(
         &self,
         action: &str,
+        method: &Method,
         response: Response,
     ) -> Result<T, Unredacted> {
-        let (answered, bytes) = self.read_body(action, response).await?;
-        let id = answered.request_id.as_deref();
-        let unexpected = |e: serde_json::Error| {
-            RecallError::protocol(action, format!("unexpected response body: {e}"), id)
-        };
+        Ok(self.decode_with(action, method, response).await?.0)
+    }
+
+    /// [`Client::decode`], with what is known of the answer, for checks of what it holds. A
+    /// success body must say it is JSON, be JSON, and have the shape of `T`; otherwise the
+    /// error names the request and the status ([`RecallError::Malformed`]). Secrets in a
+    /// success body are learned before anything of it is logged.
+    async fn decode_with<T: for<'de> Deserialize<'de>>(
+        &self,
+        action: &str,
+        method: &Method,
+        response: Response,
+    ) -> Result<(T, Answered), Unredacted> {
+        let (answered, bytes) = self.read_body(action, method, response).await?;
         if answered.status.is_success() {
-            let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(unexpected)?;
+            let broken = |detail: String| RecallError::malformed(&answered, action, detail);
+            if !answered.is_json {
+                let text = self.redactor.text(&String::from_utf8_lossy(&bytes));
+                return Err(broken(format!(
+                    "its body is not marked as JSON ({}): {}",
+                    answered.content_type(),
+                    super::error::snippet(&text)
+                ))
+                .into());
+            }
+            let value: serde_json::Value = serde_json::from_slice(&bytes)
+                .map_err(|e| broken(format!("its body is not valid JSON ({e})")))?;
             self.redactor.learn_from_response(&value);
             self.debug(|| format!("response body: {}", self.redactor.json(&value)));
-            return Ok(serde_json::from_value(value).map_err(unexpected)?);
+            let typed = serde_json::from_value(value)
+                .map_err(|e| broken(format!("its JSON is not what the API returns ({e})")))?;
+            return Ok((typed, answered));
         }
         self.debug(
             || match serde_json::from_slice::<serde_json::Value>(&bytes) {
@@ -764,32 +885,53 @@ impl Client {
 
     /// Reads the whole body, up to the cap: refused up front when `Content-Length` says it is
     /// larger, and stopped as soon as the chunks read pass it, so no more than the cap is ever
-    /// held.
+    /// held. An error body is read up to [`MAX_ERROR_BODY_BYTES`] only, and the rest left
+    /// unread ([`Answered::cut`]): its start is all a message shows.
     async fn read_body(
         &self,
         action: &str,
+        method: &Method,
         mut response: Response,
     ) -> Result<(Answered, Vec<u8>), Unredacted> {
-        let answered = Answered::of(&response);
-        let cap = self.max_response_bytes;
-        let too_large = || {
+        let mut answered = Answered::of(method, &response);
+        let error = !answered.status.is_success();
+        let cap = if error {
+            self.max_response_bytes.min(MAX_ERROR_BODY_BYTES)
+        } else {
+            self.max_response_bytes
+        };
+        let too_large = |answered: &Answered| {
             RecallError::protocol(
                 action,
                 format!("the answer is larger than {}; stopping", size(cap)),
                 answered.request_id.as_deref(),
             )
         };
-        if response.content_length().is_some_and(|n| n > cap) {
-            return Err(too_large().into());
+        if !error && response.content_length().is_some_and(|n| n > cap) {
+            return Err(too_large(&answered).into());
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| RecallError::transport(action, &e))?
-        {
+        loop {
+            let chunk = match response.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) => {
+                    let detail = format!(
+                        "{} after {} bytes",
+                        RecallError::describe_transport(&e),
+                        body.len()
+                    );
+                    return Err(RecallError::malformed(&answered, action, detail).into());
+                }
+            };
             if (body.len() + chunk.len()) as u64 > cap {
-                return Err(too_large().into());
+                if error {
+                    let room = usize::try_from(cap).unwrap_or(usize::MAX) - body.len();
+                    body.extend_from_slice(&chunk[..room]);
+                    answered.cut = true;
+                    break;
+                }
+                return Err(too_large(&answered).into());
             }
             body.extend_from_slice(&chunk);
         }
@@ -812,7 +954,7 @@ impl Client {
 }
 
 /// A byte count as people say it: `16 MiB`, `64 KiB`, `1000 bytes`.
-fn size(bytes: u64) -> String {
+pub(super) fn size(bytes: u64) -> String {
     const KIB: u64 = 1024;
     const MIB: u64 = 1024 * 1024;
     if bytes >= MIB && bytes.is_multiple_of(MIB) {
@@ -853,17 +995,30 @@ mod tests {
         .unwrap()
     }
 
+    fn answered() -> Answered {
+        Answered {
+            request: "GET /api/v2/zoom-oauth-apps/".into(),
+            status: StatusCode::OK,
+            is_json: true,
+            content_type: Some("application/json".into()),
+            cut: false,
+            request_id: None,
+            location: None,
+        }
+    }
+
     #[test]
     fn next_links_absolute_on_the_same_origin_or_bare_cursors() {
         let c = client();
+        let a = answered();
         let current = Url::parse(
             "https://us-east-1.recall.ai/api/v2/zoom-oauth-apps/?client_id=a&cursor=old",
         )
         .unwrap();
         let abs = "https://us-east-1.recall.ai/api/v2/zoom-oauth-apps/?cursor=xyz";
-        assert_eq!(c.next_url("x", &current, abs, None).unwrap().as_str(), abs);
+        assert_eq!(c.next_url("x", &current, abs, &a).unwrap().as_str(), abs);
         assert_eq!(
-            c.next_url("x", &current, "cD0x", None).unwrap().as_str(),
+            c.next_url("x", &current, "cD0x", &a).unwrap().as_str(),
             "https://us-east-1.recall.ai/api/v2/zoom-oauth-apps/?client_id=a&cursor=cD0x"
         );
         let err = c
@@ -871,13 +1026,16 @@ mod tests {
                 "listing",
                 &current,
                 "https://evil.example/api/v2/zoom-oauth-apps/?cursor=1",
-                None,
+                &a,
             )
             .unwrap_err()
             .to_string();
-        assert!(err.contains("refusing to send the API key there"), "{err}");
+        assert_eq!(
+            err,
+            "listing: Recall answered 200 to `GET /api/v2/zoom-oauth-apps/`, but the next page is on another host, port or scheme (`https://evil.example`); refusing to send the API key there"
+        );
         assert!(
-            c.next_url("x", &current, "http://us-east-1.recall.ai/?cursor=1", None)
+            c.next_url("x", &current, "http://us-east-1.recall.ai/?cursor=1", &a)
                 .is_err(),
             "a downgrade to http is another origin"
         );

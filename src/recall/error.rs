@@ -46,6 +46,26 @@ pub enum RecallError {
         /// Recall's ID for the request whose answer was wrong, when it sent one.
         request_id: Option<String>,
     },
+    /// Recall answered, but its answer cannot be used: a body that is not JSON, cut short, of
+    /// the wrong shape, or a list that breaks the rules of a list (IDs that are not UUIDs or
+    /// repeat, a page larger than the first, an empty page with a next one, a next page
+    /// elsewhere). Names the request and the status, since the fault is the server's.
+    #[error(
+        "{action}: Recall answered {status} to `{request}`, but {detail}{}",
+        quoted(.request_id)
+    )]
+    Malformed {
+        /// What recallform was doing.
+        action: String,
+        /// The request: method and path, such as `GET /api/v2/zoom-oauth-apps/`.
+        request: String,
+        /// The HTTP status.
+        status: u16,
+        /// What is wrong with the answer.
+        detail: String,
+        /// Recall's ID for the request, when it sent one.
+        request_id: Option<String>,
+    },
     /// Every attempt failed with a transient error.
     #[error(
         "{action}: gave up after {attempts} attempts; the last one failed: {last}{}{}",
@@ -111,6 +131,16 @@ impl RecallError {
             action: action.into(),
             detail: detail.into(),
             request_id: request_id.map(str::to_string),
+        }
+    }
+
+    pub(super) fn malformed(answer: &Answered, action: &str, detail: impl Into<String>) -> Self {
+        RecallError::Malformed {
+            action: action.into(),
+            request: answer.request.clone(),
+            status: answer.status.as_u16(),
+            detail: detail.into(),
+            request_id: answer.request_id.clone(),
         }
     }
 
@@ -182,9 +212,25 @@ impl RecallError {
                 .map(|v| drf_message(&redactor.values(&v)))
                 .unwrap_or_else(|_| snippet(&redactor.text(&String::from_utf8_lossy(body))))
         } else if status == StatusCode::FORBIDDEN {
-            "the request was blocked by Recall's firewall (an HTML page, not an API answer)".into()
+            format!(
+                "`{}` was blocked by Recall's firewall (an HTML page, not an API answer)",
+                answer.request
+            )
         } else {
-            snippet(&redactor.text(&String::from_utf8_lossy(body)))
+            format!(
+                "{} ({}, not an API answer to `{}`)",
+                snippet(&redactor.text(&String::from_utf8_lossy(body))),
+                answer.content_type(),
+                answer.request
+            )
+        };
+        let message = if answer.cut {
+            format!(
+                "{message}; the body is larger than {}, and the rest of it was not read",
+                super::client::size(super::client::MAX_ERROR_BODY_BYTES)
+            )
+        } else {
+            message
         };
         RecallError::Api {
             action: action.into(),
@@ -249,6 +295,19 @@ impl RecallError {
                 detail: f(detail),
                 request_id: request_id.map(&f),
             },
+            RecallError::Malformed {
+                action,
+                request,
+                status,
+                detail,
+                request_id,
+            } => RecallError::Malformed {
+                action: f(action),
+                request: f(request),
+                status,
+                detail: f(detail),
+                request_id: request_id.map(&f),
+            },
             RecallError::GaveUp {
                 action,
                 attempts,
@@ -297,10 +356,17 @@ pub const REQUEST_ID_HEADERS: [&str; 4] = [
 
 /// What is known of an answer before its body is read.
 pub(super) struct Answered {
+    /// The request it answers: method and path (no query, which may hold a cursor or a
+    /// filter), such as `GET /api/v2/zoom-oauth-apps/`.
+    pub(super) request: String,
     /// The HTTP status.
     pub(super) status: StatusCode,
     /// Whether the body says it is JSON.
     pub(super) is_json: bool,
+    /// The `Content-Type` header, if any and printable.
+    pub(super) content_type: Option<String>,
+    /// Whether the body was longer than what was read of it (an error body past its cap).
+    pub(super) cut: bool,
     /// Recall's ID for the request, if it sent one.
     pub(super) request_id: Option<String>,
     /// Where a redirect points: origin and path only, as a query may carry anything.
@@ -308,7 +374,16 @@ pub(super) struct Answered {
 }
 
 impl Answered {
-    pub(super) fn of(response: &reqwest::Response) -> Answered {
+    /// The body's type as messages name it: `` `Content-Type: text/html` ``, or
+    /// `` no `Content-Type` ``.
+    pub(super) fn content_type(&self) -> String {
+        match &self.content_type {
+            Some(t) => format!("`Content-Type: {t}`"),
+            None => "no `Content-Type`".into(),
+        }
+    }
+
+    pub(super) fn of(method: &reqwest::Method, response: &reqwest::Response) -> Answered {
         let headers = response.headers();
         let location = headers
             .get(reqwest::header::LOCATION)
@@ -323,12 +398,20 @@ impl Answered {
                 }
                 Err(_) => "an unreadable `Location`".to_string(),
             });
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(100).collect::<String>());
         Answered {
+            request: format!("{method} {}", response.url().path()),
             status: response.status(),
-            is_json: headers
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("json")),
+            // `application/json`, or a `+json` type; `text/json-ish` is not JSON.
+            is_json: content_type.as_deref().is_some_and(|v| {
+                let essence = v.split(';').next().unwrap_or_default().trim();
+                essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json")
+            }),
+            content_type,
+            cut: false,
             request_id: request_id(headers),
             location,
         }
@@ -377,7 +460,7 @@ fn drf_message(v: &serde_json::Value) -> String {
 
 /// The start of a body, on one line. Takes text the redactor has already cleaned: cutting first
 /// could leave the head of a secret behind.
-fn snippet(text: &str) -> String {
+pub(super) fn snippet(text: &str) -> String {
     let text = text.trim();
     if text.is_empty() {
         return "(empty body)".into();
@@ -395,8 +478,18 @@ mod tests {
 
     fn answered(status: u16, is_json: bool) -> Answered {
         Answered {
+            request: "GET /api/v2/zoom-oauth-apps/".into(),
             status: StatusCode::from_u16(status).unwrap(),
             is_json,
+            content_type: Some(
+                if is_json {
+                    "application/json"
+                } else {
+                    "text/html"
+                }
+                .into(),
+            ),
+            cut: false,
             request_id: None,
             location: None,
         }

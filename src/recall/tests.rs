@@ -212,6 +212,11 @@ async fn raw_server(status: &str, headers: &str, body: &str) -> String {
         "HTTP/1.1 {status}\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
+    raw_answer(response).await
+}
+
+/// A server that answers every request with `response`, byte for byte, then closes.
+async fn raw_answer(response: String) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -286,7 +291,7 @@ async fn a_redirect_is_an_error_that_names_it() {
 async fn a_decode_error_that_quotes_a_returned_secret_is_cleaned_at_the_exit() {
     // Recall returns a secret as a number: it is learned from the body, and serde's message,
     // which quotes it, is cleaned on its way out of the client.
-    let page = r#"{"next": null, "results": [{"id": "i", "kind": "user_level", "client_id": "c", "created_at": "t", "client_secret": 918273645546372819}]}"#;
+    let page = r#"{"next": null, "results": [{"id": "0b5f6a63-9d7e-4c55-a0bb-1a2b3c4d5e6f", "kind": "user_level", "client_id": "c", "created_at": "t", "client_secret": 918273645546372819}]}"#;
     let url = raw_server("200 OK", JSON, page).await;
     let err = client_for(&url)
         .list_apps(None)
@@ -295,7 +300,7 @@ async fn a_decode_error_that_quotes_a_returned_secret_is_cleaned_at_the_exit() {
         .to_string();
     assert_eq!(
         err,
-        "listing the Zoom OAuth apps: unexpected response body: invalid type: integer `(sensitive)`, expected a string"
+        "listing the Zoom OAuth apps: Recall answered 200 to `GET /api/v2/zoom-oauth-apps/`, but its JSON is not what the API returns (invalid type: integer `(sensitive)`, expected a string)"
     );
 }
 
@@ -514,4 +519,118 @@ async fn every_list_shares_the_loop_guard_and_the_retries() {
     assert!(found.is_empty());
     let statuses: Vec<Option<u16>> = e.requests()[1..].iter().map(|r| r.status).collect();
     assert_eq!(statuses, [Some(429), Some(200)]);
+}
+
+#[tokio::test]
+async fn a_body_cut_off_on_the_wire_names_the_request_and_the_status() {
+    // `Content-Length` promises 100 bytes; 14 come, then the connection closes.
+    let response = format!(
+        "HTTP/1.1 200 OK\r\n{JSON}x-request-id: r-cut\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{{\"next\": null,"
+    );
+    let url = raw_answer(response).await;
+    let err = client_for(&url)
+        .list_apps(None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(
+            "listing the Zoom OAuth apps: Recall answered 200 to `GET /api/v2/zoom-oauth-apps/`, but the response was cut off ("
+        ),
+        "{err}"
+    );
+    assert!(
+        err.ends_with(") after 14 bytes (request ID r-cut)"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_is_cut_short_is_found_by_its_client_id() {
+    let e = emulator(Config::default()).await;
+    e.inject(Fault::new(Route::Create, 1, FaultKind::TruncatedBody));
+    let c = client_for(&e.url());
+    let new = NewApp {
+        kind: Kind::UserLevel,
+        client_id: "cid-cut",
+        client_secret: &secret("cs-cut-secret"),
+        webhook_secret: &secret("ws-cut-secret"),
+    };
+    let app = c.create_app(&new).await.unwrap();
+    assert_eq!(app.id, e.apps()[0].id, "the app Recall created");
+    let sent: Vec<String> = e
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.uri))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            "POST /api/v2/zoom-oauth-apps/",
+            "GET /api/v2/zoom-oauth-apps/?client_id=cid-cut"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_list_that_ignores_its_client_id_filter_never_passes_another_app_off() {
+    // A proxy that drops the query would answer the lookup after a lost create with every app:
+    // here, only another one. Taking it for the app just created would record the wrong ID and
+    // create nothing.
+    let e = emulator(Config::default()).await;
+    let other = e.seed("user_level", "cid-other");
+    e.inject(Fault::new(Route::Create, 1, FaultKind::DropBeforeWrite));
+    e.inject(Fault::new(
+        Route::List,
+        1,
+        FaultKind::Rewrite {
+            pointer: "/results".into(),
+            value: Some(serde_json::json!([other.to_json(false)]).to_string()),
+        },
+    ));
+    let c = client_for(&e.url());
+    let new = NewApp {
+        kind: Kind::UserLevel,
+        client_id: "cid-new",
+        client_secret: &secret("cs-new-secret"),
+        webhook_secret: &secret("ws-new-secret"),
+    };
+    let err = c.create_app(&new).await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "listing the Zoom OAuth apps with client_id `cid-new`: Recall answered 200 to `GET /api/v2/zoom-oauth-apps/`, but it lists an app with the client_id `cid-other`, not the `cid-new` the list was filtered by (request ID {})",
+            last_request_id(&e)
+        )
+    );
+    let posts = e.requests().iter().filter(|r| r.method == "POST").count();
+    assert_eq!(posts, 1, "no create after the broken lookup");
+}
+
+#[tokio::test]
+async fn an_app_answered_with_an_id_that_is_not_a_uuid_is_refused() {
+    let e = emulator(Config::default()).await;
+    let app = e.seed("user_level", "cid-x");
+    e.inject(Fault::new(
+        Route::Retrieve,
+        1,
+        FaultKind::Rewrite {
+            pointer: "/id".into(),
+            value: Some("\"../x\"".into()),
+        },
+    ));
+    let err = client_for(&e.url())
+        .get_app(&app.id)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "reading the Zoom OAuth app `{}`: Recall answered 200 to `GET /api/v2/zoom-oauth-apps/{}/`, but the app it returned has the `id` `../x`, which is not a UUID (request ID {})",
+            app.id,
+            app.id,
+            last_request_id(&e)
+        )
+    );
 }

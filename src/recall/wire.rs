@@ -13,6 +13,32 @@ pub(super) struct Page<T> {
     pub(super) results: Vec<T>,
 }
 
+/// What the client checks of each item an answer holds, beyond its shape.
+pub(super) trait Item {
+    /// What the item is, for messages: `app`, `credential`, `log entry`.
+    const NOUN: &'static str;
+    /// The same with its article: `an app`.
+    const A_NOUN: &'static str;
+    /// The item's own ID, which no two items of a list share; `None` for items without one.
+    fn id(&self) -> Option<&str>;
+    /// What is wrong with it, if anything, as what it has: ``the `id` `x`, which is not a
+    /// UUID`` (an ID goes into paths and into the lockfile).
+    fn problem(&self) -> Option<String>;
+}
+
+/// The problem of a `field` whose `value` is not a UUID for the field `field`, or `None` when it is one.
+fn not_uuid(field: &str, value: &str) -> Option<String> {
+    if uuid::Uuid::parse_str(value).is_ok() {
+        return None;
+    }
+    // A hostile value could be long; the start names it well enough.
+    let mut shown: String = value.chars().take(64).collect();
+    if value.chars().count() > 64 {
+        shown.push('…');
+    }
+    Some(format!("the `{field}` `{shown}`, which is not a UUID"))
+}
+
 /// A Zoom OAuth app as Recall returns it. The secrets may or may not be there (UNCONFIRMED);
 /// when they are, they go straight into [`SecretString`]s, which cannot be printed.
 #[derive(Deserialize)]
@@ -27,6 +53,46 @@ pub(super) struct WireApp {
     client_secret: Option<String>,
     #[serde(default)]
     webhook_secret: Option<String>,
+}
+
+impl WireApp {
+    /// The Zoom client ID it says it has.
+    pub(super) fn client_id(&self) -> &str {
+        &self.client_id
+    }
+}
+
+impl Item for WireApp {
+    const NOUN: &'static str = "app";
+    const A_NOUN: &'static str = "an app";
+    fn id(&self) -> Option<&str> {
+        Some(&self.id)
+    }
+    fn problem(&self) -> Option<String> {
+        not_uuid("id", &self.id)
+    }
+}
+
+impl Item for AppLog {
+    const NOUN: &'static str = "log entry";
+    const A_NOUN: &'static str = "a log entry";
+    fn id(&self) -> Option<&str> {
+        None
+    }
+    fn problem(&self) -> Option<String> {
+        not_uuid("oauth_app", &self.oauth_app)
+    }
+}
+
+impl Item for Credential {
+    const NOUN: &'static str = "credential";
+    const A_NOUN: &'static str = "a credential";
+    fn id(&self) -> Option<&str> {
+        Some(&self.id)
+    }
+    fn problem(&self) -> Option<String> {
+        not_uuid("id", &self.id).or_else(|| not_uuid("oauth_app", &self.oauth_app))
+    }
 }
 
 impl From<WireApp> for RemoteApp {
