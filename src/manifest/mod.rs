@@ -30,7 +30,7 @@ pub use names::is_valid_name;
 pub use raw::{Reference, ValueSource};
 pub use rules::{EnvAllowlist, ReadRules};
 pub use validate::is_placeholder_client_id;
-pub use yaml::{MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_SCALAR_BYTES};
+pub use yaml::{BYTES_PER_NODE, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_SCALAR_BYTES, max_nodes};
 
 /// A value together with where the manifest set it (`None` for defaults).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,8 +7,14 @@
 //!
 //! - [`MAX_FILE_BYTES`]: the file's size, checked before it is read ([`super::load`]);
 //! - [`MAX_DEPTH`]: how deeply mappings and lists nest;
-//! - [`MAX_NODES`]: how many values (keys included) the manifest holds;
+//! - [`max_nodes`]: how many values (keys included) the manifest holds, which grows with the
+//!   file's size (one for every [`BYTES_PER_NODE`] bytes, at least [`MAX_NODES`]): a manifest
+//!   of 100,000 apps holds millions of values, and what the limit stops is a file that packs
+//!   far more values into its bytes than any manifest does (`[1,1,1,...]`), which costs memory
+//!   out of proportion to its size;
 //! - [`MAX_SCALAR_BYTES`]: how long one value is.
+//!
+//! Aliases need no budget, as none is allowed; depth stays tight whatever the size.
 //!
 //! And a manifest is plain YAML: one document, no tags (`!!binary`, `!custom`), no anchors,
 //! aliases or merge keys (`&a`, `*a`, `<<`). A reviewer reads each app as it is written, an
@@ -28,17 +34,29 @@ use serde_saphyr::granit_parser::{ErrorKind, Event, Parser, ScalarStyle, Span, T
 use super::syntax;
 use crate::diagnostic::{Diagnostic, Location};
 
-/// The largest manifest file read, in bytes (8 MiB). A manifest of a thousand apps is about
-/// 250 KB; past this a file is not a manifest, and reading it would only cost memory.
-pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+/// The largest manifest file read, in bytes (128 MiB). A manifest of 100,000 apps with every
+/// optional key is about 56 MB (`bench/gen-manifest`); this leaves room for longer names and
+/// IDs. Past it a file is not a manifest, and reading it would only cost memory.
+pub const MAX_FILE_BYTES: u64 = 128 * 1024 * 1024;
 
 /// How deeply mappings and lists may nest. A manifest needs 5 levels (`zoom_oauth_apps`, the
 /// app, `webhook`, `secret`, `{env: ...}`); the rest is room for what comes later.
 pub const MAX_DEPTH: usize = 16;
 
-/// How many values a manifest may hold, keys included (an app is about 16). Beyond it the
-/// file is refused at the value that passes the limit.
+/// The fewest values any manifest may hold, keys included: the limit of a small file (see
+/// [`max_nodes`]).
 pub const MAX_NODES: usize = 100_000;
+
+/// A manifest may hold one value for every this many bytes of its file. A manifest's values
+/// take 12 bytes each or more (an app with every optional key is about 45 values in 560
+/// bytes); a flow list of one-character values (`[1,1,1]`) takes 2.
+pub const BYTES_PER_NODE: usize = 4;
+
+/// How many values (keys included) a manifest of `bytes` bytes may hold: one for every
+/// [`BYTES_PER_NODE`] bytes, and at least [`MAX_NODES`].
+pub fn max_nodes(bytes: usize) -> usize {
+    (bytes / BYTES_PER_NODE).max(MAX_NODES)
+}
 
 /// The longest single value, in bytes (64 KiB). The longest a manifest needs is a URL or a
 /// path.
@@ -58,17 +76,18 @@ pub(super) fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, V
     if let Some(d) = screen(path, text) {
         return Err(vec![d]);
     }
-    serde_saphyr::from_str_with_options(text, options()).map_err(|e| errors(path, text, &e))
+    serde_saphyr::from_str_with_options(text, options(text.len())).map_err(|e| errors(path, text, &e))
 }
 
-/// The crate's options: its budget set to the limits [`screen`] enforces, so that nothing
-/// the screen missed can cost more.
-fn options() -> serde_saphyr::Options {
+/// The crate's options for a manifest of `bytes` bytes: its budget set to the limits
+/// [`screen`] enforces, so that nothing the screen missed can cost more.
+fn options(bytes: usize) -> serde_saphyr::Options {
+    let nodes = max_nodes(bytes);
     let mut budget = serde_saphyr::Budget::default();
     budget.max_depth = MAX_DEPTH;
     budget.flow_nesting_limit = MAX_DEPTH;
-    budget.max_nodes = MAX_NODES;
-    budget.max_events = 2 * MAX_NODES + 8;
+    budget.max_nodes = nodes;
+    budget.max_events = 2 * nodes + 8;
     budget.max_total_scalar_bytes = usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX);
     budget.max_documents = 1;
     budget.max_aliases = 0;
@@ -94,7 +113,7 @@ pub(super) fn too_large_file(path: &Path, bytes: u64) -> Diagnostic {
         ),
         None,
     )
-    .with_hint("a manifest is a few kilobytes of YAML: check that `-f` names the right file")
+    .with_hint("a manifest of 100,000 apps is about 56 MB; the limit is fixed, as a larger file is not a manifest: check that `-f` names the right file")
 }
 
 /// Where an event is, as a diagnostic's location.
@@ -157,6 +176,7 @@ pub(super) fn screen(path: &Path, text: &str) -> Option<Diagnostic> {
     options.block_nesting_limit = MAX_DEPTH + 1;
     let mut open: Vec<Open> = Vec::new();
     let (mut documents, mut nodes) = (0usize, 0usize);
+    let node_limit = max_nodes(text.len());
     let unsupported = |span: &Span, message: String, hint: &str| {
         Some(Diagnostic::new("unsupported-yaml", message, at(path, span)).with_hint(hint))
     };
@@ -225,11 +245,14 @@ pub(super) fn screen(path: &Path, text: &str) -> Option<Diagnostic> {
         }
         if event.is_node() {
             nodes += 1;
-            if nodes > MAX_NODES {
+            if nodes > node_limit {
                 return too_large(
                     &span,
-                    format!("the manifest holds more than {MAX_NODES} values"),
-                    "a manifest of a thousand apps holds about 16,000: check that `-f` names the right file",
+                    format!(
+                        "the manifest holds more than {node_limit} values, the limit for a file of {} bytes",
+                        text.len()
+                    ),
+                    "a manifest may hold one value for every 4 bytes of its file, and at least 100,000; an app with every key is about 45 values in 560 bytes, so only values packed tighter than any manifest's (`[1,1,1,...]`) reach it: the limit is not a setting, check what was pasted here",
                 );
             }
         }
@@ -438,7 +461,17 @@ mod tests {
         let many = format!("a: [{}]\n", "1,".repeat(MAX_NODES));
         assert_eq!(
             screened(&many).unwrap().0,
-            "the manifest holds more than 100000 values"
+            "the manifest holds more than 100000 values, the limit for a file of 200006 bytes"
         );
+        // The limit grows with the file: the same values, spaced out, are read.
+        let spaced = format!("a: [{}]\n", "1,   ".repeat(MAX_NODES));
+        assert_eq!(screened(&spaced), None);
+    }
+
+    #[test]
+    fn the_node_limit_grows_with_the_file() {
+        assert_eq!(max_nodes(0), MAX_NODES);
+        assert_eq!(max_nodes(400_000), MAX_NODES);
+        assert_eq!(max_nodes(56_050_136), 14_012_534);
     }
 }
