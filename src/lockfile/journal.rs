@@ -319,7 +319,10 @@ mod tests {
         );
         assert_eq!(std::fs::metadata(&path).unwrap().len(), first + second);
         let found = read(&path).unwrap().unwrap();
-        assert_eq!((found.header, found.entries), (header(), vec![entry(5, "a")]));
+        assert_eq!(
+            (found.header, found.entries),
+            (header(), vec![entry(5, "a")])
+        );
         remove(&path).unwrap();
         assert!(read(&path).unwrap().is_none());
         remove(&path).unwrap();

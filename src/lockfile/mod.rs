@@ -308,7 +308,11 @@ impl LockStore {
 
     /// Edits the record of `name`, if there is one; returns whether it wrote. Costs the same
     /// whatever the lockfile's size, unlike [`LockStore::change`].
-    pub fn edit(&mut self, name: &str, edit: impl FnOnce(&mut LockedApp)) -> Result<bool, LockError> {
+    pub fn edit(
+        &mut self,
+        name: &str,
+        edit: impl FnOnce(&mut LockedApp),
+    ) -> Result<bool, LockError> {
         let Some(mut app) = self.apps().get(name).cloned() else {
             return Ok(false);
         };
@@ -490,6 +494,17 @@ impl LockStore {
         pending.records += 1;
         self.written.records += 1;
         self.written.journal_bytes += bytes;
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let names: Vec<String> = (ops.remove.iter().chain(ops.set.keys()))
+                .map(|n| format!("`{n}`"))
+                .collect();
+            // After the fsync: a line here is a result that survives a crash.
+            tracing::debug!(
+                "recorded serial {} in the journal: {}",
+                ops.serial,
+                names.join(", ")
+            );
+        }
         ops.apply_to(&mut self.content.zoom_oauth_apps);
         self.content.serial = ops.serial;
         Ok(())
@@ -544,7 +559,11 @@ impl LockStore {
 /// belong to it. A journal continues the lockfile it names (same lineage, target and salt, from
 /// its serial); one whose records the lockfile already has (a fold cut short before removing
 /// it) adds nothing.
-fn overlay(path: &Path, file: Option<&Lockfile>, found: &journal::Found) -> Result<Lockfile, LockError> {
+fn overlay(
+    path: &Path,
+    file: Option<&Lockfile>,
+    found: &journal::Found,
+) -> Result<Lockfile, LockError> {
     let h = &found.header;
     let foreign = |detail: String| LockError::Journal {
         path: journal::path_of(path),
@@ -780,6 +799,42 @@ mod tests {
         let reread = LockStore::open(&path, "https://a").unwrap();
         assert_eq!(reread.apps().keys().collect::<Vec<_>>(), ["b"]);
         assert_eq!(reread.content().serial, 2);
+    }
+
+    #[test]
+    fn journaled_records_append_and_fold_into_one_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.json");
+        let journal = journal::path_of(&path);
+        let mut store = LockStore::open(&path, "https://a").unwrap();
+        store.record("a", app("1")).unwrap();
+        store.begin_journal().unwrap();
+        let before = std::fs::read(&path).unwrap();
+        for (name, id) in [("b", "2"), ("c", "3")] {
+            assert!(store.record(name, app(id)).unwrap());
+        }
+        assert!(!store.record("c", app("3")).unwrap(), "no change, no line");
+        assert!(store.edit("a", |a| a.protect = true).unwrap());
+        assert_eq!(std::fs::read(&path).unwrap(), before, "the lockfile waits");
+        assert_eq!(
+            std::fs::read_to_string(&journal).unwrap().lines().count(),
+            4
+        );
+        // A reader sees the journal's records, and its serial counts them.
+        let reader = LockStore::open(&path, "https://a").unwrap();
+        assert_eq!(reader.content(), store.content());
+        assert_eq!(reader.position().unwrap().1, 4);
+        let written = store.written();
+        assert_eq!(
+            (written.records, written.lockfile_bytes),
+            (3, before.len() as u64)
+        );
+        assert!(store.fold().unwrap());
+        assert!(!journal.exists());
+        let reread = LockStore::open(&path, "https://a").unwrap();
+        assert_eq!(reread.content(), store.content());
+        assert_eq!(reread.content().serial, 4);
+        assert!(reread.apps()["a"].protect);
     }
 
     #[test]

@@ -72,14 +72,24 @@ fn recording_cost(stderr: &str) -> [u64; 5] {
 fn cost_per_result(n: usize) -> f64 {
     let h = harness();
     manifest(&h, n);
-    let out = run(&h, &["apply", "--auto-approve", "-vv", "--parallelism", "16"]).expect(0);
+    let out = run(
+        &h,
+        &["apply", "--auto-approve", "-vv", "--parallelism", "16"],
+    )
+    .expect(0);
     let [records, journal, lockfile, per_result, total] = recording_cost(&out.stderr);
     assert_eq!(records, n as u64, "one record per create");
     let final_size = std::fs::metadata(h.path(LOCKFILE)).unwrap().len();
-    assert_eq!(lockfile, final_size, "the lockfile is written once, at the end");
+    assert_eq!(
+        lockfile, final_size,
+        "the lockfile is written once, at the end"
+    );
     assert_eq!(total, journal + lockfile, "no other file written");
     assert_eq!(per_result, (journal + lockfile) / records);
-    assert!(!h.path(JOURNAL).exists(), "the journal is folded and removed");
+    assert!(
+        !h.path(JOURNAL).exists(),
+        "the journal is folded and removed"
+    );
     assert_eq!(h.lockfile()["serial"], n as u64, "one serial per result");
     (journal + lockfile) as f64 / n as f64
 }
@@ -105,20 +115,33 @@ fn a_journal_left_by_a_crash_is_read_through_and_folded_by_the_next_apply() {
     let h = harness();
     manifest(&h, 5);
     let out = cmd(&h, &["apply", "--auto-approve"])
-        .env(failpoint::VAR, format!("{} 1 {LOCKFILE}", failpoint::BEFORE_RENAME))
+        .env(
+            failpoint::VAR,
+            format!("{} 1 {LOCKFILE}", failpoint::BEFORE_RENAME),
+        )
         .output()
         .unwrap();
     assert_eq!(out.status.signal(), Some(6), "{out:?}");
-    assert!(!h.path(LOCKFILE).exists(), "aborted before the fold's rename");
+    assert!(
+        !h.path(LOCKFILE).exists(),
+        "aborted before the fold's rename"
+    );
     let journal = std::fs::read_to_string(h.path(JOURNAL)).unwrap();
-    assert_eq!(journal.lines().count(), 6, "a header and 5 records:\n{journal}");
+    assert_eq!(
+        journal.lines().count(),
+        6,
+        "a header and 5 records:\n{journal}"
+    );
     assert!(journal.lines().all(|l| l.starts_with("{\"sha256\":\"")));
     assert_no_secret("the journal", &journal);
 
     let plan = run(&h, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "the plan reads the journal:\n{}", plan.stdout);
     let list = run(&h, &["state", "list"]).expect(0);
-    assert_eq!(list.stdout.lines().filter(|l| l.contains("app-")).count(), 5);
+    assert_eq!(
+        list.stdout.lines().filter(|l| l.contains("app-")).count(),
+        5
+    );
     assert_eq!(std::fs::read_to_string(h.path(JOURNAL)).unwrap(), journal);
     assert!(!h.path(LOCKFILE).exists(), "readers write nothing");
     let requests = h.requests().len();
@@ -143,7 +166,10 @@ fn a_state_command_folds_a_journal_before_its_change() {
     let h = harness();
     manifest(&h, 3);
     let out = cmd(&h, &["apply", "--auto-approve"])
-        .env(failpoint::VAR, format!("{} 1 {LOCKFILE}", failpoint::BEFORE_RENAME))
+        .env(
+            failpoint::VAR,
+            format!("{} 1 {LOCKFILE}", failpoint::BEFORE_RENAME),
+        )
         .output()
         .unwrap();
     assert_eq!(out.status.signal(), Some(6), "{out:?}");
@@ -151,7 +177,11 @@ fn a_state_command_folds_a_journal_before_its_change() {
     assert!(!h.path(JOURNAL).exists());
     let lock = h.lockfile();
     assert_eq!(lock["serial"], 4, "3 records folded, then the rename");
-    let names: Vec<&String> = lock["zoom_oauth_apps"].as_object().unwrap().keys().collect();
+    let names: Vec<&String> = lock["zoom_oauth_apps"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
     assert_eq!(names, ["app-0000", "app-0002", "renamed"]);
 }
 
@@ -163,21 +193,28 @@ fn a_torn_last_line_is_ignored_and_reported_at_verbose() {
     let h = harness();
     manifest(&h, 5);
     let out = cmd(&h, &["apply", "--auto-approve", "--parallelism", "1"])
-        .env(failpoint::VAR, format!("{} 3 {JOURNAL}", failpoint::HALF_APPENDED))
+        .env(
+            failpoint::VAR,
+            format!("{} 3 {JOURNAL}", failpoint::HALF_APPENDED),
+        )
         .output()
         .unwrap();
     assert_eq!(out.status.signal(), Some(6), "{out:?}");
     let journal = std::fs::read_to_string(h.path(JOURNAL)).unwrap();
     assert!(!journal.ends_with('\n'), "torn:\n{journal}");
-    assert_eq!(journal.lines().count(), 4, "a header, 2 records, half a line");
+    assert_eq!(
+        journal.lines().count(),
+        4,
+        "a header, 2 records, half a line"
+    );
 
     let plan = run(&h, &["plan", "-v"]).expect(0);
     assert!(
-        plan.stderr.contains(&format!(
-            "the journal `{JOURNAL}` ends in a torn line ("
-        )) && plan
-            .stderr
-            .contains("cut short by a crash before it was reported as recorded; it is ignored"),
+        plan.stderr
+            .contains(&format!("the journal `{JOURNAL}` ends in a torn line ("))
+            && plan
+                .stderr
+                .contains("cut short by a crash before it was reported as recorded; it is ignored"),
         "{}",
         plan.stderr
     );
@@ -192,7 +229,10 @@ fn a_torn_last_line_is_ignored_and_reported_at_verbose() {
     run(&h, &["apply", "--auto-approve"]).expect(0);
     assert!(!h.path(JOURNAL).exists());
     assert_eq!(h.emulator.apps().len(), 5, "nothing created twice");
-    assert_eq!(h.lockfile()["zoom_oauth_apps"].as_object().unwrap().len(), 5);
+    assert_eq!(
+        h.lockfile()["zoom_oauth_apps"].as_object().unwrap().len(),
+        5
+    );
 }
 
 /// A journal that does not continue the lockfile beside it (another lineage) is refused by
@@ -202,7 +242,10 @@ fn a_journal_of_another_lockfile_is_refused_and_nothing_is_overwritten() {
     let h = harness();
     manifest(&h, 2);
     let out = cmd(&h, &["apply", "--auto-approve"])
-        .env(failpoint::VAR, format!("{} 1 {LOCKFILE}", failpoint::BEFORE_RENAME))
+        .env(
+            failpoint::VAR,
+            format!("{} 1 {LOCKFILE}", failpoint::BEFORE_RENAME),
+        )
         .output()
         .unwrap();
     assert_eq!(out.status.signal(), Some(6), "{out:?}");
@@ -243,7 +286,10 @@ fn a_journal_of_another_target_is_refused() {
     let h = harness();
     manifest(&h, 2);
     let out = cmd(&h, &["apply", "--auto-approve"])
-        .env(failpoint::VAR, format!("{} 1 {LOCKFILE}", failpoint::BEFORE_RENAME))
+        .env(
+            failpoint::VAR,
+            format!("{} 1 {LOCKFILE}", failpoint::BEFORE_RENAME),
+        )
         .output()
         .unwrap();
     assert_eq!(out.status.signal(), Some(6), "{out:?}");
