@@ -13,6 +13,7 @@ mod gitops;
 mod help;
 mod hostile;
 mod input;
+mod journal;
 mod lifecycle;
 mod malformed;
 mod network;
