@@ -231,7 +231,7 @@ impl Pacer {
     /// the order asked for; a pause that comes while a task waits sends it to ask again.
     pub async fn acquire(&self, class: Class) -> Waited {
         let started = Instant::now();
-        let mut paused = false;
+        let (mut paused, mut slept) = (false, false);
         loop {
             let (at, epoch) = {
                 let mut b = self.bucket(class);
@@ -253,10 +253,16 @@ impl Pacer {
             };
             if at > Instant::now() {
                 tokio::time::sleep_until(at).await;
+                slept = true;
             }
             if self.bucket(class).epoch == epoch {
                 return Waited {
-                    total: started.elapsed(),
+                    // A slot free at once is no wait, whatever taking it cost.
+                    total: if slept {
+                        started.elapsed()
+                    } else {
+                        Duration::ZERO
+                    },
                     paused,
                 };
             }

@@ -31,3 +31,5 @@ mod workflow;
 mod workflow_example;
 mod zoom;
 mod zoom_guide;
+mod economy;
+mod pacing;
