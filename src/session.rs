@@ -25,8 +25,8 @@ use crate::lockfile::LockStore;
 use crate::manifest::{self, Manifest, ReadRules, credentials};
 use crate::model::{DesiredApp, Region, RemoteApp, SecretString};
 use crate::plan::{self, Guards, Plan};
-use crate::recall::{Client, RateLimits};
 use crate::recall::target::{Origin, Target, check_api_url};
+use crate::recall::{Client, RateLimits};
 use crate::saved::{self, Basis, LockPosition};
 
 /// The API key the in-process sandbox requires; not a secret.

@@ -13,8 +13,8 @@ use serde_saphyr::Spanned;
 
 use super::names::{base_name, is_valid_name, secret_env_names};
 use super::raw::{
-    APP_NAME_PATTERN, RawApp, RawManifest, RawMove, RawRateLimit, RawSource, Reference,
-    ScalarKind, ValueSource,
+    APP_NAME_PATTERN, RawApp, RawManifest, RawMove, RawRateLimit, RawSource, Reference, ScalarKind,
+    ValueSource,
 };
 use super::rules::{self, DEFAULT_API_KEY_ENV, ReadRules};
 use super::{AppSpec, Located, Manifest, Policy, backticked};

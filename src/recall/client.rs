@@ -592,7 +592,13 @@ impl Client {
                 .json(&body)
         };
         match self
-            .send(&action, Class::Write, build, Some(&body), Some(new.client_id))
+            .send(
+                &action,
+                Class::Write,
+                build,
+                Some(&body),
+                Some(new.client_id),
+            )
             .await?
         {
             Sent::AlreadyCreated(app) => Ok(app),
@@ -663,7 +669,12 @@ impl Client {
         let action = format!("deleting the Zoom OAuth app `{id}`");
         let url = self.app_url(id);
         let response = self
-            .request(&action, Class::Write, || self.http.delete(url.clone()), None)
+            .request(
+                &action,
+                Class::Write,
+                || self.http.delete(url.clone()),
+                None,
+            )
             .await?;
         match response.status() {
             StatusCode::NOT_FOUND => Ok(false),

@@ -129,7 +129,10 @@ impl RateLimits {
         let mut seen = Vec::new();
         for part in text.split(',') {
             let (class, value) = part.split_once('=').ok_or_else(|| {
-                format!("`{}` is not `CLASS=RATE`, such as `list=60/min`", part.trim())
+                format!(
+                    "`{}` is not `CLASS=RATE`, such as `list=60/min`",
+                    part.trim()
+                )
             })?;
             let class = class.trim();
             if seen.contains(&class.to_string()) {
@@ -329,7 +332,10 @@ mod tests {
         );
         for (text, error) in [
             ("list", "`list` is not `CLASS=RATE`, such as `list=60/min`"),
-            ("lists=60/min", "`lists` is not a class: use `list` or `write`"),
+            (
+                "lists=60/min",
+                "`lists` is not a class: use `list` or `write`",
+            ),
             ("list=60", "`60` is not a rate such as `60/min`"),
             ("list=60/h", "`h` in `60/h` is not `min` or `s`"),
             (
@@ -341,7 +347,10 @@ mod tests {
                 "write=99999999999/s",
                 "`99999999999/s` does not start with a whole number of requests",
             ),
-            ("write=99999999/s", "`99999999/s` is too many requests a minute"),
+            (
+                "write=99999999/s",
+                "`99999999/s` is too many requests a minute",
+            ),
         ] {
             assert_eq!(RateLimits::parse(text).unwrap_err(), error, "{text}");
         }
@@ -372,7 +381,10 @@ mod tests {
         for _ in 0..58 {
             pacer.acquire(Class::List).await;
         }
-        assert_eq!((Duration::from_secs(60) / 57) * 57, Duration::new(59, 999_999_946));
+        assert_eq!(
+            (Duration::from_secs(60) / 57) * 57,
+            Duration::new(59, 999_999_946)
+        );
         assert_eq!(start.elapsed(), Duration::from_secs(60));
         // Writes have a bucket of their own: not held back by the lists.
         let start = Instant::now();

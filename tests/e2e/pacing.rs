@@ -69,7 +69,9 @@ fn by_default_lists_go_at_57_a_minute() {
     assert_eq!(
         out.stderr
             .lines()
-            .filter(|l| l.contains("for the next list request: paced at 57/min under Recall's 60/min"))
+            .filter(
+                |l| l.contains("for the next list request: paced at 57/min under Recall's 60/min")
+            )
             .count(),
         1,
         "{}",
@@ -93,7 +95,10 @@ fn the_flag_wins_over_the_manifest_which_wins_over_the_default() {
     };
 
     let out = verbose(&h, &["plan"], None);
-    assert_eq!(paced_line(&out), ["paced at 600/min under Recall's 614/min"]);
+    assert_eq!(
+        paced_line(&out),
+        ["paced at 600/min under Recall's 614/min"]
+    );
     let lists = arrived(&h, "GET");
     assert!(gaps(&lists)[0] >= Duration::from_millis(80), "{lists:?}");
 
@@ -144,7 +149,11 @@ fn a_bad_rate_limit_is_a_usage_error_or_a_located_diagnostic() {
         out.stderr
     );
     let out = h.run(&["plan"]).expect(1);
-    assert!(out.stderr.contains("error[invalid-rate-limit]"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("error[invalid-rate-limit]"),
+        "{}",
+        out.stderr
+    );
     assert!(h.requests().is_empty(), "bad input costs no request");
 }
 
