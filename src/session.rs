@@ -323,15 +323,19 @@ fn unknown_name(flag: &str, name: &str, known: &BTreeSet<&str>) -> String {
     )
 }
 
-/// Starts the emulator on a free loopback port, with its state in `sandbox.json` in `dir`.
+/// Starts the emulator on a free loopback port, with its state in `sandbox.json` in `dir` and
+/// the knobs of the `RECALLFORM_SANDBOX_*` variables ([`emulator::knobs::from_env`]).
 async fn start_sandbox(dir: &Path) -> Result<Emulator, Error> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::Other(format!("cannot create `{}`: {e}", dir.display())))?;
-    let config = emulator::Config {
+    let mut config = emulator::Config {
         api_key: Some(SANDBOX_KEY.into()),
         state_file: Some(dir.join("sandbox.json")),
         ..emulator::Config::default()
     };
+    // The same knobs as `sandbox serve`, so a benchmark can run against either.
+    emulator::knobs::from_env(&mut config, &|name| std::env::var(name).ok())
+        .map_err(|e| Error::Usage(format!("the sandbox cannot start: {e}")))?;
     Emulator::start(([127, 0, 0, 1], 0).into(), config)
         .await
         .map_err(|e| Error::Other(format!("cannot start the sandbox: {e}")))

@@ -2,11 +2,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Subcommand;
 
 use super::output;
-use crate::emulator::{self, Emulator};
+use crate::emulator::{self, Emulator, knobs};
 use crate::error::{Error, exit};
 
 /// Where `--api-key` is read from when it is not typed.
@@ -34,8 +35,16 @@ pub enum SandboxCommand {
         )]
         api_key: Option<String>,
         /// Apps per list page.
-        #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        #[arg(long, env = knobs::PAGE_SIZE_ENV, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         page_size: u16,
+        /// Wait this many milliseconds before handling each API request (each on its own, so
+        /// concurrent requests overlap); the webhook route is not delayed.
+        #[arg(long, env = knobs::LATENCY_ENV, default_value = "0", value_name = "MS", value_parser = knobs::parse_latency)]
+        latency: Duration,
+        /// Requests allowed in any 60 s, per API key: `list=N/min,write=N/min` (Recall's are
+        /// `list=60/min,write=300/min`, the default), either part alone, or `off`.
+        #[arg(long, env = knobs::RATE_LIMIT_ENV, value_name = "LIMITS", value_parser = knobs::parse_rate_limit)]
+        rate_limit: Option<knobs::RateLimit>,
     },
 }
 
@@ -46,14 +55,18 @@ pub async fn run(cmd: SandboxCommand) -> Result<u8, Error> {
         state,
         api_key,
         page_size,
+        latency,
+        rate_limit,
     } = cmd;
     let hint = banner_hint(api_key.as_deref());
-    let config = emulator::Config {
+    let mut config = emulator::Config {
         api_key,
         state_file: state,
         page_size: usize::from(page_size),
+        latency,
         ..emulator::Config::default()
     };
+    rate_limit.unwrap_or_default().apply(&mut config);
     let emulator = Emulator::start(listen, config)
         .await
         .map_err(|e| Error::Other(format!("cannot start the emulator on `{listen}`: {e}")))?;

@@ -9,6 +9,11 @@
 //! UNCONFIRMED (secrets in responses, duplicate client IDs) the behaviour is a [`Config`]
 //! switch so both answers can be tested.
 //!
+//! Rate limits count requests in a sliding 60 s window (any 60 s, not each clock minute), which
+//! is stricter than fixed windows and what a real limiter may be. `GET /_emulator/stats` (not a
+//! Recall path, no auth, not logged) counts the requests received so far, by class, and the
+//! 429s sent, for a benchmark that runs `sandbox serve` in another process.
+//!
 //! Every answer carries an `x-request-id` header (a UUID v4), as Recall's load balancers add
 //! one; the log keeps it so tests can look for it in recallform's errors.
 //!
@@ -31,6 +36,7 @@
 //! Not for: production. It keeps secrets in its state file (as Recall keeps them).
 
 mod faults;
+pub mod knobs;
 mod lists;
 mod server;
 pub mod state;
@@ -51,10 +57,16 @@ pub struct Config {
     pub api_key: Option<String>,
     /// Items per list page, in every list (Recall's is server-chosen and undocumented).
     pub page_size: usize,
-    /// List requests per minute per workspace, the three lists together (Recall: 60 for each).
+    /// List requests in any 60 s per workspace, the three lists together (Recall: 60 a
+    /// minute for each); [`knobs::UNLIMITED`] for no limit.
     pub list_per_minute: u32,
-    /// Other requests per minute per workspace (Recall: 300).
+    /// Other requests in any 60 s per workspace (Recall: 300 a minute);
+    /// [`knobs::UNLIMITED`] for no limit.
     pub other_per_minute: u32,
+    /// How long each API request waits before it is handled (not the webhook route, which
+    /// has its own faults): the network and Recall's own time, for benchmarks. Each request
+    /// waits on its own, so concurrent requests overlap.
+    pub latency: Duration,
     /// Where to keep the workspace between runs; `None` keeps it in memory.
     pub state_file: Option<PathBuf>,
     /// Whether responses include `client_secret` and `webhook_secret` (the 2025 docs show
@@ -71,6 +83,7 @@ impl Default for Config {
             page_size: 10,
             list_per_minute: 60,
             other_per_minute: 300,
+            latency: Duration::ZERO,
             state_file: None,
             secrets_in_responses: true,
             reject_duplicate_client_id: false,
@@ -397,6 +410,13 @@ impl Emulator {
             .collect();
         all.sort_by_key(|c| c.seq);
         all
+    }
+
+    /// What `GET /_emulator/stats` answers: `requests`, `list`, `write`, `retrieve`,
+    /// `webhook`, `other` (counts of the requests received so far) and `throttled` (the 429s
+    /// sent).
+    pub fn stats(&self) -> serde_json::Value {
+        server::stats(&lock(&self.shared.log))
     }
 
     /// Every request received so far.

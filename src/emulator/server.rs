@@ -4,7 +4,7 @@
 //! would reject it: route, injected fault, webhook (no auth), WAF, auth, rate limit,
 //! idempotency, then the workspace rule itself.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -26,6 +26,10 @@ use crate::http::{self, Close, Limits, Refusal};
 
 /// The largest request body read.
 const MAX_BODY: usize = 1 << 20;
+/// The span a rate limit counts requests over.
+const WINDOW: Duration = Duration::from_secs(60);
+/// The emulator's own counters (not a Recall path).
+pub(super) const STATS: &str = "/_emulator/stats";
 /// How long Recall replays an idempotent request's answer.
 const IDEMPOTENCY_TTL: Duration = Duration::from_secs(3600);
 
@@ -37,7 +41,8 @@ pub(super) struct Shared {
     pub(super) log: Mutex<Vec<Logged>>,
     pub(super) webhook_events: Mutex<Vec<WebhookEvent>>,
     idempotency: Mutex<HashMap<IdempotencyScope, Idempotent>>,
-    windows: Mutex<HashMap<(String, Bucket), (Instant, u32)>>,
+    /// When each request still inside its sliding 60 s window arrived, oldest first.
+    windows: Mutex<HashMap<(String, Bucket), VecDeque<Instant>>>,
 }
 
 /// Recall matches a key together with the caller, the method and the path.
@@ -110,26 +115,31 @@ impl Shared {
         Some(kind)
     }
 
-    /// Counts a request against its per-minute window; `Some(seconds)` when over the limit.
+    /// Counts a request against its sliding 60 s window; `Some(seconds)` when over the limit:
+    /// the wait until the oldest request in the window leaves it, so that the retry fits.
     fn throttle(&self, api_key: &str, bucket: Bucket) -> Option<u64> {
         let limit = match bucket {
             Bucket::List => self.config.list_per_minute,
             Bucket::Other => self.config.other_per_minute,
         };
+        if limit == super::knobs::UNLIMITED {
+            return None;
+        }
         let now = Instant::now();
         let mut windows = lock(&self.windows);
-        let (start, count) = windows
-            .entry((api_key.to_string(), bucket))
-            .or_insert((now, 0));
-        if now.duration_since(*start) >= Duration::from_secs(60) {
-            *start = now;
-            *count = 0;
+        let window = windows.entry((api_key.to_string(), bucket)).or_default();
+        while window
+            .front()
+            .is_some_and(|at| now.duration_since(*at) >= WINDOW)
+        {
+            window.pop_front();
         }
-        if *count >= limit {
-            let left = Duration::from_secs(60).saturating_sub(now.duration_since(*start));
+        if window.len() >= limit as usize {
+            let oldest = *window.front().expect("a full window is not empty");
+            let left = WINDOW.saturating_sub(now.duration_since(oldest));
             return Some(left.as_secs_f64().ceil().max(1.0) as u64);
         }
-        *count += 1;
+        window.push_back(now);
         None
     }
 }
@@ -184,6 +194,10 @@ impl http::Handler for Emulated {
 pub(super) type Reply = Response<Full<Bytes>>;
 
 async fn handle(shared: Arc<Shared>, req: Request<Bytes>) -> Result<Reply, Close> {
+    // Not logged, so that reading the counters does not change them.
+    if req.method() == Method::GET && req.uri().path() == STATS {
+        return Ok(json_reply((200, Some(stats(&lock(&shared.log))))));
+    }
     // Recall keeps processing a request whose client has gone away (a timeout, say); so does
     // the emulator, by running it apart from the connection, whose futures hyper drops with it.
     tokio::spawn(async move {
@@ -252,6 +266,11 @@ async fn respond(shared: &Shared, req: Request<Bytes>, entry: &Logged) -> Result
             Some(json!({"detail": format!("Method \"{method}\" not allowed.")})),
         )));
     };
+
+    if !webhook && !shared.config.latency.is_zero() {
+        // A sleep of its own, not a lock: concurrent requests overlap, as on a network.
+        tokio::time::sleep(shared.config.latency).await;
+    }
 
     let fault = shared.take_fault(route);
     match &fault {
@@ -433,6 +452,36 @@ async fn respond(shared: &Shared, req: Request<Bytes>, entry: &Logged) -> Result
         }
         _ => Ok(json_reply(answer)),
     }
+}
+
+/// The counters of `GET /_emulator/stats`, from the request log: every request, the lists,
+/// the writes (create, update, delete), the reads of one app, the webhook calls, and the 429s.
+pub(super) fn stats(log: &[Logged]) -> Value {
+    let (mut list, mut write, mut retrieve, mut webhook, mut other, mut throttled) =
+        (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
+    for entry in log {
+        let path = entry.uri.split('?').next().unwrap_or_default();
+        let method = entry.method.parse::<Method>().unwrap_or(Method::OPTIONS);
+        match route(&method, path) {
+            Some((Some(Route::List | Route::ListAppLogs | Route::ListCredentials), ..)) => {
+                list += 1;
+            }
+            Some((Some(Route::Create | Route::Update | Route::Delete), ..)) => write += 1,
+            Some((Some(Route::Retrieve), ..)) => retrieve += 1,
+            Some((Some(Route::Webhook), ..)) => webhook += 1,
+            _ => other += 1,
+        }
+        throttled += u64::from(entry.status == Some(429));
+    }
+    json!({
+        "requests": log.len(),
+        "list": list,
+        "write": write,
+        "retrieve": retrieve,
+        "webhook": webhook,
+        "other": other,
+        "throttled": throttled,
+    })
 }
 
 /// Maps a path to (route, id, is-webhook); `Some((None, ..))` is a known path with a method
@@ -679,6 +728,47 @@ fn header(headers: &hyper::HeaderMap, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn limited(list: u32) -> Shared {
+        let config = Config {
+            list_per_minute: list,
+            ..Config::default()
+        };
+        Shared::new(config, Workspace::default())
+    }
+
+    #[test]
+    fn the_rate_limit_counts_any_60_seconds() {
+        let shared = limited(2);
+        assert_eq!(shared.throttle("k", Bucket::List), None);
+        assert_eq!(shared.throttle("k", Bucket::List), None);
+        assert_eq!(shared.throttle("k", Bucket::List), Some(60));
+        // Each key and each class has its own window.
+        assert_eq!(shared.throttle("other", Bucket::List), None);
+        assert_eq!(shared.throttle("k", Bucket::Other), None);
+
+        // A request 59.5 s old still counts, and the retry waits until it leaves; one 60 s
+        // old has left. A fixed window that started with it would have let both through.
+        let shared = limited(1);
+        let now = Instant::now();
+        let old = |secs: f64| now.checked_sub(Duration::from_secs_f64(secs)).unwrap();
+        let window = VecDeque::from([old(59.5)]);
+        lock(&shared.windows).insert(("k".into(), Bucket::List), window);
+        assert_eq!(shared.throttle("k", Bucket::List), Some(1));
+        let window = VecDeque::from([old(60.0)]);
+        lock(&shared.windows).insert(("k".into(), Bucket::List), window);
+        assert_eq!(shared.throttle("k", Bucket::List), None);
+        assert_eq!(lock(&shared.windows)[&("k".to_string(), Bucket::List)].len(), 1);
+    }
+
+    #[test]
+    fn no_limit_keeps_no_window() {
+        let shared = limited(crate::emulator::knobs::UNLIMITED);
+        for _ in 0..1000 {
+            assert_eq!(shared.throttle("k", Bucket::List), None);
+        }
+        assert!(lock(&shared.windows).is_empty());
+    }
 
     #[test]
     fn routes() {
