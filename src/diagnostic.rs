@@ -30,6 +30,7 @@ pub const CODES: &[&str] = &[
     "invalid-region",
     "missing-region",
     "invalid-base-url",
+    "invalid-rate-limit",
     "invalid-app-name",
     "invalid-kind",
     "invalid-client-id",

@@ -1,7 +1,12 @@
 //! Crash-safe file writes: every file recallform writes (the lockfile, saved plans, `export`'s
 //! and `init`'s files, man pages, the sandbox's state, the relay's spool) goes through
 //! [`write_atomically`], so a reader, or the next run after a `kill -9` or a power cut, finds the
-//! old file or the new one, never a mix or a truncated file.
+//! old file or the new one, never a mix or a truncated file. The lockfile's journal, which only
+//! grows, goes through [`append_synced`] instead: a crash can tear only its last line, which the
+//! journal's reader detects by its checksum.
+//!
+//! Every byte written through either is counted ([`bytes_written`]), so a command can say what
+//! it cost the disk (`apply -vv`).
 //!
 //! Test builds (the `failpoints` cargo feature, which only the dev-dependency on this package
 //! turns on) can stop the process inside a write, to prove that; see [`failpoint`].
@@ -12,6 +17,33 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bytes written through [`write_atomically`] and [`append_synced`] by this process.
+static WRITTEN: AtomicU64 = AtomicU64::new(0);
+
+/// How many bytes this process wrote to files through this module so far (whole files and
+/// appends; not the fsyncs' metadata): the disk cost a benchmark compares between runs.
+pub fn bytes_written() -> u64 {
+    WRITTEN.load(Ordering::Relaxed)
+}
+
+/// Appends `bytes` to `file` (opened for appending; `path` names it, for the failpoints) and
+/// fsyncs its data before returning: once this returns, the bytes survive a power cut. A crash
+/// during the call can leave a prefix of `bytes` at the end of the file, never anything else,
+/// so the reader must be able to tell a torn last record (the journal checks each line).
+pub fn append_synced(path: &Path, file: &mut File, bytes: &[u8]) -> io::Result<()> {
+    failpoint::half_written_append(path, file, bytes);
+    // One `write` of the whole record where the OS allows it; `write_all` finishes the rest.
+    file.write_all(bytes)?;
+    WRITTEN.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    trace::step("sync data");
+    // The length changes with every append, so `sync_data` writes it too (it skips only
+    // metadata that reading does not need, such as the modification time).
+    file.sync_data()?;
+    failpoint::reached(failpoint::AFTER_APPEND, path);
+    Ok(())
+}
 
 /// Who may read the written file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +69,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()>
         .map_err(|e| folder_error(dir, &e))?;
     failpoint::half_written(path, tmp.as_file_mut(), bytes);
     tmp.write_all(bytes)?;
+    WRITTEN.fetch_add(bytes.len() as u64, Ordering::Relaxed);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -67,7 +100,8 @@ fn sync_file(file: &File) -> io::Result<()> {
 }
 
 /// fsync of the folder, which makes the rename durable: the new name is an entry of the folder.
-fn sync_dir(dir: &Path) {
+/// Also after removing a file, for the same reason.
+pub fn sync_dir(dir: &Path) {
     trace::step("sync folder");
     if let Ok(d) = File::open(dir) {
         // Not every platform can fsync a directory; the rename has happened either way.
@@ -106,7 +140,19 @@ mod trace {
     }
 }
 
-/// Places inside [`write_atomically`] where a test build stops the process with
+/// Clears this thread's record of write steps (test builds of the library only).
+#[cfg(test)]
+pub(crate) fn trace_steps_clear() {
+    trace::STEPS.with(|s| s.borrow_mut().clear());
+}
+
+/// This thread's write steps since the last clear (test builds of the library only).
+#[cfg(test)]
+pub(crate) fn trace_steps() -> Vec<&'static str> {
+    trace::STEPS.with(|s| s.borrow().clone())
+}
+
+/// Places inside [`write_atomically`] and [`append_synced`] where a test build stops the process with
 /// `std::process::abort()` (no destructor, no cleanup: like `kill -9` at that instant), chosen
 /// by the environment variable [`failpoint::VAR`] as `POINT [N [FILE]]`: the `N`th time (1 by
 /// default) a write of a file named `FILE` (any file by default) reaches `POINT`.
@@ -125,6 +171,10 @@ pub mod failpoint {
     pub const BEFORE_RENAME: &str = "before-rename";
     /// The rename is done; the folder is not synced yet.
     pub const AFTER_RENAME: &str = "after-rename";
+    /// An append ([`super::append_synced`]) wrote the first half of its bytes.
+    pub const HALF_APPENDED: &str = "half-appended";
+    /// An append is written and synced, and not yet reported to its caller.
+    pub const AFTER_APPEND: &str = "after-append";
 
     /// At [`HALF_WRITTEN`]: if armed, writes the first half of `bytes` to `tmp` and aborts.
     #[cfg_attr(not(feature = "failpoints"), inline(always))]
@@ -134,6 +184,18 @@ pub mod failpoint {
             use std::io::Write;
             let _ = _tmp.write_all(&_bytes[.._bytes.len() / 2]);
             let _ = _tmp.sync_all();
+            std::process::abort();
+        }
+    }
+
+    /// At [`HALF_APPENDED`]: if armed, appends the first half of `bytes` to `file` and aborts.
+    #[cfg_attr(not(feature = "failpoints"), inline(always))]
+    pub(super) fn half_written_append(_path: &Path, _file: &mut File, _bytes: &[u8]) {
+        #[cfg(feature = "failpoints")]
+        if armed::fires(HALF_APPENDED, _path) {
+            use std::io::Write;
+            let _ = _file.write_all(&_bytes[.._bytes.len() / 2]);
+            let _ = _file.sync_all();
             std::process::abort();
         }
     }

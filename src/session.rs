@@ -25,8 +25,8 @@ use crate::lockfile::LockStore;
 use crate::manifest::{self, Manifest, ReadRules, credentials};
 use crate::model::{DesiredApp, Region, RemoteApp, SecretString};
 use crate::plan::{self, Guards, Plan};
-use crate::recall::Client;
 use crate::recall::target::{Origin, Target, check_api_url};
+use crate::recall::{Client, RateLimits};
 use crate::saved::{self, Basis, LockPosition};
 
 /// The API key the in-process sandbox requires; not a secret.
@@ -49,6 +49,10 @@ pub struct Options {
     pub timeout: Duration,
     /// What the manifest may read.
     pub rules: ReadRules,
+    /// `--rate-limit` or `RECALLFORM_RATE_LIMIT`: Recall's limits to pace under; wins over the
+    /// manifest's `recall.rate_limit`. `None` leaves it to the manifest, or to Recall's
+    /// documented limits.
+    pub rate_limit: Option<RateLimits>,
 }
 
 /// The permissions and scope that shape a plan (`--allow-delete`, `--allow-replace`,
@@ -99,11 +103,34 @@ pub fn resolve_target(override_url: Option<&str>, manifest: &Manifest) -> Result
     )
 }
 
-/// A client for `target` with `key`, waiting `options.timeout` for each answer, and able to
-/// say where the target's URL came from in its hints.
+/// A client for `target` with `key`, waiting `options.timeout` for each answer, pacing under
+/// `options.rate_limit` (or Recall's documented limits), and able to say where the target's URL
+/// came from in its hints. For a command without a manifest (`export`).
 pub fn client(options: &Options, target: &Target, key: SecretString) -> Result<Client, Error> {
     let origin = target.origin.describe(options.api_url_typed);
-    Ok(Client::new(target.api_url.clone(), key, options.timeout)?.with_origin(origin))
+    Ok(Client::new(target.api_url.clone(), key, options.timeout)?
+        .with_origin(origin)
+        .with_rate_limits(options.rate_limit.unwrap_or_default()))
+}
+
+/// The limits a session paces under: `--rate-limit` (or `RECALLFORM_RATE_LIMIT`), else the
+/// manifest's `recall.rate_limit`, else Recall's documented limits (60 list calls and 300
+/// others a minute).
+pub fn rate_limits(options: &Options, manifest: &Manifest) -> RateLimits {
+    options
+        .rate_limit
+        .or(manifest.rate_limit)
+        .unwrap_or_default()
+}
+
+/// [`client`], pacing under [`rate_limits`].
+fn manifest_client(
+    options: &Options,
+    manifest: &Manifest,
+    target: &Target,
+    key: SecretString,
+) -> Result<Client, Error> {
+    Ok(client(options, target, key)?.with_rate_limits(rate_limits(options, manifest)))
 }
 
 /// The manifest's Recall and a client for it.
@@ -120,7 +147,7 @@ pub fn connect(options: &Options, manifest: &Manifest) -> Result<Connection, Err
     let target = resolve_target(options.api_url.as_deref(), manifest).map_err(Error::Usage)?;
     let key = credentials::resolve_api_key(manifest, &credentials::process_env)
         .map_err(|d| manifest_error(&manifest.path, vec![d]))?;
-    let client = client(options, &target, key)?;
+    let client = manifest_client(options, manifest, &target, key)?;
     Ok(Connection { target, client })
 }
 
@@ -195,7 +222,7 @@ impl Session {
         let key = api_key
             .clone()
             .unwrap_or_else(|| SecretString::new(SANDBOX_KEY.into()));
-        let client = Arc::new(client(at, &target, key)?);
+        let client = Arc::new(manifest_client(at, &manifest, &target, key)?);
         // Recall may echo any of them, not only the ones a request carries.
         client.know_secrets(
             desired
@@ -355,6 +382,7 @@ pub async fn connect_reader(
     }
     let emulator = open_sandbox(manifest).await?;
     let target = Target::sandbox(Url::parse(&emulator.url()).expect("the emulator's URL is valid"));
-    let client = client(options, &target, SecretString::new(SANDBOX_KEY.into()))?;
+    let key = SecretString::new(SANDBOX_KEY.into());
+    let client = manifest_client(options, manifest, &target, key)?;
     Ok((Connection { target, client }, Some(emulator)))
 }

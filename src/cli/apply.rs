@@ -82,6 +82,8 @@ pub async fn run(global: &Global, args: &ApplyArgs) -> Result<u8, Error> {
     };
     let _lock = target::lock(&at.lockfile, args.lock_timeout)?;
     let session = Session::open(&at, sandbox, &args.guards.permissions()).await?;
+    // Under the apply lock: a journal a crash left is folded even when there is nothing to do.
+    session.lock().fold()?;
     if args.strict
         && let Some(e) = super::validate::strict_error(&session.manifest_path, &session.warnings)
     {

@@ -90,6 +90,17 @@ pub struct Global {
     /// Never colour the output, as with the `NO_COLOR` environment variable.
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Recall's rate limits, which recallform paces under (at 57 of 60 and 293 of 300 a
+    /// minute): `list=60/min,write=300/min`, one class alone, `CLASS=off` or `off`; overrides
+    /// the manifest's recall.rate_limit.
+    #[arg(
+        long,
+        global = true,
+        env = "RECALLFORM_RATE_LIMIT",
+        value_name = "LIMITS",
+        value_parser = crate::recall::RateLimits::parse
+    )]
+    pub rate_limit: Option<crate::recall::RateLimits>,
     /// Set when `--api-url` was typed, not taken from the environment.
     #[arg(skip)]
     pub api_url_on_command_line: bool,
@@ -188,7 +199,7 @@ pub enum Format {
 }
 
 /// The global options of [`Global`], by clap ID, for [`unused_globals`].
-const GLOBALS: [&str; 9] = [
+const GLOBALS: [&str; 10] = [
     "manifest",
     "lockfile",
     "api_url",
@@ -198,6 +209,7 @@ const GLOBALS: [&str; 9] = [
     "env_allow",
     "allow_external_files",
     "no_color",
+    "rate_limit",
 ];
 
 /// The global options a top-level command has no use for (its subcommands inherit the list).
@@ -207,7 +219,17 @@ fn unused_globals(command: &str) -> &'static [&'static str] {
     match command {
         "schema" | "completions" | "man" => &GLOBALS,
         // It renders a saved plan, in colour on a terminal.
-        "show" => &GLOBALS[..8],
+        "show" => &[
+            "manifest",
+            "lockfile",
+            "api_url",
+            "timeout",
+            "verbose",
+            "quiet",
+            "env_allow",
+            "allow_external_files",
+            "rate_limit",
+        ],
         // `-v` shows the emulator's warnings (a state file it cannot save).
         "sandbox" => &[
             "manifest",
@@ -218,9 +240,10 @@ fn unused_globals(command: &str) -> &'static [&'static str] {
             "env_allow",
             "allow_external_files",
             "no_color",
+            "rate_limit",
         ],
         // `--lockfile`: the Recall webhook URLs Zoom app manifests are checked against.
-        "validate" => &["api_url", "timeout"],
+        "validate" => &["api_url", "timeout", "rate_limit"],
         // It writes a manifest; it reads none, and sends no request.
         "init" => &[
             "lockfile",
@@ -229,6 +252,7 @@ fn unused_globals(command: &str) -> &'static [&'static str] {
             "env_allow",
             "allow_external_files",
             "no_color",
+            "rate_limit",
         ],
         // The record only: no request, no secret; `-f` still locates the default lockfile.
         "state" => &[
@@ -237,6 +261,7 @@ fn unused_globals(command: &str) -> &'static [&'static str] {
             "env_allow",
             "allow_external_files",
             "no_color",
+            "rate_limit",
         ],
         // No manifest is read, and `-f`/`--lockfile` are refused (see `export`).
         "export" => &[
@@ -247,9 +272,9 @@ fn unused_globals(command: &str) -> &'static [&'static str] {
             "no_color",
         ],
         // No request to Recall's API, and Zoom's 3 s deadline in place of `--timeout`.
-        "webhooks" => &["api_url", "timeout"],
+        "webhooks" => &["api_url", "timeout", "rate_limit"],
         // Recall's webhook URLs come from the lockfile, with `--forward-timeout`.
-        "relay" => &["api_url", "timeout"],
+        "relay" => &["api_url", "timeout", "rate_limit"],
         _ => &[],
     }
 }

@@ -28,6 +28,7 @@ impl Global {
             api_url_typed: self.api_url_on_command_line,
             timeout: Duration::from_secs(self.timeout),
             rules: self.read_rules()?,
+            rate_limit: self.rate_limit,
         })
     }
 }

@@ -58,6 +58,8 @@ pub struct Manifest {
     pub moves: Vec<(String, String)>,
     /// Guards for deletes.
     pub policy: Policy,
+    /// `recall.rate_limit`: Recall's limits to pace under, if the manifest sets them.
+    pub rate_limit: Option<crate::recall::RateLimits>,
     /// SHA-256 of the manifest's text, so a saved plan can tell that it changed.
     pub sha256: String,
     /// The reading rules it was checked under; its references are read under the same ones.

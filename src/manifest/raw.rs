@@ -118,6 +118,67 @@ pub struct RawRecall {
     #[serde(default)]
     #[schemars(with = "Option<Reference>")]
     pub api_key: Option<Spanned<RawSource>>,
+    /// Recall's rate limits for this workspace, which recallform paces under (at 57 of 60 and
+    /// 293 of 300 a minute). Default Recall's documented limits, `{list: 60/min, write: 300/min}`.
+    /// `--rate-limit` and `RECALLFORM_RATE_LIMIT` override it.
+    #[serde(default)]
+    pub rate_limit: Option<RawRateLimit>,
+}
+
+/// Recall's per-minute limits, per class of request.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "RateLimit")]
+pub struct RawRateLimit {
+    /// List calls (apps, app logs, credentials). Default `60/min`.
+    #[serde(default)]
+    #[schemars(schema_with = "rate_schema")]
+    pub list: Option<Spanned<RawRate>>,
+    /// Creates, patches, deletes and retrieves. Default `300/min`.
+    #[serde(default)]
+    #[schemars(schema_with = "rate_schema")]
+    pub write: Option<Spanned<RawRate>>,
+}
+
+/// A rate as written (`60/min`, `5/s`, `off`, `0`), any scalar read as text and checked in
+/// `validate`, so a mistake is a located diagnostic rather than a parse error.
+#[derive(Debug)]
+pub struct RawRate(pub String);
+
+impl<'de> Deserialize<'de> for RawRate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RateVisitor;
+        impl Visitor<'_> for RateVisitor {
+            type Value = RawRate;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a rate such as `60/min`, or `off`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawRate, E> {
+                Ok(RawRate(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawRate, E> {
+                Ok(RawRate(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawRate, E> {
+                Ok(RawRate(v.to_string()))
+            }
+            // `off` is a boolean to YAML 1.1 readers.
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawRate, E> {
+                Ok(RawRate(if v { "true" } else { "off" }.to_string()))
+            }
+        }
+        deserializer.deserialize_any(RateVisitor)
+    }
+}
+
+fn rate_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "Requests a minute (`60/min`) or a second (`5/s`), as Recall limits them; `off` or `0` for no pacing.",
+        "oneOf": [
+            {"type": "string", "pattern": "^(off|0|[0-9]+/(min|s))$"},
+            {"type": "integer", "const": 0},
+        ],
+    })
 }
 
 /// One Zoom OAuth app, as registered with Recall.

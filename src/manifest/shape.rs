@@ -8,7 +8,8 @@
 pub(super) fn home_of(key: &str) -> Option<&'static str> {
     Some(match key {
         "version" | "recall" | "zoom_oauth_apps" | "moved" | "policy" => "at the top level",
-        "region" | "base_url" | "api_key" => "under `recall`",
+        "region" | "base_url" | "api_key" | "rate_limit" => "under `recall`",
+        "list" | "write" => "under `recall.rate_limit`",
         "kind" | "client_id" | "client_secret" | "webhook" | "lifecycle" | "zoom" => {
             "under an app's name in `zoom_oauth_apps`"
         }
@@ -48,6 +49,7 @@ pub(super) fn what_goes_under(key: &str) -> &'static str {
         "recall" => "`region: us-east-1`",
         "webhook" => "`secret: {env: NAME}`",
         "lifecycle" => "`protect: true` or `allow_replace: true`",
+        "rate_limit" => "`list: 60/min` and `write: 300/min`",
         "policy" => "`allow_delete: true` or `max_deletes: 3`",
         "zoom" => "`scopes: granular` and `granted: [...]`",
         "zoom_oauth_apps" => "one app name per line, with the app's keys under it",
@@ -91,6 +93,9 @@ mod tests {
             "events",
             "sdk",
             "manifest",
+            "rate_limit",
+            "list",
+            "write",
         ] {
             assert!(schema.contains(&format!("\"{key}\":")), "{key}");
             assert!(home_of(key).is_some(), "{key}");

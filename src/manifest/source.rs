@@ -34,6 +34,8 @@ const PLAIN_KEYS: &[&str] = &[
     "events",
     "sdk",
     "forward_from",
+    "list",
+    "write",
 ];
 
 /// The keys of lists whose items are never secret, so an item on a line of its own is shown.

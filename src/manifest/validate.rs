@@ -13,13 +13,15 @@ use serde_saphyr::Spanned;
 
 use super::names::{base_name, is_valid_name, secret_env_names};
 use super::raw::{
-    APP_NAME_PATTERN, RawApp, RawManifest, RawMove, RawSource, Reference, ScalarKind, ValueSource,
+    APP_NAME_PATTERN, RawApp, RawManifest, RawMove, RawRateLimit, RawSource, Reference, ScalarKind,
+    ValueSource,
 };
 use super::rules::{self, DEFAULT_API_KEY_ENV, ReadRules};
 use super::{AppSpec, Located, Manifest, Policy, backticked};
 use crate::diagnostic::{self, Diagnostic, Location, did_you_mean};
 use crate::model::{Kind, Region};
 use crate::recall::target;
+use crate::recall::{Class, Limit, RateLimits};
 
 /// Longest client ID Recall accepts.
 const MAX_CLIENT_ID_LEN: usize = 200;
@@ -153,6 +155,13 @@ pub(super) fn validate(
         Reference::Env(_) => {}
     }
 
+    let rate_limit = raw
+        .recall
+        .value
+        .rate_limit
+        .as_ref()
+        .map(|r| check_rate_limit(&mut c, r));
+
     let mut apps = Vec::new();
     let mut client_ids: HashMap<String, Location> = HashMap::new();
     for (name, app) in raw.zoom_oauth_apps.map(|m| m.value.0).unwrap_or_default() {
@@ -181,6 +190,7 @@ pub(super) fn validate(
             apps,
             moves,
             policy,
+            rate_limit,
             sha256: String::new(),
             rules: rules.clone(),
             warnings: c.problems,
@@ -189,6 +199,34 @@ pub(super) fn validate(
     } else {
         Err(c.problems)
     }
+}
+
+/// `recall.rate_limit`: each class's rate as `--rate-limit` reads it; a class not written keeps
+/// Recall's documented limit.
+fn check_rate_limit(c: &mut Checker, raw: &RawRateLimit) -> RateLimits {
+    let mut limits = RateLimits::default();
+    for (class, rate) in [(Class::List, &raw.list), (Class::Write, &raw.write)] {
+        let Some(rate) = rate else { continue };
+        match Limit::parse(&rate.value.0) {
+            Ok(limit) if class == Class::List => limits.list = limit,
+            Ok(limit) => limits.write = limit,
+            Err(why) => {
+                let at = c.at(rate);
+                c.report(
+                    Diagnostic::new(
+                        "invalid-rate-limit",
+                        format!("`recall.rate_limit.{class}`: {why}"),
+                        Some(at),
+                    )
+                    .with_hint(format!(
+                        "write Recall's limit as requests a minute or a second, such as `{class}: {}`, or `off` for no pacing",
+                        RateLimits::default().of(class)
+                    )),
+                );
+            }
+        }
+    }
+    limits
 }
 
 /// Each rename goes from a name not in the manifest to one that is, once per name.

@@ -17,6 +17,7 @@
 //! Not for: deciding what to do (that is `plan`) or recording results (that is `apply`).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -24,6 +25,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::error::{Answered, RecallError, Unredacted, request_id, untrusted_certificate};
+use super::pace::{Class, Pacer, RateLimits};
 use super::redact::Redactor;
 use super::retry::{RetryPolicy, is_retryable, retry_after};
 use super::target::same_origin;
@@ -72,6 +74,8 @@ enum Attempt {
     Retry {
         why: String,
         after: Option<Duration>,
+        /// A 429: Recall's budget for the class is spent, for every task alike.
+        throttled: bool,
         applied_maybe: bool,
         request_id: Option<String>,
         failure: Failure,
@@ -97,6 +101,8 @@ pub struct Client {
     base: Url,
     api_key: SecretString,
     retry: RetryPolicy,
+    /// Keeps every task of the client under Recall's per-minute limits.
+    pacer: Arc<Pacer>,
     redactor: Redactor,
     max_response_bytes: u64,
     max_pages: usize,
@@ -132,6 +138,7 @@ impl Client {
             base,
             api_key,
             retry: RetryPolicy::default(),
+            pacer: Arc::new(Pacer::new(RateLimits::default())),
             redactor,
             max_response_bytes: MAX_RESPONSE_BYTES,
             max_pages: MAX_PAGES,
@@ -145,6 +152,24 @@ impl Client {
     pub fn with_origin(mut self, origin: impl Into<String>) -> Client {
         self.origin = Some(origin.into());
         self
+    }
+
+    /// Paces under `limits` instead of Recall's documented limits (60 list calls and 300
+    /// others a minute), with a pacer of its own.
+    pub fn with_rate_limits(self, limits: RateLimits) -> Client {
+        self.with_pacer(Arc::new(Pacer::new(limits)))
+    }
+
+    /// Paces through `pacer`, which other clients may share (clients of one workspace share
+    /// its budget).
+    pub fn with_pacer(mut self, pacer: Arc<Pacer>) -> Client {
+        self.pacer = pacer;
+        self
+    }
+
+    /// The pacer every request of this client waits for.
+    pub fn pacer(&self) -> &Arc<Pacer> {
+        &self.pacer
     }
 
     /// The target for hints: `` `URL` (from ORIGIN) ``.
@@ -440,7 +465,7 @@ impl Client {
             }
             read.insert(url.clone());
             let response = self
-                .request(action, || self.http.get(url.clone()), None)
+                .request(action, Class::List, || self.http.get(url.clone()), None)
                 .await?;
             let (page, answered): (Page<T>, Answered) = self
                 .decode_with(action, &Method::GET, response)
@@ -567,7 +592,13 @@ impl Client {
                 .json(&body)
         };
         match self
-            .send(&action, build, Some(&body), Some(new.client_id))
+            .send(
+                &action,
+                Class::Write,
+                build,
+                Some(&body),
+                Some(new.client_id),
+            )
             .await?
         {
             Sent::AlreadyCreated(app) => Ok(app),
@@ -593,7 +624,7 @@ impl Client {
         let action = format!("reading the Zoom OAuth app `{id}`");
         let url = self.app_url(id);
         let response = self
-            .request(&action, || self.http.get(url.clone()), None)
+            .request(&action, Class::Write, || self.http.get(url.clone()), None)
             .await?;
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);
@@ -628,7 +659,9 @@ impl Client {
                 .header("Idempotency-Key", &key)
                 .json(&body)
         };
-        let response = self.request(&action, build, Some(&body)).await?;
+        let response = self
+            .request(&action, Class::Write, build, Some(&body))
+            .await?;
         self.decode_app(&action, &Method::PATCH, response).await
     }
 
@@ -636,7 +669,12 @@ impl Client {
         let action = format!("deleting the Zoom OAuth app `{id}`");
         let url = self.app_url(id);
         let response = self
-            .request(&action, || self.http.delete(url.clone()), None)
+            .request(
+                &action,
+                Class::Write,
+                || self.http.delete(url.clone()),
+                None,
+            )
             .await?;
         match response.status() {
             StatusCode::NOT_FOUND => Ok(false),
@@ -664,10 +702,11 @@ impl Client {
     async fn request(
         &self,
         action: &str,
+        class: Class,
         build: impl Fn() -> RequestBuilder,
         body: Option<&serde_json::Value>,
     ) -> Result<Response, Unredacted> {
-        match self.send(action, build, body, None).await? {
+        match self.send(action, class, build, body, None).await? {
             Sent::Answer(response) => Ok(response),
             Sent::AlreadyCreated(_) => unreachable!("only creates look their app up"),
         }
@@ -677,16 +716,21 @@ impl Client {
     /// that may have taken effect first looks the app up: if the first request created it,
     /// that is the app (plan saw none with this client ID), and sending again could make a
     /// second one.
+    /// Every attempt waits for its slot of `class` first ([`Pacer::acquire`]); a 429 with
+    /// `Retry-After` pauses the whole class, and this attempt's retry waits in line with the
+    /// rest.
     async fn send(
         &self,
         action: &str,
+        class: Class,
         build: impl Fn() -> RequestBuilder,
         body: Option<&serde_json::Value>,
         creates: Option<&str>,
     ) -> Result<Sent, Unredacted> {
         let mut attempt = 1;
         loop {
-            let (why, after, applied_maybe, id, failure) =
+            self.paced(class).await;
+            let (why, after, throttled, applied_maybe, id, failure) =
                 match self.attempt(self.authorized(build()), body).await {
                     Attempt::Done(response) => return Ok(Sent::Answer(response)),
                     Attempt::Fatal(detail) => {
@@ -699,10 +743,11 @@ impl Client {
                     Attempt::Retry {
                         why,
                         after,
+                        throttled,
                         applied_maybe,
                         request_id,
                         failure,
-                    } => (why, after, applied_maybe, request_id, failure),
+                    } => (why, after, throttled, applied_maybe, request_id, failure),
                 };
             if attempt >= self.retry.max_attempts {
                 let e = RecallError::gave_up(action, attempt, &why, id.as_deref());
@@ -712,7 +757,19 @@ impl Client {
                 }
                 .into());
             }
-            tokio::time::sleep(self.retry.delay(attempt, after)).await;
+            let delay = self.retry.delay(attempt, after);
+            if throttled && after.is_some() {
+                // Every task of the class waits it out, this one in line with the rest.
+                self.info(|| {
+                    format!(
+                        "Recall answered 429: pausing every {class} request for {} ms",
+                        delay.as_millis()
+                    )
+                });
+                self.pacer.pause(class, delay);
+            } else {
+                tokio::time::sleep(delay).await;
+            }
             attempt += 1;
             if let (Some(client_id), true) = (creates, applied_maybe) {
                 // Boxed: listing sends through this loop too.
@@ -722,6 +779,27 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// Waits for a slot of `class`, and says at `-v` how long it waited.
+    async fn paced(&self, class: Class) {
+        let waited = self.pacer.acquire(class).await;
+        if waited.total.is_zero() {
+            return;
+        }
+        self.info(|| {
+            let limit = self.pacer.limits().of(class);
+            let why = if waited.paused {
+                "a 429 paused them".to_string()
+            } else {
+                let pace = limit.pace().map_or("off".into(), |p| format!("{p}/min"));
+                format!("paced at {pace} under Recall's {limit}")
+            };
+            format!(
+                "waited {} ms for the next {class} request: {why}",
+                waited.total.as_millis()
+            )
+        });
     }
 
     fn authorized(&self, request: RequestBuilder) -> RequestBuilder {
@@ -740,6 +818,7 @@ impl Client {
                 return Attempt::Retry {
                     why: RecallError::describe_transport(&e),
                     after: None,
+                    throttled: false,
                     applied_maybe: false,
                     request_id: None,
                     failure: Failure::Other,
@@ -777,6 +856,7 @@ impl Client {
                 Attempt::Retry {
                     why,
                     after: None,
+                    throttled: false,
                     // A failed connect never reached Recall; anything later might have.
                     applied_maybe: !e.is_connect(),
                     request_id: None,
@@ -797,6 +877,7 @@ impl Client {
                     Attempt::Retry {
                         why: format!("Recall answered {status}"),
                         after: retry_after(&response),
+                        throttled: status == StatusCode::TOO_MANY_REQUESTS,
                         applied_maybe: status.is_server_error(),
                         request_id: id,
                         failure: Failure::Other,

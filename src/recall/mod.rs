@@ -4,6 +4,7 @@
 
 mod client;
 mod error;
+pub mod pace;
 pub mod redact;
 pub mod retry;
 pub mod target;
@@ -12,6 +13,7 @@ mod wire;
 
 pub use client::{Client, MAX_RESPONSE_BYTES, NewApp};
 pub use error::{REQUEST_ID_HEADERS, RecallError};
+pub use pace::{Class, Limit, Pacer, RateLimits};
 pub use redact::Redactor;
 pub use wire::decode_app_page;
 pub use wire::{AppLog, AppLogs, Credential, CredentialFilter};

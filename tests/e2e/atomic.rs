@@ -296,3 +296,63 @@ fn a_build_without_dev_dependencies_has_no_failpoints() {
         "{tests}"
     );
 }
+
+/// The apply's journal (`<lockfile>.journal`) and its fold, aborted at each point: creating the
+/// journal (an atomic write of its header), half-way through an append and just after it, and
+/// the fold's write of the lockfile. After each, a plan reads a consistent record (the result
+/// is recorded exactly when its append had completed), and the next apply finishes the job:
+/// no app twice, every app recorded, the journal folded and gone.
+#[test]
+fn the_journal_and_its_fold_survive_an_abort_at_every_point() {
+    const JOURNAL: &str = "recallform.lock.json.journal";
+    // (point, file, whether the one create's result is recorded after the abort)
+    let points = [
+        (failpoint::HALF_WRITTEN, JOURNAL, false),
+        (failpoint::BEFORE_RENAME, JOURNAL, false),
+        (failpoint::AFTER_RENAME, JOURNAL, false),
+        (failpoint::HALF_APPENDED, JOURNAL, false),
+        (failpoint::AFTER_APPEND, JOURNAL, true),
+        (failpoint::HALF_WRITTEN, LOCKFILE, true),
+        (failpoint::BEFORE_RENAME, LOCKFILE, true),
+        (failpoint::AFTER_RENAME, LOCKFILE, true),
+    ];
+    for (point, file, recorded) in points {
+        let what = format!("apply aborted at `{point}` of `{file}`");
+        let h = Harness::new();
+        one_app_applied(&h);
+        two_apps(&h);
+        let old = h.lockfile_text().unwrap();
+        let out = h
+            .cmd(&["apply", "--auto-approve"])
+            .env(failpoint::VAR, format!("{point} 1 {file}"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.signal(), Some(6), "{what}: {out:?}");
+        let folded = file == LOCKFILE && point == failpoint::AFTER_RENAME;
+        assert_eq!(
+            h.lockfile_text().unwrap() == old,
+            !folded,
+            "{what}: the lockfile is the old one until the fold's rename"
+        );
+        let plan = h.run(&["plan", "--detailed-exitcode"]);
+        assert_eq!(
+            plan.code,
+            if recorded { 0 } else { 2 },
+            "{what}: the record after it:\n{}",
+            plan.stdout
+        );
+        if !recorded {
+            assert_eq!(
+                plan.plan_line(),
+                "Plan: 0 to create, 1 to adopt, 1 unchanged.",
+                "{what}"
+            );
+        }
+        h.run(&["apply", "--auto-approve"]).expect(0);
+        assert!(!h.path(JOURNAL).exists(), "{what}: the journal is folded");
+        assert_eq!(h.emulator.apps().len(), 2, "{what}: an app created twice");
+        let apps = h.lockfile()["zoom_oauth_apps"].as_object().unwrap().len();
+        assert_eq!(apps, 2, "{what}");
+        h.run(&["plan", "--detailed-exitcode"]).expect(0);
+    }
+}

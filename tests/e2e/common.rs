@@ -112,6 +112,9 @@ impl Harness {
             .env_remove("CI")
             .env_remove("GITHUB_ACTIONS")
             .env_remove("NO_COLOR")
+            // The emulator is fresh for every test, so pacing would only slow the suite down;
+            // the pacing tests set `--rate-limit` again.
+            .env("RECALLFORM_RATE_LIMIT", "off")
             .env("RECALL_API_KEY", API_KEY)
             .args(args);
         for (key, value) in secret_env() {

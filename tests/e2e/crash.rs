@@ -29,6 +29,9 @@ const SHORT_KILLS: u64 = 10;
 /// The seed of the kill points, unless `RECALLFORM_CRASH_SEED` says otherwise.
 const SEED: u64 = 0x5eed_0011;
 
+/// The lockfile's journal, which a kill mid-apply leaves behind.
+const JOURNAL: &str = "recallform.lock.json.journal";
+
 const CLIENT_SECRET_ENV: &str = "CRASH_ZOOM_CLIENT_SECRET";
 const WEBHOOK_SECRET_ENV: &str = "CRASH_ZOOM_WEBHOOK_SECRET";
 
@@ -98,18 +101,27 @@ fn within(rng: &mut fastrand::Rng, span: Duration) -> Duration {
     Duration::from_micros(rng.u64(0..=(span.as_micros() as u64) * 6 / 5))
 }
 
-fn spawn(h: &Harness, args: &[&str]) -> Child {
+fn spawn(h: &Harness, args: &[&str], log: Option<&Path>) -> Child {
+    let stderr = match log {
+        Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+        None => Stdio::null(),
+    };
     process(h, args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap()
 }
 
 /// Runs `args` and kills it with SIGKILL `after`; whether it was still running then.
 fn kill_after(h: &Harness, args: &[&str], after: Duration) -> bool {
-    let mut child = spawn(h, args);
+    kill_logged(h, args, after, None)
+}
+
+/// [`kill_after`], with its stderr in `log`.
+fn kill_logged(h: &Harness, args: &[&str], after: Duration, log: Option<&Path>) -> bool {
+    let mut child = spawn(h, args, log);
     std::thread::sleep(after);
     let running = child.try_wait().unwrap().is_none();
     // SIGKILL: no destructor, no flush, no cleanup of any kind.
@@ -134,10 +146,11 @@ fn settle(h: &Harness) {
     }
 }
 
-/// The lockfile, read by recallform's own reader; `None` when there is none.
+/// The lockfile, read by recallform's own reader (through its journal, if a kill left one);
+/// `None` when there is neither.
 fn read_lockfile(h: &Harness, when: &str) -> Option<BTreeMap<String, (String, String)>> {
     let path = h.path("recallform.lock.json");
-    if !path.exists() {
+    if !path.exists() && !h.path(JOURNAL).exists() {
         return None;
     }
     let store = LockStore::open_any(&path)
@@ -179,6 +192,26 @@ fn check_records(h: &Harness, when: &str) -> usize {
     records.len()
 }
 
+/// Every app the killed apply's `-vv` log in `log` reported as recorded (after the journal's
+/// fsync) is in the lockfile read through its journal, under that name; how many there were.
+fn check_reported(h: &Harness, log: &Path, when: &str) -> usize {
+    let text = std::fs::read_to_string(log).unwrap();
+    let records = read_lockfile(h, when).unwrap_or_default();
+    let mut reported = 0;
+    for line in text.lines().filter(|l| l.contains("in the journal: ")) {
+        let names = line.split("in the journal: ").nth(1).unwrap();
+        for name in names.split(", ") {
+            let name = name.trim_matches('`');
+            assert!(
+                records.contains_key(name),
+                "{when}: `{name}` was reported as recorded, and the lockfile does not have it"
+            );
+            reported += 1;
+        }
+    }
+    reported
+}
+
 /// The `.recallform-*.tmp` files a write cut short left in the harness's folder `dir`.
 fn cut_writes(dir: &Path) -> usize {
     std::fs::read_dir(dir)
@@ -212,18 +245,27 @@ fn an_apply_killed_at_random_points_loses_no_id_and_creates_no_app_twice() {
 
     let mut mid_apply = 0;
     let mut recorded_at_kill = Vec::new();
+    let (mut reported, mut journals) = (0, 0);
+    let log = h.path("apply.log");
     for kill in 0..kills {
         let after = Duration::from_millis(rng.u64(0..=700));
         let when = format!("after kill {kill} of seed {seed:#x} ({after:?} in)");
-        if kill_after(&h, &["apply", "--auto-approve"], after) {
+        let args = ["apply", "--auto-approve", "-vv"];
+        if kill_logged(&h, &args, after, Some(&log)) {
             mid_apply += 1;
         }
         settle(&h);
         recorded_at_kill.push(check_records(&h, &when));
+        journals += usize::from(h.path(JOURNAL).exists());
+        reported += check_reported(&h, &log, &when);
     }
     let temporary = cut_writes(h.dir.path());
 
     run(&h, &["apply", "--auto-approve"]).expect(0);
+    assert!(
+        !h.path(JOURNAL).exists(),
+        "the apply that ran to the end folded the journal"
+    );
     let recall = recall_apps(&h, "at the end");
     assert_eq!(recall.len(), APPS, "apps in Recall at the end");
     let records = read_lockfile(&h, "at the end").unwrap();
@@ -246,8 +288,10 @@ fn an_apply_killed_at_random_points_loses_no_id_and_creates_no_app_twice() {
         mid_apply * 2 >= kills,
         "only {mid_apply} of {kills} kills landed while the apply ran"
     );
+    assert!(journals > 0, "no kill left a journal to fold");
+    assert!(reported > 0, "no kill came after a reported record");
     eprintln!(
-        "crash test: {kills} kills ({mid_apply} mid-apply), records after each: {recorded_at_kill:?}; {temporary} writes cut short; then {APPS} apps, each once, all recorded"
+        "crash test: {kills} kills ({mid_apply} mid-apply, {journals} left a journal), records after each: {recorded_at_kill:?}; {reported} records reported before the kills, none lost; {temporary} writes cut short; then {APPS} apps, each once, all recorded"
     );
 
     short_commands_killed_at_random_points(&h, &mut rng, seed);
