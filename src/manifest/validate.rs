@@ -29,8 +29,9 @@ const MAX_CLIENT_ID_LEN: usize = 200;
 /// The state of one validation run: the manifest, the rules, and every problem found so far.
 pub(super) struct Checker<'a> {
     pub(super) path: &'a Path,
-    /// The manifest's text, for quoting a client ID as it is written.
-    pub(super) text: &'a str,
+    /// The manifest's lines, for quoting a client ID as it is written and finding a list's
+    /// key.
+    pub(super) lines: super::source::Lines<'a>,
     pub(super) rules: &'a ReadRules,
     /// The variables that hold the Recall API key: `RECALL_API_KEY`, and the one
     /// `recall.api_key` names. No app field may read them.
@@ -64,7 +65,7 @@ pub(super) fn validate(
 ) -> Result<Manifest, Vec<Diagnostic>> {
     let mut c = Checker {
         path,
-        text,
+        lines: super::source::Lines::new(text),
         rules,
         api_key_vars: vec![DEFAULT_API_KEY_ENV.to_string()],
         api_key_file: None,
@@ -446,7 +447,7 @@ fn client_id_source(
                 ))
         }
         RawSource::NotText(kind) => {
-            match super::source::value_at(c.text, at.line, at.column) {
+            match super::source::value_at(&c.lines, at.line, at.column) {
                 Some(written) => Diagnostic::new(
                     "invalid-type",
                     format!("YAML reads `{written}` as {}, not text", kind.described()),

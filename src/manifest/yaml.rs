@@ -76,7 +76,8 @@ pub(super) fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, V
     if let Some(d) = screen(path, text) {
         return Err(vec![d]);
     }
-    serde_saphyr::from_str_with_options(text, options(text.len())).map_err(|e| errors(path, text, &e))
+    serde_saphyr::from_str_with_options(text, options(text.len()))
+        .map_err(|e| errors(path, text, &e))
 }
 
 /// The crate's options for a manifest of `bytes` bytes: its budget set to the limits
