@@ -9,6 +9,7 @@ use clap::Subcommand;
 use super::output;
 use crate::emulator::{self, Emulator, knobs};
 use crate::error::{Error, exit};
+use crate::recall::RateLimits;
 
 /// Where `--api-key` is read from when it is not typed.
 const API_KEY_ENV: &str = "RECALLFORM_SANDBOX_API_KEY";
@@ -43,8 +44,8 @@ pub enum SandboxCommand {
         latency: Duration,
         /// Requests allowed in any 60 s, per API key: `list=N/min,write=N/min` (Recall's are
         /// `list=60/min,write=300/min`, the default), either part alone, or `off`.
-        #[arg(long, env = knobs::RATE_LIMIT_ENV, value_name = "LIMITS", value_parser = knobs::parse_rate_limit)]
-        rate_limit: Option<knobs::RateLimit>,
+        #[arg(long, env = knobs::RATE_LIMIT_ENV, value_name = "LIMITS", value_parser = RateLimits::parse)]
+        rate_limit: Option<RateLimits>,
     },
 }
 
@@ -66,7 +67,7 @@ pub async fn run(cmd: SandboxCommand) -> Result<u8, Error> {
         latency,
         ..emulator::Config::default()
     };
-    rate_limit.unwrap_or_default().apply(&mut config);
+    knobs::set_rate_limits(&mut config, rate_limit.unwrap_or_default());
     let emulator = Emulator::start(listen, config)
         .await
         .map_err(|e| Error::Other(format!("cannot start the emulator on `{listen}`: {e}")))?;
