@@ -30,7 +30,9 @@ pub use names::is_valid_name;
 pub use raw::{Reference, ValueSource};
 pub use rules::{EnvAllowlist, ReadRules};
 pub use validate::is_placeholder_client_id;
-pub use yaml::{BYTES_PER_NODE, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_SCALAR_BYTES, max_nodes};
+pub use yaml::{
+    BYTES_PER_NODE, DEFAULT_MAX_FILE_BYTES, MAX_DEPTH, MAX_NODES, MAX_SCALAR_BYTES, max_nodes,
+};
 
 /// A value together with where the manifest set it (`None` for defaults).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -204,7 +206,7 @@ const DEFAULT_FILE: &str = "recallform.yaml";
 /// Reads and validates the manifest at `path` under `rules`: every problem found is returned
 /// at once, errors and warnings together.
 pub fn load(path: &Path, rules: &ReadRules) -> Result<Manifest, Vec<Diagnostic>> {
-    let bytes = read_bounded(path)?;
+    let bytes = read_bounded(path, rules.max_manifest_bytes)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         // Point at the first byte that is not UTF-8: an editor can jump there.
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
@@ -226,9 +228,9 @@ pub fn load(path: &Path, rules: &ReadRules) -> Result<Manifest, Vec<Diagnostic>>
 }
 
 /// The manifest's bytes: only from a regular file (a FIFO or a device could block or never
-/// end) of at most [`MAX_FILE_BYTES`], checked before reading and again while reading, in case
-/// it grows meanwhile.
-fn read_bounded(path: &Path) -> Result<Vec<u8>, Vec<Diagnostic>> {
+/// end) of at most `cap` bytes (`--max-manifest-bytes`), checked before reading and again while
+/// reading, in case it grows meanwhile.
+fn read_bounded(path: &Path, cap: u64) -> Result<Vec<u8>, Vec<Diagnostic>> {
     use std::io::Read;
     let meta = std::fs::metadata(path).map_err(|e| vec![unreadable(path, &e)])?;
     if meta.is_dir() {
@@ -248,16 +250,16 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, Vec<Diagnostic>> {
             .with_hint("write the manifest to a file and pass that file with `-f`"),
         ]);
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(vec![yaml::too_large_file(path, meta.len())]);
+    if meta.len() > cap {
+        return Err(vec![yaml::too_large_file(path, meta.len(), cap)]);
     }
     let file = std::fs::File::open(path).map_err(|e| vec![unreadable(path, &e)])?;
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
+    file.take(cap.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| vec![unreadable(path, &e)])?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(vec![yaml::too_large_file(path, bytes.len() as u64)]);
+    if bytes.len() as u64 > cap {
+        return Err(vec![yaml::too_large_file(path, bytes.len() as u64, cap)]);
     }
     Ok(bytes)
 }
