@@ -399,6 +399,52 @@ mod tests {
         }
     }
 
+    /// A manifest of `n` apps with every optional key a manifest without other files can have,
+    /// as `bench/gen-manifest` writes it (about 560 bytes and 40 values an app).
+    fn every_key(n: usize) -> String {
+        let mut text = String::from(
+            "version: 1\nrecall:\n  region: us-east-1\n  api_key: {env: RECALL_API_KEY}\npolicy:\n  allow_delete: false\n  max_deletes: 2\nzoom_oauth_apps:\n",
+        );
+        for i in 1..=n {
+            let (kind, sdk, granted) = if i % 2 == 1 {
+                (
+                    "user_level",
+                    "true",
+                    "meeting:read:local_recording_token, meeting:read:list_meetings, meeting:read:meeting, user:read:user, user:read:zak",
+                )
+            } else {
+                (
+                    "account_level",
+                    "false",
+                    "meeting:read:local_recording_token:admin, meeting:read:list_meetings:admin, user:read:list_users:admin",
+                )
+            };
+            let granted: String = granted
+                .split(", ")
+                .map(|s| format!("        - {s}\n"))
+                .collect();
+            text.push_str(&format!(
+                "  app-{i:06}:\n    kind: {kind}\n    client_id: BenchZoomClientId{i:06}\n    client_secret: {{env: BENCH_CLIENT_SECRET}}\n    webhook:\n      secret: {{env: BENCH_WEBHOOK_SECRET}}\n      forward_from: https://hooks.bench.example/zoom/app-{i:06}\n    lifecycle:\n      allow_replace: false\n      protect: false\n    zoom:\n      scopes: granular\n      sdk: {sdk}\n      granted:\n{granted}      events: [meeting.created, user.updated]\n"
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn issue_12_twenty_thousand_apps_with_every_key_are_within_the_default_limits() {
+        // 11 MB and 800,000 values: under 16 MiB, and under the values' limit for the size.
+        let text = every_key(20_000);
+        assert!(
+            (text.len() as u64) < DEFAULT_MAX_FILE_BYTES,
+            "{}",
+            text.len()
+        );
+        let m = parse(Path::new("m.yaml"), &text, &ReadRules::default())
+            .unwrap_or_else(|ds| panic!("{}", ds[0]));
+        assert_eq!(m.apps.len(), 20_000);
+        assert!(m.warnings.is_empty(), "{}", m.warnings[0]);
+    }
+
     #[test]
     fn a_top_level_key_that_is_missing_has_no_location() {
         let ds = parse(Path::new("m.yaml"), "version: 1\n", &ReadRules::default()).unwrap_err();
