@@ -228,7 +228,7 @@ pub async fn apply(
     // Renames and other record-only changes first: the operations below record under the new
     // names. An app whose rename failed gets no operation: it would record under a name its
     // record does not have.
-    let mut not_renamed = Vec::new();
+    let mut not_renamed = std::collections::HashSet::new();
     if let Err(why) = &begun {
         // Nothing can be recorded, so nothing is started.
         for c in plan.actionable() {
@@ -241,7 +241,7 @@ pub async fn apply(
             && let Err(why) = shared.record(|l| l.rename(from, &c.name))
         {
             finish(outcome(c, Status::Failed(why)));
-            not_renamed.push(c.name.as_str());
+            not_renamed.insert(c.name.as_str());
         }
     }
 
@@ -278,15 +278,22 @@ pub async fn apply(
         }));
     }
     // The plan's changes are sorted by name (a deposed delete after its app's other change);
-    // a stable sort on that position keeps this order, and puts what has no place last.
+    // a stable sort on that position keeps this order, and puts what has no place last. The
+    // positions are indexed by name first: an app has one or two changes, and looking each
+    // outcome up among all of them would cost N² (issue 12).
+    let mut places: HashMap<&str, Vec<(usize, &Change)>> = HashMap::new();
+    for (i, c) in plan.actionable().enumerate() {
+        places.entry(c.name.as_str()).or_default().push((i, c));
+    }
     let position = |o: &Outcome| {
-        plan.actionable()
-            .position(|c| {
-                c.name == o.name
-                    && c.action == o.action
-                    && (o.previous_id.is_none() || o.previous_id == c.id)
+        places
+            .get(o.name.as_str())
+            .and_then(|cs| {
+                cs.iter().find(|(_, c)| {
+                    c.action == o.action && (o.previous_id.is_none() || o.previous_id == c.id)
+                })
             })
-            .unwrap_or(usize::MAX)
+            .map_or(usize::MAX, |(i, _)| *i)
     };
     outcomes.sort_by_cached_key(position);
     finished(outcomes, &shared)

@@ -87,6 +87,17 @@ pub struct Global {
     /// symlinks out). Only for pipelines whose manifest is trusted.
     #[arg(long, global = true)]
     pub allow_external_files: bool,
+    /// The largest manifest file read [default: 16MiB]: bytes, or `KiB`, `MiB` or `GiB`, such
+    /// as `64MiB`. A manifest of 10,000 apps with every optional key is about 5.6 MB. Only the
+    /// command line and the environment set it, never the manifest.
+    #[arg(
+        long,
+        global = true,
+        env = "RECALLFORM_MAX_MANIFEST_BYTES",
+        value_name = "SIZE",
+        value_parser = crate::manifest::rules::parse_size
+    )]
+    pub max_manifest_bytes: Option<u64>,
     /// Never colour the output, as with the `NO_COLOR` environment variable.
     #[arg(long, global = true)]
     pub no_color: bool,
@@ -110,8 +121,8 @@ pub struct Global {
 }
 
 impl Global {
-    /// What the manifest may read, from `--env-allow` and `--allow-external-files`: the
-    /// command line and the environment, never the manifest.
+    /// What the manifest may read, from `--env-allow`, `--allow-external-files` and
+    /// `--max-manifest-bytes`: the command line and the environment, never the manifest.
     pub fn read_rules(&self) -> Result<crate::manifest::ReadRules, Error> {
         let env_allow = match self.env_allow.as_slice() {
             [] => None,
@@ -122,6 +133,9 @@ impl Global {
         Ok(crate::manifest::ReadRules {
             env_allow,
             allow_external_files: self.allow_external_files,
+            max_manifest_bytes: self
+                .max_manifest_bytes
+                .unwrap_or(crate::manifest::DEFAULT_MAX_FILE_BYTES),
         })
     }
 
@@ -199,7 +213,7 @@ pub enum Format {
 }
 
 /// The global options of [`Global`], by clap ID, for [`unused_globals`].
-const GLOBALS: [&str; 10] = [
+const GLOBALS: [&str; 11] = [
     "manifest",
     "lockfile",
     "api_url",
@@ -208,6 +222,7 @@ const GLOBALS: [&str; 10] = [
     "quiet",
     "env_allow",
     "allow_external_files",
+    "max_manifest_bytes",
     "no_color",
     "rate_limit",
 ];
@@ -228,6 +243,7 @@ fn unused_globals(command: &str) -> &'static [&'static str] {
             "quiet",
             "env_allow",
             "allow_external_files",
+            "max_manifest_bytes",
             "rate_limit",
         ],
         // `-v` shows the emulator's warnings (a state file it cannot save).
@@ -239,6 +255,7 @@ fn unused_globals(command: &str) -> &'static [&'static str] {
             "quiet",
             "env_allow",
             "allow_external_files",
+            "max_manifest_bytes",
             "no_color",
             "rate_limit",
         ],
@@ -251,6 +268,7 @@ fn unused_globals(command: &str) -> &'static [&'static str] {
             "timeout",
             "env_allow",
             "allow_external_files",
+            "max_manifest_bytes",
             "no_color",
             "rate_limit",
         ],
@@ -260,6 +278,7 @@ fn unused_globals(command: &str) -> &'static [&'static str] {
             "timeout",
             "env_allow",
             "allow_external_files",
+            "max_manifest_bytes",
             "no_color",
             "rate_limit",
         ],
@@ -269,6 +288,7 @@ fn unused_globals(command: &str) -> &'static [&'static str] {
             "lockfile",
             "env_allow",
             "allow_external_files",
+            "max_manifest_bytes",
             "no_color",
         ],
         // No request to Recall's API, and Zoom's 3 s deadline in place of `--timeout`.

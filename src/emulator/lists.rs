@@ -14,7 +14,11 @@
 //!
 //! Pages are DRF `CursorPagination` pages: `{next, previous, results}` with absolute links that
 //! keep the filters, and opaque cursors that hold a position, so an item created or deleted
-//! meanwhile moves no other item to another page.
+//! meanwhile moves no other item to another page. A page of apps starts at its cursor in the
+//! workspace's creation-order index and reads only its own items (and one more each way, for
+//! its links), so that listing 100,000 apps 100 at a time costs the emulator what one listing
+//! of them does (issue 12). Logs and credentials, which a test seeds by the handful, are
+//! sorted for each page.
 //!
 //! Not for: auth, rate limits and faults before the list is computed (that is the server).
 
@@ -23,7 +27,8 @@ use serde_json::{Value, json};
 use super::FaultKind;
 use super::Route;
 use super::state::{
-    Answer, CREDENTIAL_STATUSES, MEETING_SYNC_STATUSES, StoredCredential, StoredLog, Workspace,
+    Answer, CREDENTIAL_STATUSES, MEETING_SYNC_STATUSES, StoredApp, StoredCredential, StoredLog,
+    Workspace,
 };
 use crate::recall::timestamp::{self, Micros};
 
@@ -58,12 +63,105 @@ impl Params {
     }
 }
 
-/// The items of one list, filtered and in order, each with its position and its JSON.
-struct Listing {
+/// One item of a list, turned into JSON only when it is on the page.
+#[derive(Clone, Copy)]
+enum Item<'a> {
+    /// An app, with its secrets or without.
+    App(&'a StoredApp, bool),
+    Log(&'a StoredLog),
+    Credential(&'a StoredCredential),
+}
+
+impl Item<'_> {
+    fn to_json(self) -> Value {
+        match self {
+            Item::App(a, with_secrets) => a.to_json(with_secrets),
+            Item::Log(l) => l.to_json(),
+            Item::Credential(c) => c.to_json(),
+        }
+    }
+}
+
+/// The items of one list, filtered, as a page reads them: in the list's order from a
+/// position on, either way.
+struct Listing<'a> {
     path: &'static str,
-    items: Vec<(Position, Value)>,
-    /// Whether the order is newest first (`ordering=-created_at`).
-    descending: bool,
+    items: Items<'a>,
+}
+
+/// Where a list's items come from.
+enum Items<'a> {
+    /// Apps, from the workspace's creation-order index, filtered as they are read.
+    Apps {
+        ws: &'a Workspace,
+        client_id: Option<&'a str>,
+        kind: Option<&'a str>,
+        with_secrets: bool,
+    },
+    /// Logs or credentials, sorted in the list's order, which is newest first when
+    /// `descending` (`ordering=-created_at`).
+    Sorted {
+        items: Vec<(Position, Item<'a>)>,
+        descending: bool,
+    },
+}
+
+/// Some items of a list, in an order, with their positions.
+type Run<'s, 'a> = Box<dyn Iterator<Item = (Position, Item<'a>)> + 's>;
+
+impl<'a> Items<'a> {
+    /// The items after `pos` (all with `None`), in the list's order.
+    fn after<'s>(&'s self, pos: Option<Position>) -> Run<'s, 'a> {
+        match self {
+            Items::Apps { ws, .. } => {
+                let apps: Box<dyn Iterator<Item = &'a StoredApp>> = match pos {
+                    None => Box::new(ws.apps.in_order()),
+                    Some((_, seq)) => Box::new(ws.apps.after(seq)),
+                };
+                self.apps(apps)
+            }
+            Items::Sorted { items, descending } => {
+                let from = pos.map_or(0, |pos| {
+                    items.partition_point(|(p, _)| !later(*descending, *p, pos))
+                });
+                Box::new(items[from..].iter().copied())
+            }
+        }
+    }
+
+    /// The items before `pos`, nearest first (the list's order reversed).
+    fn before<'s>(&'s self, pos: Position) -> Run<'s, 'a> {
+        match self {
+            Items::Apps { ws, .. } => self.apps(Box::new(ws.apps.before(pos.1))),
+            Items::Sorted { items, descending } => {
+                let to = items.partition_point(|(p, _)| later(*descending, pos, *p));
+                Box::new(items[..to].iter().rev().copied())
+            }
+        }
+    }
+
+    /// `apps`, filtered, as items.
+    fn apps<'s>(&'s self, apps: Box<dyn Iterator<Item = &'a StoredApp> + 'a>) -> Run<'s, 'a> {
+        let Items::Apps {
+            client_id,
+            kind,
+            with_secrets,
+            ..
+        } = *self
+        else {
+            unreachable!("only called for apps");
+        };
+        Box::new(
+            apps.filter(move |a| client_id.is_none_or(|c| a.client_id == c))
+                .filter(move |a| kind.is_none_or(|k| a.kind == k))
+                .map(move |a| ((0, a.seq), Item::App(a, with_secrets))),
+        )
+    }
+}
+
+/// Whether `a` comes after `b` in a list's order, newest first when `descending`.
+fn later(descending: bool, a: Position, b: Position) -> bool {
+    if descending { a < b } else { a > b }
 }
 
 /// One page of the list at `route`, with absolute `next`/`previous` links on `host` (or on the
@@ -89,20 +187,19 @@ pub(super) fn list(
     }
 }
 
-fn apps(ws: &Workspace, params: &Params, with_secrets: bool) -> Listing {
-    let items = ws
-        .filtered(params.get("client_id"), params.get("kind"))
-        .into_iter()
-        .map(|a| ((0, a.seq), a.to_json(with_secrets)))
-        .collect();
+fn apps<'a>(ws: &'a Workspace, params: &'a Params, with_secrets: bool) -> Listing<'a> {
     Listing {
         path: APPS,
-        items,
-        descending: false,
+        items: Items::Apps {
+            ws,
+            client_id: params.get("client_id"),
+            kind: params.get("kind"),
+            with_secrets,
+        },
     }
 }
 
-fn logs(ws: &Workspace, params: &Params) -> Result<Listing, Value> {
+fn logs<'a>(ws: &'a Workspace, params: &Params) -> Result<Listing<'a>, Value> {
     let mut errors = serde_json::Map::new();
     let app = uuid_filter(params, "oauth_app", &mut errors);
     let range = created_at_range(params, &mut errors);
@@ -113,11 +210,11 @@ fn logs(ws: &Workspace, params: &Params) -> Result<Listing, Value> {
         .app_logs
         .iter()
         .filter(|l: &&StoredLog| app.is_none_or(|id| l.oauth_app == id))
-        .filter_map(|l| Some((in_range(&l.created_at, range)?, l.seq, l.to_json())));
+        .filter_map(|l| Some((in_range(&l.created_at, range)?, l.seq, Item::Log(l))));
     Ok(ordered(APP_LOGS, chosen, params))
 }
 
-fn credentials(ws: &Workspace, params: &Params) -> Result<Listing, Value> {
+fn credentials<'a>(ws: &'a Workspace, params: &Params) -> Result<Listing<'a>, Value> {
     let mut errors = serde_json::Map::new();
     let app = uuid_filter(params, "oauth_app", &mut errors);
     let status = choice_filter(params, "status", &CREDENTIAL_STATUSES, &mut errors);
@@ -140,20 +237,20 @@ fn credentials(ws: &Workspace, params: &Params) -> Result<Listing, Value> {
         .filter(|c| sync.is_none_or(|s| c.meeting_sync_status == s))
         .filter(|c| user.is_none_or(|u| c.user_id.as_deref() == Some(u)))
         .filter(|c| account.is_none_or(|a| c.account_id.as_deref() == Some(a)))
-        .filter_map(|c| Some((in_range(&c.created_at, range)?, c.seq, c.to_json())));
+        .filter_map(|c| Some((in_range(&c.created_at, range)?, c.seq, Item::Credential(c))));
     Ok(ordered(CREDENTIALS, chosen, params))
 }
 
 /// Items by time, oldest or (with `ordering=-created_at`) newest first; creation order breaks
 /// ties, so the order is total and a cursor always finds its place.
-fn ordered(
+fn ordered<'a>(
     path: &'static str,
-    chosen: impl Iterator<Item = (Micros, u64, Value)>,
+    chosen: impl Iterator<Item = (Micros, u64, Item<'a>)>,
     params: &Params,
-) -> Listing {
+) -> Listing<'a> {
     let descending = params.get("ordering") == Some("-created_at");
     let by_time = descending || params.get("ordering") == Some("created_at");
-    let mut items: Vec<(Position, Value)> = chosen
+    let mut items: Vec<(Position, Item)> = chosen
         .map(|(at, seq, v)| ((if by_time { at } else { 0 }, seq), v))
         .collect();
     items.sort_by_key(|(position, _)| *position);
@@ -162,8 +259,7 @@ fn ordered(
     }
     Listing {
         path,
-        items,
-        descending,
+        items: Items::Sorted { items, descending },
     }
 }
 
@@ -234,21 +330,16 @@ fn page(
     page_size: usize,
     fault: &Option<FaultKind>,
 ) -> Answer {
-    let all = &listing.items;
+    let items = &listing.items;
     let size = page_size.max(1);
-    // Whether `a` comes after `b` in this list's order.
-    let later = |a: Position, b: Position| if listing.descending { a < b } else { a > b };
-    let page: Vec<&(Position, Value)> = match params.get("cursor").map(decode_cursor) {
-        None => all.iter().take(size).collect(),
+    let page: Vec<(Position, Item)> = match params.get("cursor").map(decode_cursor) {
+        None => items.after(None).take(size).collect(),
         Some(None) => return (404, Some(json!({"detail": "Invalid cursor"}))),
-        Some(Some((true, pos))) => all
-            .iter()
-            .filter(|(p, _)| later(*p, pos))
-            .take(size)
-            .collect(),
+        Some(Some((true, pos))) => items.after(Some(pos)).take(size).collect(),
         Some(Some((false, pos))) => {
-            let before: Vec<_> = all.iter().filter(|(p, _)| later(pos, *p)).collect();
-            before[before.len().saturating_sub(size)..].to_vec()
+            let mut page: Vec<_> = items.before(pos).take(size).collect();
+            page.reverse();
+            page
         }
     };
     let base = match fault {
@@ -278,14 +369,14 @@ fn page(
         Some(FaultKind::LoopingNext) => Some(this_page),
         _ => page
             .last()
-            .filter(|(last, _)| all.iter().any(|(p, _)| later(*p, *last)))
+            .filter(|(last, _)| items.after(Some(*last)).next().is_some())
             .map(|(last, _)| link(true, *last)),
     };
     let previous = page
         .first()
-        .filter(|(first, _)| all.iter().any(|(p, _)| later(*first, *p)))
+        .filter(|(first, _)| items.before(*first).next().is_some())
         .map(|(first, _)| link(false, *first));
-    let results: Vec<&Value> = page.iter().map(|(_, v)| v).collect();
+    let results: Vec<Value> = page.iter().map(|(_, item)| item.to_json()).collect();
     (
         200,
         Some(json!({"next": next, "previous": previous, "results": results})),

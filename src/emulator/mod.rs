@@ -35,6 +35,7 @@
 //!
 //! Not for: production. It keeps secrets in its state file (as Recall keeps them).
 
+pub mod apps;
 mod faults;
 pub mod knobs;
 mod lists;

@@ -131,8 +131,8 @@ pub const MEETING_SYNC_STATUSES: [&str; 4] = ["not_started", "in_progress", "com
 /// emulated have neither: they read as empty.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Workspace {
-    /// Apps by ID.
-    pub apps: BTreeMap<String, StoredApp>,
+    /// Apps by ID, and in creation order.
+    pub apps: super::apps::Apps,
     /// The next creation sequence number (of apps, log entries and credentials alike).
     pub next_seq: u64,
     /// Every app's log entries, in the order they were recorded.
@@ -202,7 +202,7 @@ impl Workspace {
         };
         self.next_seq += 1;
         let answer = (201, Some(app.to_json(true)));
-        self.apps.insert(app.id.clone(), app);
+        self.apps.insert(app);
         answer
     }
 
@@ -246,14 +246,11 @@ impl Workspace {
 
     /// Apps matching the list filters, in creation order.
     pub fn filtered(&self, client_id: Option<&str>, kind: Option<&str>) -> Vec<&StoredApp> {
-        let mut apps: Vec<&StoredApp> = self
-            .apps
-            .values()
+        self.apps
+            .in_order()
             .filter(|a| client_id.is_none_or(|c| a.client_id == c))
             .filter(|a| kind.is_none_or(|k| a.kind == k))
-            .collect();
-        apps.sort_by_key(|a| a.seq);
-        apps
+            .collect()
     }
 
     /// Records a log entry about the app `app_id`, as Recall does when something goes wrong.

@@ -61,7 +61,7 @@ impl Change {
     fn apply(self, ws: &mut Workspace) {
         match self {
             Change::App(app) => {
-                ws.apps.insert(app.id.clone(), app);
+                ws.apps.insert(app);
             }
             Change::RemovedApp(id) => {
                 ws.apps.remove(&id);

@@ -132,6 +132,10 @@ fn with_lines(manifest: &Manifest, mut problems: Vec<Diagnostic>) -> Vec<Diagnos
 /// accept it and the app would never work. `validate` warns; a real plan refuses. A literal
 /// one is reported even when the app's secrets could not be read, so all show at once.
 fn placeholders(manifest: &Manifest, apps: &[DesiredApp]) -> Vec<Diagnostic> {
+    let resolved: HashMap<&str, &str> = apps
+        .iter()
+        .map(|a| (a.name.as_str(), a.client_id.as_str()))
+        .collect();
     manifest
         .apps
         .iter()
@@ -141,9 +145,9 @@ fn placeholders(manifest: &Manifest, apps: &[DesiredApp]) -> Vec<Diagnostic> {
                     format!("`client_id` of `{}` is the placeholder `{id}`", spec.name)
                 }
                 ValueSource::Reference(r)
-                    if apps.iter().any(|a| {
-                        a.name == spec.name && super::is_placeholder_client_id(&a.client_id)
-                    }) =>
+                    if resolved
+                        .get(spec.name.as_str())
+                        .is_some_and(|id| super::is_placeholder_client_id(id)) =>
                 {
                     format!("`client_id` of `{}` is a placeholder, read from `{r}`", spec.name)
                 }
@@ -158,35 +162,40 @@ fn placeholders(manifest: &Manifest, apps: &[DesiredApp]) -> Vec<Diagnostic> {
 }
 
 /// A client ID whose value is a secret's, wherever each was read from, would print that secret
-/// in the plan: refused, naming where the secret is read but never either value.
+/// in the plan: refused, naming where the secret is read but never either value. The secrets
+/// are looked up by value, so that the check costs the same for each app however many there
+/// are.
 fn secrets_as_client_ids(
     manifest: &Manifest,
     apps: &[DesiredApp],
     api_key: Option<&SecretString>,
 ) -> Vec<Diagnostic> {
-    let mut secrets: Vec<(&SecretString, String)> = Vec::new();
+    // Whose each secret is: the field and the app, or the API key (`None`); the first reader
+    // of a value is the one named.
+    let mut secrets: HashMap<&str, (&str, Option<&str>)> = HashMap::new();
     if let Some(key) = api_key {
-        secrets.push((key, "the Recall API key".into()));
+        secrets.insert(key.expose().trim(), ("the Recall API key", None));
     }
     for a in apps {
-        secrets.push((
-            &a.client_secret,
-            format!("the `client_secret` of `{}`", a.name),
-        ));
-        secrets.push((
-            &a.webhook_secret,
-            format!("the `webhook.secret` of `{}`", a.name),
-        ));
+        for (secret, field) in [
+            (&a.client_secret, "client_secret"),
+            (&a.webhook_secret, "webhook.secret"),
+        ] {
+            secrets
+                .entry(secret.expose().trim())
+                .or_insert((field, Some(&a.name)));
+        }
     }
+    let written: HashMap<&str, &AppSpec> =
+        manifest.apps.iter().map(|s| (s.name.as_str(), s)).collect();
     apps.iter()
         .filter_map(|a| {
-            let (_, whose) = secrets
-                .iter()
-                .find(|(s, _)| s.expose().trim() == a.client_id)?;
-            let at = manifest
-                .apps
-                .iter()
-                .find(|s| s.name == a.name)
+            let whose = match secrets.get(a.client_id.as_str())? {
+                (key, None) => key.to_string(),
+                (field, Some(app)) => format!("the `{field}` of `{app}`"),
+            };
+            let at = written
+                .get(a.name.as_str())
                 .and_then(|s| s.client_id.location.clone());
             Some(
                 Diagnostic::new(

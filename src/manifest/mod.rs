@@ -30,7 +30,9 @@ pub use names::is_valid_name;
 pub use raw::{Reference, ValueSource};
 pub use rules::{EnvAllowlist, ReadRules};
 pub use validate::is_placeholder_client_id;
-pub use yaml::{MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, MAX_SCALAR_BYTES};
+pub use yaml::{
+    BYTES_PER_NODE, DEFAULT_MAX_FILE_BYTES, MAX_DEPTH, MAX_NODES, MAX_SCALAR_BYTES, max_nodes,
+};
 
 /// A value together with where the manifest set it (`None` for defaults).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -204,7 +206,7 @@ const DEFAULT_FILE: &str = "recallform.yaml";
 /// Reads and validates the manifest at `path` under `rules`: every problem found is returned
 /// at once, errors and warnings together.
 pub fn load(path: &Path, rules: &ReadRules) -> Result<Manifest, Vec<Diagnostic>> {
-    let bytes = read_bounded(path)?;
+    let bytes = read_bounded(path, rules.max_manifest_bytes)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         // Point at the first byte that is not UTF-8: an editor can jump there.
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
@@ -222,13 +224,16 @@ pub fn load(path: &Path, rules: &ReadRules) -> Result<Manifest, Vec<Diagnostic>>
             .with_hint("save it as UTF-8"),
         ]
     })?;
-    parse(path, &text, rules)
+    // The text is moved into the manifest, not copied: a manifest of 100,000 apps is 56 MB.
+    let mut manifest = checked(path, &text, rules)?;
+    manifest.text = text;
+    Ok(manifest)
 }
 
 /// The manifest's bytes: only from a regular file (a FIFO or a device could block or never
-/// end) of at most [`MAX_FILE_BYTES`], checked before reading and again while reading, in case
-/// it grows meanwhile.
-fn read_bounded(path: &Path) -> Result<Vec<u8>, Vec<Diagnostic>> {
+/// end) of at most `cap` bytes (`--max-manifest-bytes`), checked before reading and again while
+/// reading, in case it grows meanwhile.
+fn read_bounded(path: &Path, cap: u64) -> Result<Vec<u8>, Vec<Diagnostic>> {
     use std::io::Read;
     let meta = std::fs::metadata(path).map_err(|e| vec![unreadable(path, &e)])?;
     if meta.is_dir() {
@@ -248,16 +253,16 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, Vec<Diagnostic>> {
             .with_hint("write the manifest to a file and pass that file with `-f`"),
         ]);
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(vec![yaml::too_large_file(path, meta.len())]);
+    if meta.len() > cap {
+        return Err(vec![yaml::too_large_file(path, meta.len(), cap)]);
     }
     let file = std::fs::File::open(path).map_err(|e| vec![unreadable(path, &e)])?;
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
+    file.take(cap.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| vec![unreadable(path, &e)])?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(vec![yaml::too_large_file(path, bytes.len() as u64)]);
+    if bytes.len() as u64 > cap {
+        return Err(vec![yaml::too_large_file(path, bytes.len() as u64, cap)]);
     }
     Ok(bytes)
 }
@@ -318,6 +323,13 @@ fn unreadable(path: &Path, e: &std::io::Error) -> Diagnostic {
 
 /// Parses and validates manifest text; `path` is used for locations and relative files.
 pub fn parse(path: &Path, text: &str, rules: &ReadRules) -> Result<Manifest, Vec<Diagnostic>> {
+    let mut manifest = checked(path, text, rules)?;
+    manifest.text = text.to_string();
+    Ok(manifest)
+}
+
+/// [`parse`], without the manifest's `text`, which the caller puts in.
+fn checked(path: &Path, text: &str, rules: &ReadRules) -> Result<Manifest, Vec<Diagnostic>> {
     let with_lines = |mut ds: Vec<Diagnostic>| {
         source::attach(&mut ds, path, text);
         ds
@@ -341,7 +353,6 @@ pub fn parse(path: &Path, text: &str, rules: &ReadRules) -> Result<Manifest, Vec
     let mut manifest = validate::validate(path, text, raw, rules).map_err(with_lines)?;
     manifest.sha256 = crate::digest::sha256_hex(text.as_bytes());
     manifest.warnings = with_lines(std::mem::take(&mut manifest.warnings));
-    manifest.text = text.to_string();
     Ok(manifest)
 }
 
@@ -395,6 +406,52 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A manifest of `n` apps with every optional key a manifest without other files can have,
+    /// as `bench/gen-manifest` writes it (about 560 bytes and 40 values an app).
+    fn every_key(n: usize) -> String {
+        let mut text = String::from(
+            "version: 1\nrecall:\n  region: us-east-1\n  api_key: {env: RECALL_API_KEY}\npolicy:\n  allow_delete: false\n  max_deletes: 2\nzoom_oauth_apps:\n",
+        );
+        for i in 1..=n {
+            let (kind, sdk, granted) = if i % 2 == 1 {
+                (
+                    "user_level",
+                    "true",
+                    "meeting:read:local_recording_token, meeting:read:list_meetings, meeting:read:meeting, user:read:user, user:read:zak",
+                )
+            } else {
+                (
+                    "account_level",
+                    "false",
+                    "meeting:read:local_recording_token:admin, meeting:read:list_meetings:admin, user:read:list_users:admin",
+                )
+            };
+            let granted: String = granted
+                .split(", ")
+                .map(|s| format!("        - {s}\n"))
+                .collect();
+            text.push_str(&format!(
+                "  app-{i:06}:\n    kind: {kind}\n    client_id: BenchZoomClientId{i:06}\n    client_secret: {{env: BENCH_CLIENT_SECRET}}\n    webhook:\n      secret: {{env: BENCH_WEBHOOK_SECRET}}\n      forward_from: https://hooks.bench.example/zoom/app-{i:06}\n    lifecycle:\n      allow_replace: false\n      protect: false\n    zoom:\n      scopes: granular\n      sdk: {sdk}\n      granted:\n{granted}      events: [meeting.created, user.updated]\n"
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn issue_12_twenty_thousand_apps_with_every_key_are_within_the_default_limits() {
+        // 11 MB and 800,000 values: under 16 MiB, and under the values' limit for the size.
+        let text = every_key(20_000);
+        assert!(
+            (text.len() as u64) < DEFAULT_MAX_FILE_BYTES,
+            "{}",
+            text.len()
+        );
+        let m = parse(Path::new("m.yaml"), &text, &ReadRules::default())
+            .unwrap_or_else(|ds| panic!("{}", ds[0]));
+        assert_eq!(m.apps.len(), 20_000);
+        assert!(m.warnings.is_empty(), "{}", m.warnings[0]);
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub const DEFAULT_API_KEY_ENV: &str = "RECALL_API_KEY";
 pub const MAX_FILE_BYTES: u64 = 64 * 1024;
 
 /// The reading rules of one run.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadRules {
     /// `--env-allow` / `RECALLFORM_ENV_ALLOW`: when set, the only variables a manifest may
     /// name in `{env: ...}`.
@@ -27,6 +27,50 @@ pub struct ReadRules {
     /// `--allow-external-files`: lets `{file: ...}` leave the manifest's folder (for pipelines
     /// whose manifest is trusted).
     pub allow_external_files: bool,
+    /// `--max-manifest-bytes` / `RECALLFORM_MAX_MANIFEST_BYTES`: the largest manifest file
+    /// read, [`DEFAULT_MAX_FILE_BYTES`](super::DEFAULT_MAX_FILE_BYTES) unless raised.
+    pub max_manifest_bytes: u64,
+}
+
+impl Default for ReadRules {
+    fn default() -> Self {
+        ReadRules {
+            env_allow: None,
+            allow_external_files: false,
+            max_manifest_bytes: super::DEFAULT_MAX_FILE_BYTES,
+        }
+    }
+}
+
+/// Reads a size as `--max-manifest-bytes` takes it: a whole number of bytes, or of `KiB`,
+/// `MiB` or `GiB` (`64MiB`, `64 MiB`; the unit in any case), and more than zero. `MB` and `KB`
+/// are refused rather than guessed at: whether they mean 1,000 or 1,024 is the question.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let unit = unit.trim();
+    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" => 1024,
+        "mib" => 1024 * 1024,
+        "gib" => 1024 * 1024 * 1024,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a size: write a number of bytes, or of `KiB`, `MiB` or `GiB`, such as `64MiB`"
+            ));
+        }
+    };
+    let n: u64 = number.parse().map_err(|_| {
+        format!("`{text}` is not a size: write a number of bytes, or of `KiB`, `MiB` or `GiB`, such as `64MiB`")
+    })?;
+    match n.checked_mul(scale) {
+        Some(0) => Err("a manifest size of 0 bytes would refuse every manifest".into()),
+        Some(bytes) => Ok(bytes),
+        None => Err(format!("`{text}` is more bytes than recallform can count")),
+    }
 }
 
 /// Glob patterns of environment variable names; `*` matches any run of characters.
@@ -161,6 +205,21 @@ mod tests {
         assert!(glob_match("EXACT", "EXACT"));
         assert!(!glob_match("EXACT", "EXACTLY"));
         assert!(glob_match("*", "ANYTHING"));
+    }
+
+    #[test]
+    fn sizes_are_bytes_or_binary_units() {
+        assert_eq!(parse_size("16777216"), Ok(16 * 1024 * 1024));
+        assert_eq!(parse_size("64MiB"), Ok(64 * 1024 * 1024));
+        assert_eq!(parse_size(" 64 mib "), Ok(64 * 1024 * 1024));
+        assert_eq!(parse_size("512KiB"), Ok(512 * 1024));
+        assert_eq!(parse_size("1GiB"), Ok(1024 * 1024 * 1024));
+        assert_eq!(parse_size("100B"), Ok(100));
+        for bad in ["", "MiB", "64MB", "64 KB", "1.5MiB", "-1", "0", "0MiB", "x"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        assert!(parse_size("99999999999999999999GiB").is_err());
+        assert_eq!(ReadRules::default().max_manifest_bytes, 16 * 1024 * 1024);
     }
 
     #[test]

@@ -54,8 +54,47 @@ pub(super) const MAX_READ: usize = 16 * 1024;
 /// Columns a tab takes in a snippet.
 const TAB_WIDTH: usize = 4;
 
+/// The manifest's text, with where each of its lines starts, so that a line is found in
+/// constant time. Locations and diagnostics look lines up app by app, and counting lines from
+/// the top at each look-up made a manifest of N apps cost N² (issue 12: 10,000 apps took five
+/// minutes to validate).
+pub(super) struct Lines<'a> {
+    text: &'a str,
+    /// The byte where each line starts; the last one may be the end of the text.
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    /// Indexes `text`'s lines, in one pass.
+    pub(super) fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Lines { text, starts }
+    }
+
+    /// Line `line` (from 1) as [`str::lines`] gives it, without its `\n` or `\r\n`; `None`
+    /// before the first line or past the last.
+    pub(super) fn get(&self, line: u64) -> Option<&'a str> {
+        let i = usize::try_from(line.checked_sub(1)?).ok()?;
+        let start = *self.starts.get(i)?;
+        if start == self.text.len() {
+            return None; // after the final newline: `str::lines` has no line there
+        }
+        let raw = match self.starts.get(i + 1) {
+            Some(&next) => &self.text[start..next],
+            None => &self.text[start..],
+        };
+        Some(match raw.strip_suffix('\n') {
+            Some(l) => l.strip_suffix('\r').unwrap_or(l),
+            None => raw,
+        })
+    }
+}
+
 /// Gives each diagnostic located in `file` the line it points at, masked.
 pub(super) fn attach(diagnostics: &mut [Diagnostic], file: &Path, text: &str) {
+    let lines = Lines::new(text);
     for d in diagnostics.iter_mut() {
         if d.snippet.is_some() {
             continue;
@@ -63,17 +102,15 @@ pub(super) fn attach(diagnostics: &mut [Diagnostic], file: &Path, text: &str) {
         if let Some(at) = &d.location
             && at.file == file
         {
-            d.snippet = snippet(text, at.line, at.column).map(Box::new);
+            d.snippet = snippet(&lines, at.line, at.column).map(Box::new);
         }
     }
 }
 
 /// The snippet for line `line`, column `column` (both from 1) of `text`; `None` for a line
 /// that does not exist or holds nothing but a comment.
-pub(super) fn snippet(text: &str, line: u64, column: u64) -> Option<Snippet> {
-    let raw = text
-        .lines()
-        .nth(usize::try_from(line.checked_sub(1)?).ok()?)?;
+pub(super) fn snippet(text: &Lines, line: u64, column: u64) -> Option<Snippet> {
+    let raw = text.get(line)?;
     // A long line is shown up to a point: masking costs more than linear time in the length
     // of a line, and a hostile manifest can make one line of megabytes. A prefix masks as the
     // whole line would, since what decides whether a value is hidden is to its left.
@@ -168,10 +205,8 @@ pub(super) fn snippet(text: &str, line: u64, column: u64) -> Option<Snippet> {
 }
 
 /// The tokens of line `line` (from 1), and the character index of column `column` (from 1).
-fn line_tokens(text: &str, line: u64, column: u64) -> Option<(Vec<Token>, usize)> {
-    let raw = text
-        .lines()
-        .nth(usize::try_from(line.checked_sub(1)?).ok()?)?;
+fn line_tokens(text: &Lines, line: u64, column: u64) -> Option<(Vec<Token>, usize)> {
+    let raw = text.get(line)?;
     let chars = line_chars(raw);
     let at = usize::try_from(column.saturating_sub(1)).unwrap_or(usize::MAX);
     Some((tokenize(&chars), at))
@@ -179,7 +214,7 @@ fn line_tokens(text: &str, line: u64, column: u64) -> Option<(Vec<Token>, usize)
 
 /// The key that a value at `line:column` belongs to: the last key before it on its line, with
 /// the key's column (from 1).
-pub(super) fn key_before(text: &str, line: u64, column: u64) -> Option<(String, u64)> {
+pub(super) fn key_before(text: &Lines, line: u64, column: u64) -> Option<(String, u64)> {
     let (tokens, at) = line_tokens(text, line, column)?;
     tokens
         .iter()
@@ -189,7 +224,7 @@ pub(super) fn key_before(text: &str, line: u64, column: u64) -> Option<(String, 
 
 /// What kind of value starts at `line:column`, for a message: `a list`, `a mapping` or
 /// `a single value`; `None` when nothing does.
-pub(super) fn found_at(text: &str, line: u64, column: u64) -> Option<&'static str> {
+pub(super) fn found_at(text: &Lines, line: u64, column: u64) -> Option<&'static str> {
     let (tokens, at) = line_tokens(text, line, column)?;
     let t = tokens.iter().find(|t| t.start <= at && at < t.end)?;
     match (t.kind, t.text.as_str()) {
@@ -201,7 +236,7 @@ pub(super) fn found_at(text: &str, line: u64, column: u64) -> Option<&'static st
 }
 
 /// The text of the value at `line:column`, as written (for values that are never secret).
-pub(super) fn value_at(text: &str, line: u64, column: u64) -> Option<String> {
+pub(super) fn value_at(text: &Lines, line: u64, column: u64) -> Option<String> {
     let (tokens, at) = line_tokens(text, line, column)?;
     tokens
         .iter()
@@ -212,7 +247,7 @@ pub(super) fn value_at(text: &str, line: u64, column: u64) -> Option<String> {
 /// The key that holds the mapping in which `line:column` is: the key before the flow mapping
 /// open there, or else the nearest line above that is indented less. With its line and
 /// column (from 1).
-pub(super) fn parent_key(text: &str, line: u64, column: u64) -> Option<(String, u64, u64)> {
+pub(super) fn parent_key(text: &Lines, line: u64, column: u64) -> Option<(String, u64, u64)> {
     let (tokens, at) = line_tokens(text, line, column)?;
     // Inside a flow mapping on this line: the key before its unclosed `{`.
     let mut open: Vec<usize> = Vec::new();
@@ -230,9 +265,8 @@ pub(super) fn parent_key(text: &str, line: u64, column: u64) -> Option<(String, 
         return Some((key.text.clone(), line, key.start as u64 + 1));
     }
     // In a block mapping: the first line above whose key is left of this one.
-    let lines: Vec<&str> = text.lines().collect();
-    for n in (0..usize::try_from(line - 1).ok()?).rev() {
-        let chars = line_chars(lines.get(n)?);
+    for n in (1..line).rev() {
+        let chars = line_chars(text.get(n)?);
         let tokens = tokenize(&chars);
         let Some(key) = tokens.iter().find(|t| t.kind != Kind::Dash) else {
             continue;
@@ -241,8 +275,7 @@ pub(super) fn parent_key(text: &str, line: u64, column: u64) -> Option<(String, 
             continue;
         }
         if key.start < at {
-            return (key.kind == Kind::Key)
-                .then(|| (key.text.clone(), n as u64 + 1, key.start as u64 + 1));
+            return (key.kind == Kind::Key).then(|| (key.text.clone(), n, key.start as u64 + 1));
         }
     }
     None
@@ -462,7 +495,7 @@ mod tests {
     use super::*;
 
     fn shown(line: &str, column: u64) -> (String, String) {
-        let s = snippet(line, 1, column).unwrap();
+        let s = snippet(&Lines::new(line), 1, column).unwrap();
         let carets = format!("{}{}", " ".repeat(s.start), "^".repeat(s.width));
         (s.text, carets)
     }
@@ -540,7 +573,11 @@ mod tests {
                 "    webhook: {secret: {file: secrets/hook}}",
             ),
         ] {
-            assert_eq!(snippet(line, 1, 1).unwrap().text, expected, "{line}");
+            assert_eq!(
+                snippet(&Lines::new(line), 1, 1).unwrap().text,
+                expected,
+                "{line}"
+            );
         }
         // The underline covers the mask of the value it points at.
         assert_eq!(
@@ -555,15 +592,37 @@ mod tests {
     #[test]
     fn items_of_the_zoom_lists_are_shown_and_other_items_masked() {
         let text = "    zoom:\n      granted:\n        - meeting:read:list_meetings\n    other:\n      - s3cret\n";
+        let text = Lines::new(text);
         assert_eq!(
-            snippet(text, 3, 11).unwrap().text,
+            snippet(&text, 3, 11).unwrap().text,
             "        - meeting:read:list_meetings"
         );
-        assert_eq!(snippet(text, 5, 9).unwrap().text, "      - (sensitive)");
+        assert_eq!(snippet(&text, 5, 9).unwrap().text, "      - (sensitive)");
         assert_eq!(
             shown("    zoom: {granted: [user:read:user], sdk: true}", 25).0,
             "    zoom: {granted: [user:read:user], sdk: true}"
         );
+    }
+
+    #[test]
+    fn lines_are_found_as_str_lines_gives_them() {
+        for text in [
+            "",
+            "\n",
+            "a",
+            "a\n",
+            "a\n\n",
+            "a\r\nb\r\n",
+            "a\rb\r",
+            "\r\n\r",
+            "é\n\tß\n",
+        ] {
+            let lines = Lines::new(text);
+            let expected: Vec<&str> = text.lines().collect();
+            let found: Vec<&str> = (1..).map_while(|n| lines.get(n)).collect();
+            assert_eq!(found, expected, "{text:?}");
+            assert_eq!(lines.get(0), None);
+        }
     }
 
     #[test]
@@ -572,8 +631,8 @@ mod tests {
             shown("\twebhook:", 1),
             ("    webhook:".into(), "^^^^".into())
         );
-        assert_eq!(snippet("# only a comment", 1, 1), None);
-        assert_eq!(snippet("a: 1", 2, 1), None);
+        assert_eq!(snippet(&Lines::new("# only a comment"), 1, 1), None);
+        assert_eq!(snippet(&Lines::new("a: 1"), 2, 1), None);
         // Past the end of the line: one caret after it.
         assert_eq!(
             shown("    webhook:", 13),

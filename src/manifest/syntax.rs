@@ -17,6 +17,7 @@ use crate::diagnostic::{Diagnostic, Location, did_you_mean};
 /// Where the parser noticed a problem, with the text to explain it.
 pub(super) struct Found<'a> {
     text: &'a str,
+    lines: source::Lines<'a>,
     location: Option<Location>,
     line: u64,
     column: u64,
@@ -28,6 +29,7 @@ impl<'a> Found<'a> {
         let (line, column) = location.as_ref().map_or((0, 0), |l| (l.line, l.column));
         Found {
             text,
+            lines: source::Lines::new(text),
             location,
             line,
             column,
@@ -42,7 +44,7 @@ impl<'a> Found<'a> {
 
     /// The key whose value is at the location, with its column.
     fn key(&self) -> Option<(String, u64)> {
-        source::key_before(self.text, self.line, self.column)
+        source::key_before(&self.lines, self.line, self.column)
     }
 
     /// Any problem with a code and a message and no more to say.
@@ -93,7 +95,7 @@ impl<'a> Found<'a> {
     /// key); the mapping's own key is where to add it.
     pub(super) fn missing_key(&self, field: &str) -> Diagnostic {
         let hint = shape::how_to_add(field).map(String::from);
-        match source::parent_key(self.text, self.line, self.column) {
+        match source::parent_key(&self.lines, self.line, self.column) {
             Some((name, line, column)) => {
                 let file = self.location.as_ref().map(|l| l.file.clone());
                 let mut d = Diagnostic::new(
@@ -154,11 +156,11 @@ impl<'a> Found<'a> {
             other => other,
         };
         let mapping = expected.starts_with("a mapping");
-        let found = source::found_at(self.text, self.line, self.column);
+        let found = source::found_at(&self.lines, self.line, self.column);
         let hint = self
             .key()
             .filter(|_| mapping)
-            .map(|(k, c)| contents_hint(self.text, &k, self.line, c));
+            .map(|(k, c)| contents_hint(&self.lines, &k, self.line, c));
         let message = match (self.key(), found) {
             (Some((k, _)), Some(found)) => format!("`{k}` must be {expected}, not {found}"),
             (Some((k, _)), None) => format!("`{k}` must be {expected}"),
@@ -234,13 +236,18 @@ pub(super) fn corrected(
             format!("`{}` has no value", e.key),
             at(e.line, e.column),
         )
-        .with_hint(contents_hint(text, &e.key, e.line, e.column)),
+        .with_hint(contents_hint(
+            &source::Lines::new(text),
+            &e.key,
+            e.line,
+            e.column,
+        )),
     };
     vec![d]
 }
 
 /// The hint for a key at `line:column` that must hold a mapping: what to write under it.
-fn contents_hint(text: &str, key: &str, line: u64, column: u64) -> String {
+fn contents_hint(text: &source::Lines, key: &str, line: u64, column: u64) -> String {
     let contents = match source::parent_key(text, line, column) {
         Some((parent, _, _)) if parent == "zoom_oauth_apps" => {
             "the app's keys (`kind`, `client_id`, `client_secret`, `webhook`)"

@@ -29,8 +29,9 @@ const MAX_CLIENT_ID_LEN: usize = 200;
 /// The state of one validation run: the manifest, the rules, and every problem found so far.
 pub(super) struct Checker<'a> {
     pub(super) path: &'a Path,
-    /// The manifest's text, for quoting a client ID as it is written.
-    pub(super) text: &'a str,
+    /// The manifest's lines, for quoting a client ID as it is written and finding a list's
+    /// key.
+    pub(super) lines: super::source::Lines<'a>,
     pub(super) rules: &'a ReadRules,
     /// The variables that hold the Recall API key: `RECALL_API_KEY`, and the one
     /// `recall.api_key` names. No app field may read them.
@@ -64,7 +65,7 @@ pub(super) fn validate(
 ) -> Result<Manifest, Vec<Diagnostic>> {
     let mut c = Checker {
         path,
-        text,
+        lines: super::source::Lines::new(text),
         rules,
         api_key_vars: vec![DEFAULT_API_KEY_ENV.to_string()],
         api_key_file: None,
@@ -231,7 +232,8 @@ fn check_rate_limit(c: &mut Checker, raw: &RawRateLimit) -> RateLimits {
 
 /// Each rename goes from a name not in the manifest to one that is, once per name.
 fn check_moves(c: &mut Checker, moves: Vec<RawMove>, apps: &[AppSpec]) -> Vec<(String, String)> {
-    let in_manifest = |n: &str| apps.iter().any(|a| a.name == n);
+    let names: std::collections::HashSet<&str> = apps.iter().map(|a| a.name.as_str()).collect();
+    let in_manifest = |n: &str| names.contains(n);
     let mut seen_from = HashMap::new();
     let mut seen_to = HashMap::new();
     let mut out = Vec::new();
@@ -446,7 +448,7 @@ fn client_id_source(
                 ))
         }
         RawSource::NotText(kind) => {
-            match super::source::value_at(c.text, at.line, at.column) {
+            match super::source::value_at(&c.lines, at.line, at.column) {
                 Some(written) => Diagnostic::new(
                     "invalid-type",
                     format!("YAML reads `{written}` as {}, not text", kind.described()),
@@ -557,7 +559,7 @@ pub(super) fn check_reference(
             .with_hint("the API key is read as `recall.api_key` only; give this field a variable of its own"),
         ),
         Reference::File(p)
-            if app.is_some() && c.api_key_file.as_ref().is_some_and(|k| same_source(k, r)) =>
+            if app.is_some() && c.api_key_file.as_ref().is_some_and(|k| source_key(k) == source_key(r)) =>
         {
             Some(
                 Diagnostic::new(
@@ -603,16 +605,18 @@ pub(super) fn check_reference(
 /// whose name says it holds a secret. Otherwise a pull request could move a secret into the
 /// plan comment. (Equal values read from different places are caught when they are read.)
 fn check_client_id_sources(c: &mut Checker, apps: &[AppSpec], api_key: &Reference) {
-    let mut secrets: Vec<(&Reference, String)> = vec![(api_key, "`recall.api_key`".into())];
+    // Whose each source is, by where it reads (see [`source_key`]); the first reader named.
+    let mut secrets: HashMap<SourceKey, String> = HashMap::new();
+    secrets.insert(source_key(api_key), "`recall.api_key`".into());
     for a in apps {
-        secrets.push((
-            &a.client_secret.value,
-            format!("`client_secret` of `{}`", a.name),
-        ));
-        secrets.push((
-            &a.webhook_secret.value,
-            format!("`webhook.secret` of `{}`", a.name),
-        ));
+        for (r, field) in [
+            (&a.client_secret.value, "client_secret"),
+            (&a.webhook_secret.value, "webhook.secret"),
+        ] {
+            secrets
+                .entry(source_key(r))
+                .or_insert_with(|| format!("`{field}` of `{}`", a.name));
+        }
     }
     for a in apps {
         let ValueSource::Reference(r) = &a.client_id.value else {
@@ -625,7 +629,7 @@ fn check_client_id_sources(c: &mut Checker, apps: &[AppSpec], api_key: &Referenc
                 .and_then(|n| n.to_str())
                 .unwrap_or(p),
         };
-        let message = if let Some((_, whose)) = secrets.iter().find(|(s, _)| same_source(s, r)) {
+        let message = if let Some(whose) = secrets.get(&source_key(r)) {
             format!(
                 "the `client_id` of `{}` reads `{r}`, which {whose} also reads",
                 a.name
@@ -645,19 +649,26 @@ fn check_client_id_sources(c: &mut Checker, apps: &[AppSpec], api_key: &Referenc
     }
 }
 
-/// Whether two references read the same variable or (lexically) the same file.
-fn same_source(a: &Reference, b: &Reference) -> bool {
-    let parts = |p: &str| -> Vec<String> {
-        Path::new(p)
-            .components()
-            .filter(|c| *c != std::path::Component::CurDir)
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect()
-    };
-    match (a, b) {
-        (Reference::Env(x), Reference::Env(y)) => x == y,
-        (Reference::File(x), Reference::File(y)) => parts(x) == parts(y),
-        _ => false,
+/// Where a reference reads, as a key that two references share when they read the same
+/// source: the variable's name, or the file's path without `.` components (`./s/a` is `s/a`).
+#[derive(PartialEq, Eq, Hash)]
+enum SourceKey {
+    Env(String),
+    File(Vec<String>),
+}
+
+/// The [`SourceKey`] of `r`: two references have the same when they read the same variable or
+/// (lexically) the same file.
+fn source_key(r: &Reference) -> SourceKey {
+    match r {
+        Reference::Env(name) => SourceKey::Env(name.clone()),
+        Reference::File(p) => SourceKey::File(
+            Path::new(p)
+                .components()
+                .filter(|c| *c != std::path::Component::CurDir)
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect(),
+        ),
     }
 }
 

@@ -5,10 +5,21 @@
 //! here, explicitly, rather than left to the crate's defaults (which suit large configuration
 //! streams, not a file of a few hundred lines):
 //!
-//! - [`MAX_FILE_BYTES`]: the file's size, checked before it is read ([`super::load`]);
-//! - [`MAX_DEPTH`]: how deeply mappings and lists nest;
-//! - [`MAX_NODES`]: how many values (keys included) the manifest holds;
-//! - [`MAX_SCALAR_BYTES`]: how long one value is.
+//! - the file's size, checked before it is read ([`super::load`]): at most
+//!   [`DEFAULT_MAX_FILE_BYTES`] unless whoever runs recallform raises it
+//!   (`--max-manifest-bytes`, in [`super::ReadRules`]); never the manifest itself, which is
+//!   what the limit guards against;
+//! - [`max_nodes`]: how many values (keys included) the manifest holds, which grows with the
+//!   file's size (one for every [`BYTES_PER_NODE`] bytes, at least [`MAX_NODES`]): a manifest
+//!   of 100,000 apps holds 4 million values, and what the limit stops is a file that packs far
+//!   more values into its bytes than any manifest does (`[1,1,1,...]`), which costs memory out
+//!   of proportion to its size;
+//! - [`MAX_DEPTH`]: how deeply mappings and lists nest, and [`MAX_SCALAR_BYTES`]: how long one
+//!   value is. Both stay fixed and tight whatever the file's size: no manifest comes near them,
+//!   and deep nesting and huge values are how a parser is made to exhaust its stack or memory.
+//!
+//! Aliases need no budget, as none is allowed. A limit that is hit is `manifest-too-large`,
+//! saying which limit, its value and whether (and how) it can be raised; never a syntax error.
 //!
 //! And a manifest is plain YAML: one document, no tags (`!!binary`, `!custom`), no anchors,
 //! aliases or merge keys (`&a`, `*a`, `<<`). A reviewer reads each app as it is written, an
@@ -28,28 +39,67 @@ use serde_saphyr::granit_parser::{ErrorKind, Event, Parser, ScalarStyle, Span, T
 use super::syntax;
 use crate::diagnostic::{Diagnostic, Location};
 
-/// The largest manifest file read, in bytes (8 MiB). A manifest of a thousand apps is about
-/// 250 KB; past this a file is not a manifest, and reading it would only cost memory.
-pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+/// The largest manifest file read unless `--max-manifest-bytes` raises it, in bytes (16 MiB).
+/// A manifest of 10,000 apps with every optional key is about 5.6 MB, one of 100,000 about
+/// 56 MB (`bench/gen-manifest`): a team with that many apps says so on the command line, and
+/// a pull request cannot make recallform read more.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The size of an app with every optional key, for hints: about 560 bytes and 40 values.
+const APP_BYTES: &str = "a manifest of 10,000 apps with every optional key is about 5.6 MB";
 
 /// How deeply mappings and lists may nest. A manifest needs 5 levels (`zoom_oauth_apps`, the
 /// app, `webhook`, `secret`, `{env: ...}`); the rest is room for what comes later.
 pub const MAX_DEPTH: usize = 16;
 
-/// How many values a manifest may hold, keys included (an app is about 16). Beyond it the
-/// file is refused at the value that passes the limit.
+/// The fewest values any manifest may hold, keys included: the limit of a small file (see
+/// [`max_nodes`]).
 pub const MAX_NODES: usize = 100_000;
+
+/// A manifest may hold one value for every this many bytes of its file. A manifest's values
+/// take 12 bytes each or more (an app with every optional key is about 40 values in 560
+/// bytes); a flow list of one-character values (`[1,1,1]`) takes 2.
+pub const BYTES_PER_NODE: usize = 4;
+
+/// How many values (keys included) a manifest of `bytes` bytes may hold: one for every
+/// [`BYTES_PER_NODE`] bytes, and at least [`MAX_NODES`].
+pub fn max_nodes(bytes: usize) -> usize {
+    (bytes / BYTES_PER_NODE).max(MAX_NODES)
+}
 
 /// The longest single value, in bytes (64 KiB). The longest a manifest needs is a URL or a
 /// path.
 pub const MAX_SCALAR_BYTES: usize = 64 * 1024;
 
-/// `64 KiB`, `8 MiB`: a limit as the README writes it.
+/// `64 KiB`, `16 MiB`: a size as the README writes it, exact (`1000000 bytes` when it is not
+/// a whole number of KiB).
 fn size(bytes: u64) -> String {
-    if bytes >= 1024 * 1024 {
-        format!("{} MiB", bytes / (1024 * 1024))
-    } else {
-        format!("{} KiB", bytes / 1024)
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    match bytes {
+        0 => "0 bytes".into(),
+        b if b.is_multiple_of(MIB) => format!("{} MiB", b / MIB),
+        b if b.is_multiple_of(KIB) => format!("{} KiB", b / KIB),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// The limits that depend on the manifest's size, computed once for the screen, the crate's
+/// budget and the messages alike.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    /// The file's size, in bytes.
+    bytes: usize,
+    /// [`max_nodes`] of it.
+    nodes: usize,
+}
+
+impl Limits {
+    fn of(text: &str) -> Limits {
+        Limits {
+            bytes: text.len(),
+            nodes: max_nodes(text.len()),
+        }
     }
 }
 
@@ -58,18 +108,23 @@ pub(super) fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, V
     if let Some(d) = screen(path, text) {
         return Err(vec![d]);
     }
-    serde_saphyr::from_str_with_options(text, options()).map_err(|e| errors(path, text, &e))
+    let limits = Limits::of(text);
+    serde_saphyr::from_str_with_options(text, options(limits))
+        .map_err(|e| errors(path, text, &e, limits))
 }
 
-/// The crate's options: its budget set to the limits [`screen`] enforces, so that nothing
-/// the screen missed can cost more.
-fn options() -> serde_saphyr::Options {
+/// The crate's options for a manifest: its budget set to the limits [`screen`] enforces, so
+/// that nothing the screen missed can cost more.
+fn options(limits: Limits) -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_depth = MAX_DEPTH;
     budget.flow_nesting_limit = MAX_DEPTH;
-    budget.max_nodes = MAX_NODES;
-    budget.max_events = 2 * MAX_NODES + 8;
-    budget.max_total_scalar_bytes = usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX);
+    budget.max_nodes = limits.nodes;
+    // Each collection's end is an event too, and the stream and the document add four.
+    budget.max_events = 2 * limits.nodes + 8;
+    // Escapes can make a value longer than it is written (`\L`, two characters, is three
+    // bytes), never more than twice.
+    budget.max_total_scalar_bytes = limits.bytes.saturating_mul(2).max(MAX_SCALAR_BYTES);
     budget.max_documents = 1;
     budget.max_aliases = 0;
     budget.max_anchors = 0;
@@ -82,19 +137,106 @@ fn options() -> serde_saphyr::Options {
     options
 }
 
-/// The diagnostic for a manifest file larger than [`MAX_FILE_BYTES`] (it has no line to point
-/// at: it is refused before it is read).
-pub(super) fn too_large_file(path: &Path, bytes: u64) -> Diagnostic {
+/// The diagnostic for a manifest file larger than `cap`, its limit (it has no line to point at:
+/// it is refused before it is read).
+pub(super) fn too_large_file(path: &Path, bytes: u64, cap: u64) -> Diagnostic {
+    // The next power of two MiB that holds the file, as the value to suggest.
+    let fits = bytes.div_ceil(1024 * 1024).next_power_of_two();
     Diagnostic::new(
         "manifest-too-large",
         format!(
-            "the manifest `{}` is {bytes} bytes, more than the {} a manifest may be",
+            "the manifest `{}` is {bytes} bytes, more than its limit of {} (`--max-manifest-bytes`)",
             path.display(),
-            size(MAX_FILE_BYTES)
+            size(cap)
         ),
         None,
     )
-    .with_hint("a manifest is a few kilobytes of YAML: check that `-f` names the right file")
+    .with_hint(format!(
+        "{APP_BYTES}; if this is the manifest meant, raise the limit with `--max-manifest-bytes` or RECALLFORM_MAX_MANIFEST_BYTES (such as `--max-manifest-bytes {fits}MiB`), else check that `-f` names the right file"
+    ))
+}
+
+/// Which limit a manifest passed, for [`too_large`]'s message and hint.
+#[derive(Clone, Copy, Debug)]
+enum Passed {
+    /// Nested deeper than [`MAX_DEPTH`].
+    Depth,
+    /// More values than [`Limits::nodes`].
+    Nodes,
+    /// One value of this many bytes, longer than [`MAX_SCALAR_BYTES`].
+    Value(usize),
+    /// The values' bytes together, past twice the file's size.
+    ValueBytes,
+    /// More YAML documents than one.
+    Documents,
+    /// Anchors, aliases or merge keys, of which a manifest may have none.
+    Aliases,
+    /// Any other limit of the YAML crate's budget.
+    Other,
+}
+
+/// The hint for anchors and aliases, refused whatever the file's size.
+const PLAIN: &str = "a manifest is plain YAML: write the value out where it is used, so that each app reads as it is written; anchors and aliases are never allowed, whatever the file's size, as an alias is what an expansion bomb is made of";
+
+/// The `manifest-too-large` diagnostic for a manifest that passed a limit, at `location`:
+/// which limit, its value, and whether and how it can be raised.
+fn too_large(passed: Passed, limits: Limits, location: Option<Location>) -> Diagnostic {
+    let (message, hint) = match passed {
+        Passed::Depth => (
+            format!("the manifest nests more than {MAX_DEPTH} levels deep here"),
+            "a manifest nests 5 levels (`zoom_oauth_apps`, the app, `webhook`, `secret`, `env`): check the brackets and the indentation above; the limit is fixed whatever the file's size, as deep nesting is how a parser is made to exhaust its stack".to_string(),
+        ),
+        Passed::Nodes => (
+            format!(
+                "the manifest holds more than {} values, the limit for a file of {} bytes",
+                limits.nodes, limits.bytes
+            ),
+            format!(
+                "the limit grows with the file: one value for every {BYTES_PER_NODE} bytes, and at least {}; a manifest's values take 12 bytes or more each (an app with every optional key is about 40 values in 560 bytes), so only values packed tighter than any manifest's (`[1,1,1,...]`) reach it: check what was written here",
+                thousands(MAX_NODES)
+            ),
+        ),
+        Passed::Value(len) => (
+            format!(
+                "this value is {len} bytes long, more than the {} a manifest's value may be",
+                size(MAX_SCALAR_BYTES as u64)
+            ),
+            "a manifest's values are names, IDs, URLs and paths, none near the limit: check what was pasted here; the limit is fixed whatever the file's size, as one value that long is never a manifest's".to_string(),
+        ),
+        Passed::ValueBytes => (
+            format!(
+                "the manifest's values add up to more than {} bytes, twice the file's size",
+                2 * limits.bytes
+            ),
+            "no manifest's values come near that: check what was written here".to_string(),
+        ),
+        Passed::Documents => (
+            "the manifest holds more than one YAML document; a manifest is one document".to_string(),
+            "remove the `---` line and what follows it, or move its keys into the first document".to_string(),
+        ),
+        Passed::Aliases => (
+            "the manifest uses anchors, aliases or merge keys, of which a manifest may have none".to_string(),
+            PLAIN.to_string(),
+        ),
+        Passed::Other => (
+            "the manifest passes a limit of the YAML reader".to_string(),
+            format!("{APP_BYTES}, and no manifest comes near the reader's limits: check what was written here"),
+        ),
+    };
+    Diagnostic::new("manifest-too-large", message, location).with_hint(hint)
+}
+
+/// `100,000`: a count as the README writes it.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Where an event is, as a diagnostic's location.
@@ -111,14 +253,6 @@ fn written(tag: &Tag) -> String {
     let (handle, suffix) = tag.original_parts();
     format!("{handle}{suffix}")
 }
-
-/// The message of a manifest nested past [`MAX_DEPTH`].
-fn deeper() -> String {
-    format!("the manifest nests more than {MAX_DEPTH} levels deep here")
-}
-
-/// The hint of a manifest nested past [`MAX_DEPTH`].
-const DEPTH_HINT: &str = "a manifest nests 5 levels (`zoom_oauth_apps`, the app, `webhook`, `secret`, `env`): check the brackets and the indentation above";
 
 /// Where the tag `written` is: before its node's content (`span`), on the same line, or else at
 /// the content.
@@ -157,21 +291,18 @@ pub(super) fn screen(path: &Path, text: &str) -> Option<Diagnostic> {
     options.block_nesting_limit = MAX_DEPTH + 1;
     let mut open: Vec<Open> = Vec::new();
     let (mut documents, mut nodes) = (0usize, 0usize);
+    let limits = Limits::of(text);
     let unsupported = |span: &Span, message: String, hint: &str| {
         Some(Diagnostic::new("unsupported-yaml", message, at(path, span)).with_hint(hint))
     };
-    let too_large = |span: &Span, message: String, hint: &str| {
-        Some(Diagnostic::new("manifest-too-large", message, at(path, span)).with_hint(hint))
-    };
-    const PLAIN: &str = "a manifest is plain YAML: write the value out where it is used, so that each app reads as it is written";
+    let passed = |passed: Passed, span: &Span| Some(too_large(passed, limits, at(path, span)));
     for event in Parser::new_from_str_with_options(text, options) {
         let (event, span) = match event {
             Ok(found) => found,
             // The scanner looks ahead inside flow collections, so it can meet the nesting
             // limit before the screen has seen the collections' events.
             Err(e) if matches!(e.kind(), ErrorKind::RecursionLimitExceeded) => {
-                let span = Span::empty(*e.marker());
-                return too_large(&span, deeper(), DEPTH_HINT);
+                return passed(Passed::Depth, &Span::empty(*e.marker()));
             }
             // Any other syntax error is left to the parse, which explains it in words.
             Err(_) => return None,
@@ -225,26 +356,14 @@ pub(super) fn screen(path: &Path, text: &str) -> Option<Diagnostic> {
         }
         if event.is_node() {
             nodes += 1;
-            if nodes > MAX_NODES {
-                return too_large(
-                    &span,
-                    format!("the manifest holds more than {MAX_NODES} values"),
-                    "a manifest of a thousand apps holds about 16,000: check that `-f` names the right file",
-                );
+            if nodes > limits.nodes {
+                return passed(Passed::Nodes, &span);
             }
         }
         match event {
             Event::Scalar(value, style, ..) => {
                 if value.len() > MAX_SCALAR_BYTES {
-                    return too_large(
-                        &span,
-                        format!(
-                            "this value is {} bytes long, more than the {} a manifest's value may be",
-                            value.len(),
-                            size(MAX_SCALAR_BYTES as u64)
-                        ),
-                        "a manifest's values are names, IDs, URLs and paths: check what was pasted here",
-                    );
+                    return passed(Passed::Value(value.len()), &span);
                 }
                 if is_key && style == ScalarStyle::Plain && value == "<<" {
                     return unsupported(
@@ -256,7 +375,7 @@ pub(super) fn screen(path: &Path, text: &str) -> Option<Diagnostic> {
             }
             Event::MappingStart(..) | Event::SequenceStart(..) => {
                 if open.len() >= MAX_DEPTH {
-                    return too_large(&span, deeper(), DEPTH_HINT);
+                    return passed(Passed::Depth, &span);
                 }
                 open.push(Open {
                     mapping: matches!(event, Event::MappingStart(..)),
@@ -273,12 +392,17 @@ pub(super) fn screen(path: &Path, text: &str) -> Option<Diagnostic> {
 }
 
 /// Turns the YAML crate's error into diagnostics with stable codes, explained with the text
-/// (see [`syntax`]).
-fn errors(path: &Path, text: &str, error: &serde_saphyr::Error) -> Vec<Diagnostic> {
+/// (see [`syntax`]). A limit of the crate's budget is `manifest-too-large` like the screen's,
+/// however it is reported: the screen stops all of them first, and should one get past it, it
+/// must still read as a limit, not as a syntax error.
+fn errors(path: &Path, text: &str, error: &serde_saphyr::Error, limits: Limits) -> Vec<Diagnostic> {
     use serde_saphyr::Error as E;
     let location = error
         .location()
         .map(|l| Location::new(path, l.line(), l.column()));
+    if let Some(passed) = limit_passed(error) {
+        return vec![too_large(passed, limits, location)];
+    }
     let found = syntax::Found::new(text, location);
     let (first, wrong_type) = match error.without_snippet() {
         E::DuplicateMappingKey { key, .. } => (found.duplicate_key(key.as_deref()), false),
@@ -302,14 +426,6 @@ fn errors(path: &Path, text: &str, error: &serde_saphyr::Error) -> Vec<Diagnosti
         E::Message { msg, .. } => (found.plain("invalid-type", msg.clone()), true),
         E::Unexpected { expected, .. } => (found.unexpected(expected), true),
         E::InvalidScalar { ty, .. } => (found.invalid_scalar(ty), true),
-        // The screen stops all of these first; should one get past it, it is still named.
-        E::Budget { .. } => (
-            found.plain(
-                "manifest-too-large",
-                "the manifest is larger or more deeply nested than a manifest may be".into(),
-            ),
-            false,
-        ),
         E::MultipleDocuments { .. } => (
             found.plain(
                 "unsupported-yaml",
@@ -320,6 +436,45 @@ fn errors(path: &Path, text: &str, error: &serde_saphyr::Error) -> Vec<Diagnosti
         other => (found.syntax(plain_message(other)), false),
     };
     syntax::corrected(path, text, first, wrong_type)
+}
+
+/// Which limit the YAML crate's error says was passed, if it is about a limit: any breach of its
+/// budget, an alias replay limit, or (should the crate report a breach some other way) a
+/// message that says `budget breached`.
+fn limit_passed(error: &serde_saphyr::Error) -> Option<Passed> {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach as B;
+    Some(match error.without_snippet() {
+        E::Budget { breach, .. } => match breach {
+            B::Depth { .. } => Passed::Depth,
+            B::Nodes { .. } | B::Events { .. } => Passed::Nodes,
+            B::ScalarBytes { .. } => Passed::ValueBytes,
+            B::Documents { .. } => Passed::Documents,
+            B::Aliases { .. }
+            | B::Anchors { .. }
+            | B::MergeKeys { .. }
+            | B::AliasAnchorRatio { .. }
+            | B::RecordedAnchorEvents { .. }
+            | B::RecordedAnchorBytes { .. } => Passed::Aliases,
+            _ => Passed::Other,
+        },
+        E::AliasReplayCounterOverflow { .. }
+        | E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. } => Passed::Aliases,
+        // The parser's own nesting limit, which the budget's depth is set to.
+        E::ExternalMessage { source, .. }
+            if matches!(
+                &**source,
+                serde_saphyr::ExternalMessageSource::Parser(e)
+                    if matches!(e.kind(), ErrorKind::RecursionLimitExceeded)
+            ) =>
+        {
+            Passed::Depth
+        }
+        other if plain_message(other).contains("budget breached") => Passed::Other,
+        _ => return None,
+    })
 }
 
 /// The YAML crate's message without its location suffix or source snippet (we print our own).
@@ -438,7 +593,99 @@ mod tests {
         let many = format!("a: [{}]\n", "1,".repeat(MAX_NODES));
         assert_eq!(
             screened(&many).unwrap().0,
-            "the manifest holds more than 100000 values"
+            "the manifest holds more than 100000 values, the limit for a file of 200006 bytes"
         );
+        // The limit grows with the file: the same values, spaced out, are read.
+        let spaced = format!("a: [{}]\n", "1,   ".repeat(MAX_NODES));
+        assert_eq!(screened(&spaced), None);
+    }
+
+    #[test]
+    fn the_node_limit_grows_with_the_file() {
+        assert_eq!(max_nodes(0), MAX_NODES);
+        assert_eq!(max_nodes(400_000), MAX_NODES);
+        assert_eq!(max_nodes(56_050_136), 14_012_534);
+    }
+
+    /// What the crate's own budget reports for `text` under `limits`, past the screen.
+    fn budgeted(text: &str, limits: Limits) -> Vec<(&'static str, String)> {
+        let parsed: Result<serde_json::Value, _> =
+            serde_saphyr::from_str_with_options(text, options(limits));
+        let e = parsed.expect_err("the budget is breached");
+        errors(Path::new("m.yaml"), text, &e, limits)
+            .into_iter()
+            .map(|d| (d.code, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn issue_12_a_breach_of_the_crates_budget_is_manifest_too_large_not_a_syntax_error() {
+        // The issue's `error[yaml-syntax]: budget breached: Nodes { nodes: 250001 }`.
+        let text = format!("a: [{}]\n", "1,".repeat(20));
+        let limits = Limits {
+            bytes: text.len(),
+            nodes: 10,
+        };
+        assert_eq!(
+            budgeted(&text, limits),
+            [(
+                "manifest-too-large",
+                format!(
+                    "the manifest holds more than 10 values, the limit for a file of {} bytes",
+                    text.len()
+                )
+            )]
+        );
+        let deep = format!("a: {}1{}\n", "[".repeat(20), "]".repeat(20));
+        assert_eq!(
+            budgeted(&deep, Limits::of(&deep)),
+            [(
+                "manifest-too-large",
+                "the manifest nests more than 16 levels deep here".to_string()
+            )]
+        );
+        let aliased = "a: &x 1\nb: *x\n";
+        assert_eq!(
+            budgeted(aliased, Limits::of(aliased))[0].0,
+            "manifest-too-large"
+        );
+        let tiny = Limits {
+            bytes: 1,
+            nodes: MAX_NODES,
+        };
+        let long = format!("a: {}\n", "x".repeat(MAX_SCALAR_BYTES + 1));
+        assert_eq!(
+            budgeted(&long, tiny),
+            [(
+                "manifest-too-large",
+                "the manifest's values add up to more than 2 bytes, twice the file's size"
+                    .to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn every_limit_says_its_value_and_whether_it_can_be_raised() {
+        let file = too_large_file(Path::new("m.yaml"), 50 * 1024 * 1024 + 7, 16 * 1024 * 1024);
+        assert_eq!(
+            file.to_string(),
+            "error[manifest-too-large]: the manifest `m.yaml` is 52428807 bytes, more than its limit of 16 MiB (`--max-manifest-bytes`)\n  = hint: a manifest of 10,000 apps with every optional key is about 5.6 MB; if this is the manifest meant, raise the limit with `--max-manifest-bytes` or RECALLFORM_MAX_MANIFEST_BYTES (such as `--max-manifest-bytes 64MiB`), else check that `-f` names the right file"
+        );
+        let limits = Limits::of("a: 1\n");
+        let hint = |passed| too_large(passed, limits, None).hint.unwrap();
+        assert!(hint(Passed::Nodes).contains("one value for every 4 bytes, and at least 100,000"));
+        assert!(hint(Passed::Nodes).contains("packed tighter than any manifest's"));
+        for fixed in [Passed::Depth, Passed::Value(70_000), Passed::Aliases] {
+            assert!(
+                hint(fixed).contains("whatever the file's size"),
+                "{fixed:?}"
+            );
+        }
+        assert_eq!(size(16 * 1024 * 1024), "16 MiB");
+        assert_eq!(size(64 * 1024), "64 KiB");
+        assert_eq!(size(1_000_000), "1000000 bytes");
+        assert_eq!(thousands(100_000), "100,000");
+        assert_eq!(thousands(14_012_534), "14,012,534");
+        assert_eq!(thousands(999), "999");
     }
 }

@@ -488,16 +488,17 @@ fn narrow(plan: &mut Plan, targets: &BTreeSet<String>) {
 /// without permission, and more deletes than the policy allows.
 fn guard(plan: &mut Plan, i: &Inputs) {
     let g = i.guards;
+    let desired: HashMap<&str, &DesiredApp> =
+        i.desired.iter().map(|d| (d.name.as_str(), d)).collect();
     // Where the protection is (manifest, lockfile or both) decides which steps lift it.
     let protected = |name: &str| {
         (
-            i.desired.iter().any(|d| d.name == name && d.protect),
+            desired.get(name).is_some_and(|d| d.protect),
             i.locked.get(name).is_some_and(|l| l.protect),
         )
     };
     let allowed_replace = |name: &str| {
-        g.allow_replace.contains(name)
-            || i.desired.iter().any(|d| d.name == name && d.allow_replace)
+        g.allow_replace.contains(name) || desired.get(name).is_some_and(|d| d.allow_replace)
     };
     let deletes = plan
         .changes

@@ -19,7 +19,9 @@
 //! hold a secret, only fingerprints); this guards what comes from, or goes to, the network.
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use aho_corasick::AhoCorasick;
 
 use serde_json::Value;
 
@@ -56,6 +58,11 @@ struct Known {
     /// The secrets of at least [`MIN_SUBSTRING_CHARS`] characters, in every form they may be
     /// written in: matched anywhere.
     needles: BTreeSet<String>,
+    /// One automaton for all the needles, built when first needed after they change: a text is
+    /// searched once for all of them, not once for each. An apply of N apps knows 2N secrets
+    /// and, at `-v`, redacts a line per request: searching for each secret in turn made that
+    /// N² (issue 12). `None` if the automaton could not be built (then each is searched).
+    matcher: OnceLock<Option<AhoCorasick>>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -92,6 +99,7 @@ impl Redactor {
         known.whole.insert(secret.to_string());
         if secret.chars().count() >= MIN_SUBSTRING_CHARS {
             known.needles.extend(forms(secret));
+            known.matcher = OnceLock::new();
         }
     }
 
@@ -128,7 +136,10 @@ impl Redactor {
         if known.whole.contains(text) || known.whole.contains(text.trim()) {
             return REDACTED.into();
         }
-        replace_all(text, &known.needles)
+        let matcher = known
+            .matcher
+            .get_or_init(|| AhoCorasick::new(&known.needles).ok());
+        replace_all(text, &known.needles, matcher.as_ref())
     }
 
     /// A JSON value for the log: known secrets replaced wherever they are (see
@@ -255,15 +266,21 @@ fn html_escaped(s: &str, apostrophe: &str) -> String {
 /// Replaces every stretch of `text` covered by an occurrence of a needle. Occurrences are
 /// found overlapping and merged first, so two secrets that overlap, or a secret that repeats
 /// into itself (`aaaa` in `aaaaa`), leave no fragment behind.
-fn replace_all(text: &str, needles: &BTreeSet<String>) -> String {
+fn replace_all(text: &str, needles: &BTreeSet<String>, matcher: Option<&AhoCorasick>) -> String {
     let mut spans: Vec<(usize, usize)> = Vec::new();
-    for needle in needles {
-        let mut from = 0;
-        while let Some(at) = text[from..].find(needle.as_str()) {
-            let start = from + at;
-            spans.push((start, start + needle.len()));
-            // The next char boundary after `start`, so overlapping occurrences are found too.
-            from = start + text[start..].chars().next().map_or(1, char::len_utf8);
+    match matcher {
+        // Every occurrence of every needle, overlapping ones included, in one pass.
+        Some(m) => spans.extend(m.find_overlapping_iter(text).map(|f| (f.start(), f.end()))),
+        None => {
+            for needle in needles {
+                let mut from = 0;
+                while let Some(at) = text[from..].find(needle.as_str()) {
+                    let start = from + at;
+                    spans.push((start, start + needle.len()));
+                    // The next char boundary after `start`, so overlapping occurrences count.
+                    from = start + text[start..].chars().next().map_or(1, char::len_utf8);
+                }
+            }
         }
     }
     if spans.is_empty() {
@@ -300,6 +317,41 @@ mod tests {
             r.learn(&SecretString::new((*s).to_string()));
         }
         r
+    }
+
+    #[test]
+    fn the_automaton_finds_what_searching_each_secret_finds() {
+        let needles: BTreeSet<String> = ["aaaa", "aab", "bcd", "é-é-", "-é-é"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let matcher = AhoCorasick::new(&needles).unwrap();
+        for text in [
+            "aaaaa",
+            "xaabcdx",
+            "aaab aaaa aab",
+            "é-é-é-é",
+            "nothing",
+            "",
+        ] {
+            assert_eq!(
+                replace_all(text, &needles, Some(&matcher)),
+                replace_all(text, &needles, None),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            replace_all("xaabcdx", &needles, Some(&matcher)),
+            "x(sensitive)x"
+        );
+    }
+
+    #[test]
+    fn a_secret_learned_later_is_redacted_too() {
+        let r = redactor(&["hunter22"]);
+        assert_eq!(r.text("hunter22 abcdefg"), "(sensitive) abcdefg");
+        r.learn(&SecretString::new("abcdefg".into()));
+        assert_eq!(r.text("hunter22 abcdefg"), "(sensitive) (sensitive)");
     }
 
     #[test]

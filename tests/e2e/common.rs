@@ -108,6 +108,7 @@ impl Harness {
         cmd.current_dir(self.dir.path())
             .env_remove("RECALL_API_URL")
             .env_remove("RECALLFORM_ENV_ALLOW")
+            .env_remove("RECALLFORM_MAX_MANIFEST_BYTES")
             // CI itself sets these; tests of CI behaviour set them again.
             .env_remove("CI")
             .env_remove("GITHUB_ACTIONS")

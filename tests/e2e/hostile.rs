@@ -198,11 +198,50 @@ fn a_50_mb_file_is_refused_before_it_is_read() {
     text.push_str(&"x".repeat(50 * 1024 * 1024));
     text.push('\n');
     let size = text.len();
+    let h = Harness::new();
+    std::fs::write(h.path("recallform.yaml"), text).unwrap();
+    let refusal = |limit: &str| {
+        format!(
+            "error[manifest-too-large]: the manifest `recallform.yaml` is {size} bytes, more than its limit of {limit} (`--max-manifest-bytes`)\n  = hint: a manifest of 10,000 apps with every optional key is about 5.6 MB; if this is the manifest meant, raise the limit with `--max-manifest-bytes` or RECALLFORM_MAX_MANIFEST_BYTES (such as `--max-manifest-bytes 64MiB`), else check that `-f` names the right file\n"
+        )
+    };
+    refused(&h, "a 50 MB file", &refusal("16 MiB"));
+    // Whoever runs recallform may raise the limit (the manifest cannot): on the command line
+    // or in the environment, in bytes or binary units.
+    let o = h
+        .run(&["validate", "--max-manifest-bytes", "32MiB"])
+        .expect(1);
+    assert!(o.stderr.starts_with(&refusal("32 MiB")), "{}", o.stderr);
+    h.run(&["validate", "--max-manifest-bytes", "64MiB"])
+        .expect(0);
+    let mut cmd = h.cmd(&["validate"]);
+    cmd.env("RECALLFORM_MAX_MANIFEST_BYTES", (size + 1).to_string());
+    Outcome::of(cmd).expect(0);
+    let o = h
+        .run(&["validate", "--max-manifest-bytes", "64MB"])
+        .expect(64);
+    assert!(
+        o.stderr.contains("`64MB` is not a size: write a number of bytes, or of `KiB`, `MiB` or `GiB`, such as `64MiB`"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn values_packed_tighter_than_any_manifest_are_refused_at_the_limit() {
+    // A million one-character values in 2 MB: the limit for 2 MB is 500,000.
+    let mut text = manifest();
+    text.push_str("policy: [");
+    text.push_str(&"1,".repeat(1_000_000));
+    text.push_str("]\n");
+    let limit = text.len() / 4;
+    let line = text.lines().count();
     case(
-        "a 50 MB file",
-        text.into_bytes(),
+        "a million values in 2 MB",
+        text.clone().into_bytes(),
         &format!(
-            "error[manifest-too-large]: the manifest `recallform.yaml` is {size} bytes, more than the 8 MiB a manifest may be\n  = hint: a manifest is a few kilobytes of YAML: check that `-f` names the right file\n"
+            "error[manifest-too-large]: the manifest holds more than {limit} values, the limit for a file of {} bytes\n  --> recallform.yaml:{line}:",
+            text.len()
         ),
     );
 }

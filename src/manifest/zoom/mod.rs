@@ -80,13 +80,12 @@ pub(super) fn check(
 /// would read as a problem with that item), the `[` of a flow list.
 fn list_at<T>(c: &Checker, list: &Spanned<T>) -> Location {
     let at = c.at(list);
-    let dash = super::source::value_at(c.text, at.line, at.column).is_none()
-        && c.text
-            .lines()
-            .nth(at.line as usize - 1)
+    let dash = super::source::value_at(&c.lines, at.line, at.column).is_none()
+        && c.lines
+            .get(at.line)
             .and_then(|l| l.chars().nth(at.column as usize - 1))
             == Some('-');
-    match super::source::parent_key(c.text, at.line, at.column) {
+    match super::source::parent_key(&c.lines, at.line, at.column) {
         Some((_, line, column)) if dash => Location::new(c.path, line, column),
         _ => at,
     }
