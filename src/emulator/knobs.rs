@@ -142,7 +142,13 @@ mod tests {
         assert_eq!((off.list, off.write), (Some(UNLIMITED), Some(UNLIMITED)));
         let half = parse_rate_limit("list=off").unwrap();
         assert_eq!((half.list, half.write), (Some(UNLIMITED), None));
-        for bad in ["list=60", "list=0/min", "read=1/min", "60/min", "list=x/min"] {
+        for bad in [
+            "list=60",
+            "list=0/min",
+            "read=1/min",
+            "60/min",
+            "list=x/min",
+        ] {
             assert!(parse_rate_limit(bad).is_err(), "{bad}");
         }
     }

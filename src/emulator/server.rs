@@ -758,7 +758,10 @@ mod tests {
         let window = VecDeque::from([old(60.0)]);
         lock(&shared.windows).insert(("k".into(), Bucket::List), window);
         assert_eq!(shared.throttle("k", Bucket::List), None);
-        assert_eq!(lock(&shared.windows)[&("k".to_string(), Bucket::List)].len(), 1);
+        assert_eq!(
+            lock(&shared.windows)[&("k".to_string(), Bucket::List)].len(),
+            1
+        );
     }
 
     #[test]
