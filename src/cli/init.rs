@@ -24,8 +24,9 @@ pub struct InitArgs {
 const SCHEMA_FILE: &str = "recallform.schema.json";
 
 /// The `.gitignore` rules recallform needs: the sandbox state (which holds the secrets it was
-/// given), and apply's lock file (which says who holds the lock).
-const IGNORE_LINES: &[&str] = &[".recallform/", "*.lock.json.lock"];
+/// given), apply's lock file (which says who holds the lock) and the lockfile's journal (a
+/// work file while an apply runs).
+const IGNORE_LINES: &[&str] = &[".recallform/", "*.lock.json.lock", "*.lock.json.journal"];
 
 /// The allowlist that matches the starter manifest's variables (the README's CI section says
 /// why a pipeline sets one).
@@ -221,12 +222,13 @@ fn ignore_sandbox_state(path: &Path) -> Result<Option<String>, Error> {
         text.push('\n');
     }
     write(path, &text)?;
-    let rules: Vec<String> = missing.iter().map(|r| format!("`{r}`")).collect();
-    Ok(Some(format!(
-        "added {} to `{}`",
-        rules.join(" and "),
-        path.display()
-    )))
+    let mut rules: Vec<String> = missing.iter().map(|r| format!("`{r}`")).collect();
+    let last = rules.pop().expect("something is missing");
+    let rules = match rules.is_empty() {
+        true => last,
+        false => format!("{} and {last}", rules.join(", ")),
+    };
+    Ok(Some(format!("added {rules} to `{}`", path.display())))
 }
 
 /// What to do after `init`, for stderr: check it, try it in the sandbox (no account needed),
@@ -333,7 +335,7 @@ mod tests {
             ".recallform  ",
             "/.recallform/",
         ] {
-            let before = format!("target\n{existing}\n*.lock.json.lock\n");
+            let before = format!("target\n{existing}\n*.lock.json.lock\n*.lock.json.journal\n");
             std::fs::write(&path, &before).unwrap();
             assert_eq!(ignore_sandbox_state(&path).unwrap(), None, "{existing:?}");
             assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
@@ -342,7 +344,7 @@ mod tests {
         assert!(ignore_sandbox_state(&path).unwrap().is_some());
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
-            "target\n.recallform/\n*.lock.json.lock\n"
+            "target\n.recallform/\n*.lock.json.lock\n*.lock.json.journal\n"
         );
     }
 }

@@ -9,7 +9,7 @@ use clap::Subcommand;
 use super::output;
 use crate::emulator::{self, Emulator, knobs};
 use crate::error::{Error, exit};
-use crate::recall::{Limit, RateLimits};
+use crate::recall::RateLimits;
 
 /// Where `--api-key` is read from when it is not typed.
 const API_KEY_ENV: &str = "RECALLFORM_SANDBOX_API_KEY";
@@ -44,10 +44,7 @@ pub enum SandboxCommand {
         latency: Duration,
         /// Requests allowed in any 60 s, per API key: `list=N/min,write=N/min` (Recall's are
         /// `list=60/min,write=300/min`, the default), either part alone, or `off`.
-        // It stands in for the global `--rate-limit` (clap ID `rate_limit`), which clap then
-        // does not add here; `Global` still reads the value under that ID, so it has the
-        // global's type, or every `sandbox serve --rate-limit` would panic.
-        #[arg(long, env = knobs::RATE_LIMIT_ENV, value_name = "LIMITS", value_parser = parse_rate_limit)]
+        #[arg(long, env = knobs::RATE_LIMIT_ENV, value_name = "LIMITS", value_parser = RateLimits::parse)]
         rate_limit: Option<RateLimits>,
     },
 }
@@ -70,11 +67,7 @@ pub async fn run(cmd: SandboxCommand) -> Result<u8, Error> {
         latency,
         ..emulator::Config::default()
     };
-    if let Some(limits) = rate_limit {
-        let per_minute = |limit: Limit| limit.0.unwrap_or(knobs::UNLIMITED);
-        config.list_per_minute = per_minute(limits.list);
-        config.other_per_minute = per_minute(limits.write);
-    }
+    knobs::set_rate_limits(&mut config, rate_limit.unwrap_or_default());
     let emulator = Emulator::start(listen, config)
         .await
         .map_err(|e| Error::Other(format!("cannot start the emulator on `{listen}`: {e}")))?;
@@ -89,21 +82,6 @@ pub async fn run(cmd: SandboxCommand) -> Result<u8, Error> {
     emulator.shutdown().await;
     output::message("recallform sandbox: stopped");
     Ok(exit::SUCCESS)
-}
-
-/// Reads `--rate-limit` as the emulator's knobs do ([`knobs::parse_rate_limit`]), into the
-/// type of the global option it stands in for: a class left out has the emulator's default,
-/// and `off` (the emulator's [`knobs::UNLIMITED`]) is no limit.
-fn parse_rate_limit(text: &str) -> Result<RateLimits, String> {
-    let knobs = knobs::parse_rate_limit(text)?;
-    let defaults = emulator::Config::default();
-    let limit = |per_minute: Option<u32>, default: u32| {
-        Limit(Some(per_minute.unwrap_or(default)).filter(|n| *n != knobs::UNLIMITED))
-    };
-    Ok(RateLimits {
-        list: limit(knobs.list, defaults.list_per_minute),
-        write: limit(knobs.write, defaults.other_per_minute),
-    })
 }
 
 /// Which API key to give recallform, as the banner says it: the sandbox accepts only the one

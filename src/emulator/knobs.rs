@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use super::Config;
+use crate::recall::{Limit, RateLimits};
 
 /// The variable that sets the emulator's latency per API request, in milliseconds.
 pub const LATENCY_ENV: &str = "RECALLFORM_SANDBOX_LATENCY_MS";
@@ -20,71 +21,14 @@ pub const PAGE_SIZE_ENV: &str = "RECALLFORM_SANDBOX_PAGE_SIZE";
 /// A limit of this many requests a minute is no limit: the emulator keeps no window for it.
 pub const UNLIMITED: u32 = u32::MAX;
 
-/// The rate limits a `--rate-limit` value sets; a class it leaves out keeps its value.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RateLimit {
-    /// List requests a minute ([`UNLIMITED`]: none).
-    pub list: Option<u32>,
-    /// Create, retrieve, update and delete requests a minute ([`UNLIMITED`]: none).
-    pub write: Option<u32>,
-}
-
-impl RateLimit {
-    /// Sets the limits it names in `config`.
-    pub fn apply(self, config: &mut Config) {
-        if let Some(n) = self.list {
-            config.list_per_minute = n;
-        }
-        if let Some(n) = self.write {
-            config.other_per_minute = n;
-        }
-    }
-}
-
-/// Parses `list=60/min,write=300/min` (either part may be left out; `off` instead of a rate
-/// removes that limit) or `off` (no limit at all).
-pub fn parse_rate_limit(text: &str) -> Result<RateLimit, String> {
-    let text = text.trim();
-    if text == "off" {
-        return Ok(RateLimit {
-            list: Some(UNLIMITED),
-            write: Some(UNLIMITED),
-        });
-    }
-    let mut limit = RateLimit::default();
-    for part in text.split(',').map(str::trim) {
-        let Some((class, rate)) = part.split_once('=') else {
-            return Err(format!(
-                "`{part}` is not `list=N/min` or `write=N/min`\n  = hint: write `list=60/min,write=300/min`, or `off` for no limit"
-            ));
-        };
-        let per_minute = if rate.trim() == "off" {
-            UNLIMITED
-        } else {
-            let n = rate.trim().strip_suffix("/min").ok_or_else(|| {
-                format!("the rate `{rate}` does not end in `/min`\n  = hint: write it as requests a minute, such as `300/min`")
-            })?;
-            match n.trim().parse::<u32>() {
-                Ok(n) if n > 0 && n < UNLIMITED => n,
-                _ => {
-                    return Err(format!(
-                        "the rate `{rate}` is not a whole number of requests a minute from 1\n  = hint: write `off` for no limit"
-                    ));
-                }
-            }
-        };
-        let slot = match class.trim() {
-            "list" => &mut limit.list,
-            "write" => &mut limit.write,
-            other => {
-                return Err(format!(
-                    "`{other}` is not a class of requests\n  = hint: the classes are `list` (the lists) and `write` (every other request)"
-                ));
-            }
-        };
-        *slot = Some(per_minute);
-    }
-    Ok(limit)
+/// Sets Recall's rate limits in `config`, as `--rate-limit` or [`RATE_LIMIT_ENV`] give them:
+/// parsed by the client's own [`RateLimits::parse`] (`list=60/min,write=300/min`, a class
+/// left out keeps Recall's limit, `off` for none), so the emulator and the pacer read a limit
+/// the same way.
+pub fn set_rate_limits(config: &mut Config, limits: RateLimits) {
+    let per_minute = |limit: Limit| limit.0.unwrap_or(UNLIMITED);
+    config.list_per_minute = per_minute(limits.list);
+    config.other_per_minute = per_minute(limits.write);
 }
 
 /// Parses a latency in whole milliseconds.
@@ -118,9 +62,8 @@ pub fn from_env(
         config.latency = parse_latency(&v).map_err(|e| named(LATENCY_ENV, e))?;
     }
     if let Some(v) = get(RATE_LIMIT_ENV) {
-        parse_rate_limit(&v)
-            .map_err(|e| named(RATE_LIMIT_ENV, e))?
-            .apply(config);
+        let limits = RateLimits::parse(&v).map_err(|e| named(RATE_LIMIT_ENV, e))?;
+        set_rate_limits(config, limits);
     }
     if let Some(v) = get(PAGE_SIZE_ENV) {
         config.page_size = parse_page_size(&v).map_err(|e| named(PAGE_SIZE_ENV, e))?;
@@ -133,24 +76,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rate_limits_parse_as_written() {
-        let both = parse_rate_limit("list=60/min,write=300/min").unwrap();
-        assert_eq!((both.list, both.write), (Some(60), Some(300)));
-        let one = parse_rate_limit(" write = 5/min ").unwrap();
-        assert_eq!((one.list, one.write), (None, Some(5)));
-        let off = parse_rate_limit("off").unwrap();
-        assert_eq!((off.list, off.write), (Some(UNLIMITED), Some(UNLIMITED)));
-        let half = parse_rate_limit("list=off").unwrap();
-        assert_eq!((half.list, half.write), (Some(UNLIMITED), None));
-        for bad in [
-            "list=60",
-            "list=0/min",
-            "read=1/min",
-            "60/min",
-            "list=x/min",
-        ] {
-            assert!(parse_rate_limit(bad).is_err(), "{bad}");
-        }
+    fn rate_limits_set_the_windows_and_off_removes_them() {
+        let mut config = Config::default();
+        set_rate_limits(&mut config, RateLimits::parse("write=5/min").unwrap());
+        assert_eq!((config.list_per_minute, config.other_per_minute), (60, 5));
+        set_rate_limits(&mut config, RateLimits::parse("list=off").unwrap());
+        assert_eq!(
+            (config.list_per_minute, config.other_per_minute),
+            (UNLIMITED, 300)
+        );
+        set_rate_limits(&mut config, RateLimits::OFF);
+        assert_eq!(
+            (config.list_per_minute, config.other_per_minute),
+            (UNLIMITED, UNLIMITED)
+        );
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub mod knobs;
 mod lists;
 mod server;
 pub mod state;
+mod store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -47,6 +48,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+
+use store::Touched;
 
 pub use state::{StoredApp, StoredCredential, StoredLog};
 
@@ -293,13 +296,16 @@ impl Emulator {
     /// Starts listening on `listen` (port 0 picks a free port). Must be called inside a Tokio
     /// runtime, which then serves the requests.
     pub async fn start(listen: SocketAddr, config: Config) -> std::io::Result<Emulator> {
-        let workspace = match &config.state_file {
-            Some(path) => server::load_state(path)?,
-            None => state::Workspace::default(),
+        let (store, workspace) = match &config.state_file {
+            Some(path) => {
+                let (store, workspace) = store::Store::open(path)?;
+                (Some(store), workspace)
+            }
+            None => (None, state::Workspace::default()),
         };
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(server::Shared::new(config, workspace));
+        let shared = Arc::new(server::Shared::new(config, workspace, store));
         let handler = Arc::new(server::Emulated(shared.clone()));
         let server = crate::http::Server::start(listener, handler, server::limits());
         Ok(Emulator {
@@ -347,23 +353,24 @@ impl Emulator {
             .and_then(|a| a["id"].as_str().map(str::to_string))
             .expect("seeded app is valid");
         let stored = ws.apps[&id].clone();
-        drop(ws);
-        self.shared.persist();
+        self.shared.record(&ws, Touched::App(id));
         stored
     }
 
     /// Deletes an app directly, as if deleted in Recall's dashboard.
     pub fn remove(&self, id: &str) -> bool {
-        let removed = lock(&self.shared.workspace).apps.remove(id).is_some();
-        self.shared.persist();
+        let mut ws = lock(&self.shared.workspace);
+        let removed = ws.apps.remove(id).is_some();
+        self.shared.record(&ws, Touched::App(id.to_string()));
         removed
     }
 
     /// Records a log entry about the app `app_id` at `created_at` (RFC 3339), as Recall does
     /// when something goes wrong with it.
     pub fn seed_log(&self, app_id: &str, message: &str, created_at: &str) -> StoredLog {
-        let entry = lock(&self.shared.workspace).seed_log(app_id, message, created_at);
-        self.shared.persist();
+        let mut ws = lock(&self.shared.workspace);
+        let entry = ws.seed_log(app_id, message, created_at);
+        self.shared.record(&ws, Touched::LastLog);
         entry
     }
 
@@ -376,23 +383,25 @@ impl Emulator {
         status: &str,
         meeting_sync_status: &str,
     ) -> StoredCredential {
-        let credential =
-            lock(&self.shared.workspace).seed_credential(app_id, status, meeting_sync_status);
-        self.shared.persist();
+        let mut ws = lock(&self.shared.workspace);
+        let credential = ws.seed_credential(app_id, status, meeting_sync_status);
+        self.shared
+            .record(&ws, Touched::Credential(credential.id.clone()));
         credential
     }
 
     /// Sets when Zoom last validated the app's webhook URL (`None`: never); `false` when there
     /// is no such app.
     pub fn set_last_validation(&self, app_id: &str, at: Option<&str>) -> bool {
-        let found = match lock(&self.shared.workspace).apps.get_mut(app_id) {
+        let mut ws = lock(&self.shared.workspace);
+        let found = match ws.apps.get_mut(app_id) {
             Some(app) => {
                 app.webhook_last_validation = at.map(str::to_string);
                 true
             }
             None => false,
         };
-        self.shared.persist();
+        self.shared.record(&ws, Touched::App(app_id.to_string()));
         found
     }
 
@@ -435,7 +444,14 @@ impl Emulator {
     pub async fn shutdown(self) {
         let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
         self.server.shutdown_by(deadline).await;
+        self.shared.fold();
     }
+}
+
+/// The workspace a sandbox's state file and its journal hold (see [`Config::state_file`]),
+/// read without changing either, so it can be read while the emulator runs.
+pub fn read_state(path: &std::path::Path) -> std::io::Result<state::Workspace> {
+    store::read(path).map(|(workspace, _)| workspace)
 }
 
 /// Locks a mutex, recovering from poisoning: a panicked request must not take the emulator

@@ -5,7 +5,6 @@
 //! idempotency, then the workspace rule itself.
 
 use std::collections::{HashMap, VecDeque};
-use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -20,8 +19,8 @@ use serde_json::{Value, json};
 use super::faults::{debug_page, echo_errors, huge_page};
 use super::lists::{self, APP_LOGS, APPS, CREDENTIALS};
 use super::state::{Answer, Workspace, not_found};
+use super::store::{Store, Touched};
 use super::{Config, Fault, FaultKind, Logged, Route, WebhookEvent, lock};
-use crate::fsutil;
 use crate::http::{self, Close, Limits, Refusal};
 
 /// The largest request body read.
@@ -37,6 +36,8 @@ const IDEMPOTENCY_TTL: Duration = Duration::from_secs(3600);
 pub(super) struct Shared {
     pub(super) config: Config,
     pub(super) workspace: Mutex<Workspace>,
+    /// Where the workspace is saved, if anywhere.
+    store: Option<Store>,
     pub(super) faults: Mutex<Vec<Fault>>,
     pub(super) log: Mutex<Vec<Logged>>,
     pub(super) webhook_events: Mutex<Vec<WebhookEvent>>,
@@ -66,9 +67,10 @@ enum Bucket {
 }
 
 impl Shared {
-    pub(super) fn new(config: Config, workspace: Workspace) -> Shared {
+    pub(super) fn new(config: Config, workspace: Workspace, store: Option<Store>) -> Shared {
         Shared {
             config,
+            store,
             workspace: Mutex::new(workspace),
             faults: Mutex::new(Vec::new()),
             log: Mutex::new(Vec::new()),
@@ -78,17 +80,24 @@ impl Shared {
         }
     }
 
-    /// Saves the workspace, if it has a state file. Holding the lock while writing keeps
-    /// concurrent writes in order.
-    pub(super) fn persist(&self) {
-        let Some(path) = &self.config.state_file else {
-            return;
-        };
-        let ws = lock(&self.workspace);
-        let text = serde_json::to_vec_pretty(&*ws).expect("the workspace serializes");
-        if let Err(e) = fsutil::write_atomically(path, &text, fsutil::Mode::Private) {
+    /// Journals a change to the workspace `ws` (whose lock the caller holds, which keeps the
+    /// lines in order), if it has a state file.
+    pub(super) fn record(&self, ws: &Workspace, touched: Touched) {
+        if let Some(store) = &self.store
+            && let Err(e) = store.record(ws, &touched)
+        {
             // An emulator that cannot save is still useful for the current run.
-            tracing::warn!("the sandbox cannot save `{}`: {e}", path.display());
+            tracing::warn!("the sandbox cannot save its state: {e}");
+        }
+    }
+
+    /// Writes the whole workspace to the state file, and empties its journal.
+    pub(super) fn fold(&self) {
+        if let Some(store) = &self.store
+            && store.has_journal()
+            && let Err(e) = store.fold(&lock(&self.workspace))
+        {
+            tracing::warn!("the sandbox cannot save its state: {e}");
         }
     }
 
@@ -141,20 +150,6 @@ impl Shared {
         }
         window.push_back(now);
         None
-    }
-}
-
-/// Reads a state file; a missing file is an empty workspace.
-pub(super) fn load_state(path: &Path) -> std::io::Result<Workspace> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("`{}` is not an emulator state file: {e}", path.display()),
-            )
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Workspace::default()),
-        Err(e) => Err(e),
     }
 }
 
@@ -559,7 +554,7 @@ fn execute(
     let id = id.unwrap_or_default();
     let answer = {
         let mut ws = lock(&shared.workspace);
-        match route {
+        let answer = match route {
             Route::List | Route::ListAppLogs | Route::ListCredentials => {
                 return lists::list(
                     &ws,
@@ -587,11 +582,20 @@ fn execute(
             },
             Route::Delete => ws.delete(id),
             Route::Webhook | Route::Any => not_found(),
+        };
+        if answer.0 < 300 {
+            let created = || answer.1.as_ref().and_then(|v| v["id"].as_str());
+            let touched = match route {
+                Route::Create => created().map(str::to_string),
+                Route::Update | Route::Delete => Some(id.to_string()),
+                _ => None,
+            };
+            if let Some(app) = touched {
+                shared.record(&ws, Touched::App(app));
+            }
         }
+        answer
     };
-    if answer.0 < 300 {
-        shared.persist();
-    }
     match answer {
         (status, Some(mut v)) if !with_secrets => {
             if let Some(o) = v.as_object_mut() {
@@ -635,8 +639,7 @@ fn webhook_reply(
             return json_reply((400, Some(json!({"detail": "Missing plainToken."}))));
         };
         let answer = ws.url_validation(id, token);
-        drop(ws);
-        shared.persist();
+        shared.record(&ws, Touched::App(id.to_string()));
         return json_reply(answer);
     }
     if !signed {
@@ -734,7 +737,7 @@ mod tests {
             list_per_minute: list,
             ..Config::default()
         };
-        Shared::new(config, Workspace::default())
+        Shared::new(config, Workspace::default(), None)
     }
 
     #[test]

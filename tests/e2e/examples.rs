@@ -105,7 +105,12 @@ fn the_multi_app_example_runs_as_the_readme_says() {
     assert!(example.join("recallform.lock.json").exists());
     assert!(example.join(".recallform/sandbox.json").exists());
     let ignored = std::fs::read_to_string(example.join(".gitignore")).unwrap();
-    for line in [".recallform/", "recallform.lock.json", "*.lock.json.lock"] {
+    for line in [
+        ".recallform/",
+        "recallform.lock.json",
+        "*.lock.json.lock",
+        "*.lock.json.journal",
+    ] {
         assert!(ignored.lines().any(|l| l == line), "{line}: {ignored}");
     }
     let out = run(dir.path(), &env, &args).expect(0);

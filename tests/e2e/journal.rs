@@ -51,6 +51,19 @@ fn run(h: &Harness, args: &[&str]) -> Outcome {
     out
 }
 
+/// Runs an apply aborted at its fold's rename: every result is in the journal, and the
+/// lockfile is as it was.
+fn abort_before_the_fold(h: &Harness) {
+    let out = cmd(h, &["apply", "--auto-approve"])
+        .env(
+            failpoint::VAR,
+            format!("{} 1 {LOCKFILE}", failpoint::BEFORE_RENAME),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.signal(), Some(6), "{out:?}");
+}
+
 /// The numbers of apply's `-vv` line "recorded N results: J bytes appended to the journal, L
 /// bytes of lockfile written, P bytes per result; T bytes written to files in all".
 fn recording_cost(stderr: &str) -> [u64; 5] {
@@ -114,14 +127,7 @@ fn recording_costs_the_same_per_result_at_100_and_2000_apps() {
 fn a_journal_left_by_a_crash_is_read_through_and_folded_by_the_next_apply() {
     let h = harness();
     manifest(&h, 5);
-    let out = cmd(&h, &["apply", "--auto-approve"])
-        .env(
-            failpoint::VAR,
-            format!("{} 1 {LOCKFILE}", failpoint::BEFORE_RENAME),
-        )
-        .output()
-        .unwrap();
-    assert_eq!(out.status.signal(), Some(6), "{out:?}");
+    abort_before_the_fold(&h);
     assert!(
         !h.path(LOCKFILE).exists(),
         "aborted before the fold's rename"
@@ -165,14 +171,7 @@ fn a_journal_left_by_a_crash_is_read_through_and_folded_by_the_next_apply() {
 fn a_state_command_folds_a_journal_before_its_change() {
     let h = harness();
     manifest(&h, 3);
-    let out = cmd(&h, &["apply", "--auto-approve"])
-        .env(
-            failpoint::VAR,
-            format!("{} 1 {LOCKFILE}", failpoint::BEFORE_RENAME),
-        )
-        .output()
-        .unwrap();
-    assert_eq!(out.status.signal(), Some(6), "{out:?}");
+    abort_before_the_fold(&h);
     run(&h, &["state", "mv", "app-0001", "renamed"]).expect(0);
     assert!(!h.path(JOURNAL).exists());
     let lock = h.lockfile();
@@ -241,14 +240,7 @@ fn a_torn_last_line_is_ignored_and_reported_at_verbose() {
 fn a_journal_of_another_lockfile_is_refused_and_nothing_is_overwritten() {
     let h = harness();
     manifest(&h, 2);
-    let out = cmd(&h, &["apply", "--auto-approve"])
-        .env(
-            failpoint::VAR,
-            format!("{} 1 {LOCKFILE}", failpoint::BEFORE_RENAME),
-        )
-        .output()
-        .unwrap();
-    assert_eq!(out.status.signal(), Some(6), "{out:?}");
+    abort_before_the_fold(&h);
     // Someone puts another lockfile of this target in place.
     let theirs = format!(
         "{{\"api_url\": \"{}\", \"lineage\": \"someone-else\", \"serial\": 7, \"version\": 1, \"zoom_oauth_apps\": {{}}}}\n",
@@ -285,14 +277,7 @@ fn a_journal_of_another_lockfile_is_refused_and_nothing_is_overwritten() {
 fn a_journal_of_another_target_is_refused() {
     let h = harness();
     manifest(&h, 2);
-    let out = cmd(&h, &["apply", "--auto-approve"])
-        .env(
-            failpoint::VAR,
-            format!("{} 1 {LOCKFILE}", failpoint::BEFORE_RENAME),
-        )
-        .output()
-        .unwrap();
-    assert_eq!(out.status.signal(), Some(6), "{out:?}");
+    abort_before_the_fold(&h);
     let journal = std::fs::read_to_string(h.path(JOURNAL)).unwrap();
     let out = Outcome::of({
         let mut c = h.bare(&["plan", "--api-url", "http://127.0.0.1:9"]);

@@ -32,7 +32,10 @@ fn init_writes_a_manifest_that_validates_and_plans() {
     let schema = read(&h, "recallform.schema.json");
     let committed = std::fs::read_to_string(repo_root().join("schema/recallform.schema.json"));
     assert_eq!(schema, committed.unwrap());
-    assert_eq!(read(&h, ".gitignore"), ".recallform/\n*.lock.json.lock\n");
+    assert_eq!(
+        read(&h, ".gitignore"),
+        ".recallform/\n*.lock.json.lock\n*.lock.json.journal\n"
+    );
 
     // What an editor would check, and what validate checks.
     let validator = jsonschema::validator_for(&serde_json::from_str(&schema).unwrap()).unwrap();
@@ -176,19 +179,19 @@ fn init_keeps_an_existing_schema_and_adds_the_ignore_rule_once() {
     let out = Outcome::of(h.bare(&["init"])).expect(0);
     assert_eq!(
         out.stdout,
-        "created `recallform.yaml`\nadded `.recallform/` and `*.lock.json.lock` to `.gitignore`\n"
+        "created `recallform.yaml`\nadded `.recallform/`, `*.lock.json.lock` and `*.lock.json.journal` to `.gitignore`\n"
     );
     assert_eq!(read(&h, "recallform.schema.json"), "{}\n");
     assert_eq!(
         read(&h, ".gitignore"),
-        "/target\n.recallform/\n*.lock.json.lock\n"
+        "/target\n.recallform/\n*.lock.json.lock\n*.lock.json.journal\n"
     );
 
     let out = Outcome::of(h.bare(&["init", "--force"])).expect(0);
     assert_eq!(out.stdout, "replaced `recallform.yaml`\n");
     assert_eq!(
         read(&h, ".gitignore"),
-        "/target\n.recallform/\n*.lock.json.lock\n"
+        "/target\n.recallform/\n*.lock.json.lock\n*.lock.json.journal\n"
     );
 }
 

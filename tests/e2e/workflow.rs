@@ -233,8 +233,12 @@ fn sandbox_serve_is_a_local_recall() {
     assert!(denied.stderr.contains("401"), "{}", denied.stderr);
     assert_eq!(created.code, 0, "{}", created.stderr);
     assert!(again.stdout.starts_with("No changes."));
-    let state = std::fs::read_to_string(h.path("state.json")).unwrap();
-    assert!(state.contains("AbC123xyz"), "the workspace was saved");
+    // Killed, the sandbox left its last changes in the state's journal.
+    let state = recallform::emulator::read_state(&h.path("state.json")).unwrap();
+    assert!(
+        state.apps.values().any(|a| a.client_id == "AbC123xyz"),
+        "the workspace was saved"
+    );
 }
 
 /// Runs recallform on a pseudo-terminal (util-linux `script`, part of every Debian system),
