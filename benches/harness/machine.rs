@@ -1,5 +1,5 @@
 //! The machine a run measured, as BENCHMARKS.md states it: CPUs, memory, OS, compiler, and
-//! the build of recallform.
+//! the build of recallform measured, and when.
 
 use std::path::Path;
 use std::process::Command;
@@ -33,12 +33,15 @@ pub fn describe(bin: &Path) -> String {
          - RAM: {ram}\n\
          - OS: {os}, Linux {kernel}\n\
          - {rustc}\n\
-         - {version}, commit {commit}: `{bin}`\n",
+         - measured: {version}, `{bin}`\n\
+         - harness: commit {commit}, run at {now} UTC\n",
         kernel = kernel.trim(),
         rustc = output(Path::new("rustc"), &["--version"]),
         version = output(bin, &["--version"]),
         commit = output(Path::new("git"), &["describe", "--always", "--dirty"]),
         bin = bin.display(),
+        // To the second: `2026-12-02T02:40:00`.
+        now = &recallform::time::now_rfc3339()[..19],
     )
 }
 
