@@ -1,6 +1,6 @@
-//! One child process, measured: its wall time and its peak resident memory, read from the
-//! kernel when it is reaped (`wait4`'s `ru_maxrss`), so the figure is the child's own and
-//! includes its very last allocation, as no polling of `/proc` could.
+//! One child process, measured: its wall time, and its CPU time and peak resident memory, read
+//! from the kernel when it is reaped (`wait4`'s `rusage`), so the figures are the child's own
+//! and include its very last allocation, as no polling of `/proc` could.
 //!
 //! Not for: what the child says (the caller sends its output to files and reads them).
 
@@ -22,6 +22,8 @@ pub struct Finished {
     pub wall: Duration,
     /// Its peak resident set, in bytes.
     pub peak_rss: u64,
+    /// The CPU time it used, user and system.
+    pub cpu: Duration,
 }
 
 /// Spawns `cmd`, calls `tick` with the time so far every [`TICK`] while it runs, kills it
@@ -54,11 +56,12 @@ pub fn run(
             Err(mpsc::RecvTimeoutError::Disconnected) => return Err(gone()),
         }
     };
-    let ((status, peak_rss), wall) = reaped?;
+    let ((status, peak_rss, cpu), wall) = reaped?;
     Ok(Finished {
         status,
         wall,
         peak_rss,
+        cpu,
     })
 }
 
@@ -66,11 +69,11 @@ fn child_pid(child: &Child) -> io::Result<libc::pid_t> {
     libc::pid_t::try_from(child.id()).map_err(io::Error::other)
 }
 
-/// Reaps `pid`, returning how it ended and its peak resident set in bytes. std's `Child::wait`
+/// Reaps `pid`, returning how it ended, its peak resident set in bytes and its CPU time. std's `Child::wait`
 /// has no resource usage, hence libc; `Child` is never waited on after this (it does not wait
 /// when dropped).
 #[allow(unsafe_code)]
-fn wait4(pid: libc::pid_t) -> io::Result<(ExitStatus, u64)> {
+fn wait4(pid: libc::pid_t) -> io::Result<(ExitStatus, u64, Duration)> {
     let mut status: libc::c_int = 0;
     // SAFETY: `rusage` is a C struct of integers, for which all zeroes is a valid value.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -80,7 +83,12 @@ fn wait4(pid: libc::pid_t) -> io::Result<(ExitStatus, u64)> {
         if reaped == pid {
             // Linux gives `ru_maxrss` in KiB.
             let kib = u64::try_from(usage.ru_maxrss).unwrap_or(0);
-            return Ok((ExitStatus::from_raw(status), kib * 1024));
+            let time = |t: libc::timeval| {
+                Duration::new(u64::try_from(t.tv_sec).unwrap_or(0), 0)
+                    + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
+            };
+            let cpu = time(usage.ru_utime) + time(usage.ru_stime);
+            return Ok((ExitStatus::from_raw(status), kib * 1024, cpu));
         }
         let error = io::Error::last_os_error();
         if error.kind() != io::ErrorKind::Interrupted {

@@ -34,7 +34,8 @@ pub fn describe(bin: &Path) -> String {
          - OS: {os}, Linux {kernel}\n\
          - {rustc}\n\
          - measured: {version}, `{bin}`\n\
-         - harness: commit {commit}, run at {now} UTC\n",
+         - harness: commit {commit}, run at {now} UTC\n\
+         - load average at the start: {load}\n",
         kernel = kernel.trim(),
         rustc = output(Path::new("rustc"), &["--version"]),
         version = output(bin, &["--version"]),
@@ -42,7 +43,15 @@ pub fn describe(bin: &Path) -> String {
         bin = bin.display(),
         // To the second: `2026-12-02T02:40:00`.
         now = &recallform::time::now_rfc3339()[..19],
+        load = load(),
     )
+}
+
+/// The load averages over 1, 5 and 15 minutes: others' work on the machine shows here.
+pub fn load() -> String {
+    let loadavg = read("/proc/loadavg");
+    let fields: Vec<&str> = loadavg.split_whitespace().take(3).collect();
+    format!("{} (1, 5, 15 min)", fields.join(" "))
 }
 
 fn read(path: &str) -> String {

@@ -274,7 +274,14 @@ pub fn scale(rows: &[Scale]) -> String {
 /// The latency-bound table.
 pub fn latency(rows: &[Bound]) -> String {
     let mut out = String::new();
-    let titles = ["apps", "time", "lists", "writes", "429s"];
+    let titles = [
+        "apps",
+        "time",
+        "CPU (user + system)",
+        "lists",
+        "writes",
+        "429s",
+    ];
     head(&mut out, &titles);
     for r in rows {
         let a = &r.apply;
@@ -287,10 +294,27 @@ pub fn latency(rows: &[Bound]) -> String {
             &[
                 thousands(r.n),
                 time(a.wall, scenario::latency_ideal(r.n), 3),
+                format!("{}, {}", duration(a.cpu), duration(a.emulator_cpu)),
                 count(a.sent.list, 1),
                 count(a.sent.write, r.n),
                 count(a.sent.throttled, 0),
             ],
+        );
+    }
+    let runs: Vec<String> = rows
+        .iter()
+        .filter(|r| r.walls.len() > 1)
+        .map(|r| {
+            let walls: Vec<String> = r.walls.iter().map(|w| duration(*w)).collect();
+            format!("{} apps: {}", thousands(r.n), walls.join(", "))
+        })
+        .collect();
+    if !runs.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nThe run of median time of {}; every run, in order: {}.",
+            rows[0].walls.len(),
+            runs.join("; ")
         );
     }
     let _ = writeln!(

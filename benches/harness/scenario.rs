@@ -90,6 +90,8 @@ pub struct Bound {
     pub apply: Step,
     /// `plan` of no change (not run when apply failed).
     pub plan: Option<Step>,
+    /// Every run's apply time, in the order run, when it ran more than once.
+    pub walls: Vec<Duration>,
 }
 
 /// Validate, apply of `n` creates and plan, with nothing slowing Recall down or holding
@@ -130,39 +132,46 @@ pub fn scale(bin: &Path, n: u64, deadline: Duration) -> io::Result<Scale> {
 }
 
 /// Apply of `n` creates with [`LATENCY`] per request and no rate limit, [`PARALLELISM`] at
-/// a time.
-pub fn latency(bin: &Path, n: u64, deadline: Duration) -> io::Result<Bound> {
+/// a time, `runs` times, each in a fresh workspace: the run of median time (a second and a
+/// half on a shared machine is at the mercy of its neighbours), with every run's time.
+pub fn latency(bin: &Path, n: u64, runs: usize, deadline: Duration) -> io::Result<Bound> {
     let ms = LATENCY.as_millis().to_string();
-    let ws = Workspace::new(
-        bin,
-        format!("latency {}", thousands(n)),
-        &[
-            "--latency",
-            &ms,
-            "--rate-limit",
-            "off",
-            "--page-size",
-            &PAGE.to_string(),
-        ],
-        deadline,
-    )?;
-    ws.write_manifest(n as usize)?;
     let parallelism = PARALLELISM.to_string();
-    let apply = ws.run(
-        "apply",
-        &[
+    let mut applies = Vec::new();
+    for run in 1..=runs.max(1) {
+        let ws = Workspace::new(
+            bin,
+            format!("latency {}, run {run} of {runs}", thousands(n)),
+            &[
+                "--latency",
+                &ms,
+                "--rate-limit",
+                "off",
+                "--page-size",
+                &PAGE.to_string(),
+            ],
+            deadline,
+        )?;
+        ws.write_manifest(n as usize)?;
+        applies.push(ws.run(
             "apply",
-            "--auto-approve",
-            "--rate-limit",
-            "off",
-            "--parallelism",
-            &parallelism,
-        ],
-    )?;
+            &[
+                "apply",
+                "--auto-approve",
+                "--rate-limit",
+                "off",
+                "--parallelism",
+                &parallelism,
+            ],
+        )?);
+    }
+    let walls = applies.iter().map(|a| a.wall).collect();
+    applies.sort_by_key(|a| (!a.ok(), a.wall));
     Ok(Bound {
         n,
-        apply,
+        apply: applies.swap_remove(applies.len() / 2),
         plan: None,
+        walls,
     })
 }
 
@@ -185,7 +194,12 @@ pub fn rate(bin: &Path, n: u64, deadline: Duration) -> io::Result<Bound> {
     ws.write_manifest(n as usize)?;
     let apply = ws.run("apply", &["apply", "--auto-approve"])?;
     let plan = then(&Some(apply.clone()), || ws.run("plan", &["plan"]))?;
-    Ok(Bound { n, apply, plan })
+    Ok(Bound {
+        n,
+        apply,
+        plan,
+        walls: Vec::new(),
+    })
 }
 
 /// Runs `next` when `step` ran and succeeded.

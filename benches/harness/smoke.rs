@@ -68,7 +68,7 @@ pub fn main(args: &[String]) -> ExitCode {
 fn run() -> std::io::Result<Vec<String>> {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_recallform"));
     let scale = scenario::scale(&bin, N, DEADLINE)?;
-    let latency = scenario::latency(&bin, N, DEADLINE)?;
+    let latency = scenario::latency(&bin, N, 1, DEADLINE)?;
     let rate = scenario::rate(&bin, N, DEADLINE)?;
     println!(
         "\n{}\n{}\n{}",

@@ -43,6 +43,10 @@ pub struct Step {
     pub wall: Duration,
     /// Its peak resident set, in bytes.
     pub peak_rss: u64,
+    /// Its CPU time, user and system.
+    pub cpu: Duration,
+    /// The emulator's CPU time meanwhile.
+    pub emulator_cpu: Duration,
     /// The requests the emulator received meanwhile.
     pub sent: Stats,
     /// What recording cost, when it said so (`apply -vv`).
@@ -110,6 +114,7 @@ impl Workspace {
             cmd.arg("--api-url").arg(&self.emulator.url);
         }
         let before = self.emulator.stats()?;
+        let cpu_before = self.emulator.cpu();
         let what = format!("[{}] {name}", self.label);
         eprintln!("{what} ...");
         let finished = child::run(&mut cmd, self.deadline, &mut |so_far| {
@@ -125,23 +130,28 @@ impl Workspace {
             }
         })?;
         let sent = self.emulator.stats()? - before;
+        let emulator_cpu = self.emulator.cpu().saturating_sub(cpu_before);
         let (error, recorded) = read_stderr(&self.dir.path().join(format!("{name}.stderr")))?;
         let step = Step {
             code: finished.status.code(),
             wall: finished.wall,
             peak_rss: finished.peak_rss,
+            cpu: finished.cpu,
+            emulator_cpu,
             sent,
             recorded,
             error: (!finished.status.success())
                 .then(|| error.unwrap_or_else(|| format!("{} and said nothing", finished.status))),
         };
         eprintln!(
-            "{what}: {} in {} (total {}), peak RSS {} MiB; {} lists, {} writes, {} retrieves, {} other, {} 429s{}",
+            "{what}: {} in {} ({} CPU, the emulator {}; {} in all), peak RSS {} MiB; {} lists, {} writes, {} retrieves, {} other, {} 429s{}",
             match &step.error {
                 None => "done".to_string(),
                 Some(e) => format!("FAILED ({})", e),
             },
             duration(step.wall),
+            duration(step.cpu),
+            duration(step.emulator_cpu),
             duration(self.started.elapsed()),
             step.peak_rss / (1 << 20),
             thousands(sent.list),
