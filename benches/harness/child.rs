@@ -2,6 +2,11 @@
 //! from the kernel when it is reaped (`wait4`'s `rusage`), so the figures are the child's own
 //! and include its very last allocation, as no polling of `/proc` could.
 //!
+//! One caveat: Linux carries the parent's peak RSS into the child's `ru_maxrss` when the child
+//! is spawned (at `exec`, it keeps the high-water mark of the memory it replaces, which a
+//! forked or `vfork`ed child shares with or copied from its parent). So the harness keeps its
+//! own memory small ([`own_peak_rss`] says how small), and no manifest is ever held whole.
+//!
 //! Not for: what the child says (the caller sends its output to files and reads them).
 
 use std::io;
@@ -63,6 +68,16 @@ pub fn run(
         peak_rss,
         cpu,
     })
+}
+
+/// The harness's own peak RSS in bytes (`VmHWM`): the floor under every child's figure.
+pub fn own_peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kib| kib * 1024)
 }
 
 fn child_pid(child: &Child) -> io::Result<libc::pid_t> {

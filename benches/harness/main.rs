@@ -181,7 +181,12 @@ fn bench(options: &Options) -> ExitCode {
         }
         Ok(())
     })();
-    print(&format!("Load average at the end: {}.", machine::load()));
+    print(&format!(
+        "Load average at the end: {}. The harness's own peak RSS: {:.1} MiB (Linux counts a \
+         child's peak RSS from its parent's, so no figure above can be below it).",
+        machine::load(),
+        child::own_peak_rss() as f64 / f64::from(1 << 20)
+    ));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

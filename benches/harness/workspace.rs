@@ -89,9 +89,11 @@ impl Workspace {
 
     /// Writes `recallform.yaml` with `n` apps and returns its size in bytes.
     pub fn write_manifest(&self, n: usize) -> io::Result<u64> {
-        let yaml = manifest::generate(n);
-        std::fs::write(self.dir.path().join("recallform.yaml"), &yaml)?;
-        Ok(yaml.len() as u64)
+        let path = self.dir.path().join("recallform.yaml");
+        let mut out = io::BufWriter::new(File::create(&path)?);
+        manifest::write(n, &mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        Ok(std::fs::metadata(&path)?.len())
     }
 
     /// Runs `recallform ARGS` (aimed at the emulator unless it is `validate`), its output in
