@@ -32,6 +32,8 @@
 //! - [`cli`]: the commands; the only module that prints.
 //! - [`error`]: the error type of the commands and the one mapping to exit codes.
 
+#![forbid(unsafe_code)]
+
 pub mod apply;
 pub mod apply_lock;
 pub mod cli;

@@ -401,6 +401,56 @@ fn sandbox_serve_says_which_api_key_it_accepts_and_means_it() {
     assert!(out.stderr.contains("--api-key"), "{}", out.stderr);
 }
 
+/// `sandbox serve --rate-limit` (and its variable) once panicked: its clap ID is the global
+/// `--rate-limit`'s, which clap read back with the other option's type.
+#[test]
+fn sandbox_serve_takes_its_knobs_from_flags_and_variables() {
+    let h = Harness::new();
+    let get = |url: &str, path: &str| {
+        h.runtime.block_on(async {
+            let resp = reqwest::Client::new()
+                .get(format!("{url}{path}"))
+                .header("Authorization", "Token any-key")
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap())
+        })
+    };
+    for (args, env) in [
+        (
+            &["--rate-limit", "list=1/min,write=off", "--page-size", "5"][..],
+            &[][..],
+        ),
+        (
+            &[],
+            &[
+                ("RECALLFORM_SANDBOX_RATE_LIMIT", "list=1/min"),
+                ("RECALLFORM_SANDBOX_PAGE_SIZE", "5"),
+            ][..],
+        ),
+    ] {
+        let (_served, url, _) = serve(args, env);
+        assert_eq!(get(&url, APPS).0, 200, "{args:?} {env:?}");
+        assert_eq!(
+            get(&url, APPS).0,
+            429,
+            "one list a minute: {args:?} {env:?}"
+        );
+        let (_, stats) = get(&url, "/_emulator/stats");
+        assert_eq!(
+            (stats["list"].as_u64(), stats["throttled"].as_u64()),
+            (Some(2), Some(1))
+        );
+    }
+    // `off` lifts both limits.
+    let (_served, url, _) = serve(&["--rate-limit", "off"], &[]);
+    for _ in 0..70 {
+        assert_eq!(get(&url, APPS).0, 200);
+    }
+}
+
 const APP_LOGS: &str = "/api/v2/zoom-oauth-app-logs/";
 const CREDENTIALS: &str = "/api/v2/zoom-oauth-credentials/";
 
