@@ -133,9 +133,11 @@ pub async fn observe(
         return Ok(Vec::new());
     }
     let remote = client.list_apps(None).await?;
+    let by_id: std::collections::HashMap<&str, &RemoteApp> =
+        remote.iter().map(|a| (a.id.as_str(), a)).collect();
     let mut observed = Vec::with_capacity(apps.len());
     for (_, record) in apps {
-        let Some(app) = remote.iter().find(|a| a.id == record.id) else {
+        let Some(&app) = by_id.get(record.id.as_str()) else {
             observed.push(Observed::Missing);
             continue;
         };

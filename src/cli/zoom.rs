@@ -89,10 +89,17 @@ async fn run_checklist(global: &Global, args: &ChecklistArgs) -> Result<u8, Erro
         output::diagnostics(&manifest.warnings);
     }
 
+    // By name and by ID, so that each app costs the same however many there are.
+    let selected: std::collections::HashSet<&str> = selected.iter().map(String::as_str).collect();
+    let remote: std::collections::HashMap<&str, &RemoteApp> = remote
+        .iter()
+        .flatten()
+        .map(|r| (r.id.as_str(), r))
+        .collect();
     let lists: Vec<AppChecklist> = manifest
         .apps
         .iter()
-        .filter(|a| selected.contains(&a.name))
+        .filter(|a| selected.contains(a.name.as_str()))
         .map(|spec| {
             let recall = match recorded.get(&spec.name) {
                 None => Recall::NotRecorded,
@@ -100,7 +107,7 @@ async fn run_checklist(global: &Global, args: &ChecklistArgs) -> Result<u8, Erro
                     id: locked.id.clone(),
                     webhook_url: locked.webhook_url.clone(),
                     sandbox: args.sandbox,
-                    validation: validation(remote.as_deref().unwrap_or_default(), &locked.id),
+                    validation: validation(remote.get(locked.id.as_str()).copied()),
                 },
             };
             AppChecklist::new(spec, recall)
@@ -147,9 +154,9 @@ fn select(manifest: &Manifest, names: &[String]) -> Result<BTreeSet<String>, Err
     Ok(all.filter(|n| names.contains(n)).collect())
 }
 
-/// What Recall says of the validation of the app `id`.
-fn validation(remote: &[RemoteApp], id: &str) -> Validation {
-    match remote.iter().find(|r| r.id == id) {
+/// What Recall says of the validation of a recorded app, found there or gone.
+fn validation(remote: Option<&RemoteApp>) -> Validation {
+    match remote {
         None => Validation::Gone,
         Some(RemoteApp {
             webhook_last_validation: Some(at),

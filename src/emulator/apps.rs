@@ -3,7 +3,9 @@
 //!
 //! The order is an index kept beside the map, so that a list page starts at its cursor and
 //! reads only its own items: 100,000 apps are listed 100 at a time in 1,000 pages, and a page
-//! that sorted (or even walked) every app made the whole listing quadratic (issue 12).
+//! that sorted (or even walked) every app made the whole listing quadratic (issue 12). The same
+//! order is kept for each client ID, which a list may be filtered by (recallform looks a lost
+//! create up that way) and a create may be refused for.
 //!
 //! Not for: the rules of what an app may hold (that is [`super::state`]).
 
@@ -21,7 +23,12 @@ pub struct Apps {
     /// `(seq, id)` of every app: creation order, with the ID to break a tie only a hand-made
     /// state file could make.
     order: BTreeSet<(u64, String)>,
+    /// The same, for the apps of each client ID.
+    by_client_id: BTreeMap<String, BTreeSet<(u64, String)>>,
 }
+
+/// The order of no app.
+static NONE: BTreeSet<(u64, String)> = BTreeSet::new();
 
 impl Apps {
     /// The app with this ID.
@@ -29,7 +36,8 @@ impl Apps {
         self.by_id.get(id)
     }
 
-    /// The app with this ID, to change. Its `seq` is its place in the order and must stay.
+    /// The app with this ID, to change. Its `seq` and `client_id` are its place in the indexes
+    /// and must stay (only the secrets and the last validation change).
     pub fn get_mut(&mut self, id: &str) -> Option<&mut StoredApp> {
         self.by_id.get_mut(id)
     }
@@ -42,7 +50,12 @@ impl Apps {
     /// Adds `app`, or replaces the app with its ID; returns the one replaced.
     pub fn insert(&mut self, app: StoredApp) -> Option<StoredApp> {
         let old = self.remove(&app.id);
-        self.order.insert((app.seq, app.id.clone()));
+        let place = (app.seq, app.id.clone());
+        self.order.insert(place.clone());
+        self.by_client_id
+            .entry(app.client_id.clone())
+            .or_default()
+            .insert(place);
         self.by_id.insert(app.id.clone(), app);
         old
     }
@@ -50,8 +63,20 @@ impl Apps {
     /// Removes the app with this ID and returns it.
     pub fn remove(&mut self, id: &str) -> Option<StoredApp> {
         let app = self.by_id.remove(id)?;
-        self.order.remove(&(app.seq, app.id.clone()));
+        let place = (app.seq, app.id.clone());
+        self.order.remove(&place);
+        if let Some(apps) = self.by_client_id.get_mut(&app.client_id) {
+            apps.remove(&place);
+            if apps.is_empty() {
+                self.by_client_id.remove(&app.client_id);
+            }
+        }
         Some(app)
+    }
+
+    /// Whether some app has this client ID.
+    pub fn has_client_id(&self, client_id: &str) -> bool {
+        self.by_client_id.contains_key(client_id)
     }
 
     /// How many apps there are.
@@ -74,22 +99,31 @@ impl Apps {
         self.by_id.keys()
     }
 
-    /// Every app, in creation order.
-    pub fn in_order(&self) -> impl DoubleEndedIterator<Item = &StoredApp> {
-        self.order.iter().map(|(_, id)| &self.by_id[id])
+    /// The order of every app, or of those with `client_id`.
+    fn order(&self, client_id: Option<&str>) -> &BTreeSet<(u64, String)> {
+        match client_id {
+            None => &self.order,
+            Some(c) => self.by_client_id.get(c).unwrap_or(&NONE),
+        }
     }
 
-    /// The apps created after the one numbered `seq`, in creation order.
-    pub fn after(&self, seq: u64) -> impl DoubleEndedIterator<Item = &StoredApp> {
-        let from = seq.checked_add(1).map(|s| (s, String::new()));
-        from.into_iter()
-            .flat_map(move |from| self.order.range(from..))
+    /// Every app (or every one with `client_id`), in creation order.
+    pub fn in_order(&self, client_id: Option<&str>) -> impl Iterator<Item = &StoredApp> {
+        self.order(client_id).iter().map(|(_, id)| &self.by_id[id])
+    }
+
+    /// The apps (with `client_id`) created after the one numbered `seq`, in creation order.
+    pub fn after(&self, client_id: Option<&str>, seq: u64) -> impl Iterator<Item = &StoredApp> {
+        let order = self.order(client_id);
+        seq.checked_add(1)
+            .into_iter()
+            .flat_map(move |s| order.range((s, String::new())..))
             .map(|(_, id)| &self.by_id[id])
     }
 
-    /// The apps created before the one numbered `seq`, nearest first.
-    pub fn before(&self, seq: u64) -> impl Iterator<Item = &StoredApp> {
-        self.order
+    /// The apps (with `client_id`) created before the one numbered `seq`, nearest first.
+    pub fn before(&self, client_id: Option<&str>, seq: u64) -> impl Iterator<Item = &StoredApp> {
+        self.order(client_id)
             .range(..(seq, String::new()))
             .rev()
             .map(|(_, id)| &self.by_id[id])
@@ -114,8 +148,11 @@ impl std::ops::Index<&String> for Apps {
 
 impl From<BTreeMap<String, StoredApp>> for Apps {
     fn from(by_id: BTreeMap<String, StoredApp>) -> Apps {
-        let order = by_id.values().map(|a| (a.seq, a.id.clone())).collect();
-        Apps { by_id, order }
+        let mut apps = Apps::default();
+        for app in by_id.into_values() {
+            apps.insert(app);
+        }
+        apps
     }
 }
 
@@ -158,19 +195,30 @@ mod tests {
         for (id, seq) in [("z", 0), ("a", 1), ("m", 2), ("b", 3)] {
             apps.insert(app(id, seq));
         }
-        assert_eq!(ids(apps.in_order()), ["z", "a", "m", "b"]);
-        assert_eq!(ids(apps.values()), ["a", "b", "m", "z"]);
-        assert_eq!(ids(apps.after(1)), ["m", "b"]);
-        assert_eq!(ids(apps.before(2)), ["a", "z"]);
-        assert_eq!(ids(apps.after(u64::MAX)), Vec::<&str>::new());
-        assert_eq!(ids(apps.before(0)), Vec::<&str>::new());
+        let mut twin = app("t", 4);
+        twin.client_id = "c-a".into();
+        apps.insert(twin);
+        assert_eq!(ids(apps.in_order(None)), ["z", "a", "m", "b", "t"]);
+        assert_eq!(ids(apps.values()), ["a", "b", "m", "t", "z"]);
+        assert_eq!(ids(apps.after(None, 1)), ["m", "b", "t"]);
+        assert_eq!(ids(apps.before(None, 2)), ["a", "z"]);
+        assert_eq!(ids(apps.after(None, u64::MAX)), Vec::<&str>::new());
+        assert_eq!(ids(apps.before(None, 0)), Vec::<&str>::new());
+        // By client ID: the same order, of its apps only.
+        assert_eq!(ids(apps.in_order(Some("c-a"))), ["a", "t"]);
+        assert_eq!(ids(apps.after(Some("c-a"), 1)), ["t"]);
+        assert_eq!(ids(apps.before(Some("c-a"), 4)), ["a"]);
+        assert_eq!(ids(apps.in_order(Some("nobody"))), Vec::<&str>::new());
+        assert!(apps.remove("t").is_some());
+        assert!(apps.has_client_id("c-a") && !apps.has_client_id("c-t"));
         // Replacing an app keeps one entry for it; removing it takes it out of the order.
         let mut changed = app("a", 1);
         changed.client_secret = "s2".into();
         assert!(apps.insert(changed).is_some());
-        assert_eq!(ids(apps.in_order()), ["z", "a", "m", "b"]);
+        assert_eq!(ids(apps.in_order(None)), ["z", "a", "m", "b"]);
         assert!(apps.remove("m").is_some());
-        assert_eq!(ids(apps.after(0)), ["a", "b"]);
+        assert_eq!(ids(apps.after(None, 0)), ["a", "b"]);
+        assert!(!apps.has_client_id("c-m"));
         assert_eq!(apps.len(), 3);
         let text = serde_json::to_string(&apps).unwrap();
         assert!(text.starts_with("{\"a\":{"), "saved as the map: {text}");

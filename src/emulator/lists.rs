@@ -91,7 +91,8 @@ struct Listing<'a> {
 
 /// Where a list's items come from.
 enum Items<'a> {
-    /// Apps, from the workspace's creation-order index, filtered as they are read.
+    /// Apps, from the workspace's creation-order index (of all apps, or of the client ID's),
+    /// filtered by kind as they are read.
     Apps {
         ws: &'a Workspace,
         client_id: Option<&'a str>,
@@ -113,10 +114,10 @@ impl<'a> Items<'a> {
     /// The items after `pos` (all with `None`), in the list's order.
     fn after<'s>(&'s self, pos: Option<Position>) -> Run<'s, 'a> {
         match self {
-            Items::Apps { ws, .. } => {
+            Items::Apps { ws, client_id, .. } => {
                 let apps: Box<dyn Iterator<Item = &'a StoredApp>> = match pos {
-                    None => Box::new(ws.apps.in_order()),
-                    Some((_, seq)) => Box::new(ws.apps.after(seq)),
+                    None => Box::new(ws.apps.in_order(*client_id)),
+                    Some((_, seq)) => Box::new(ws.apps.after(*client_id, seq)),
                 };
                 self.apps(apps)
             }
@@ -132,7 +133,9 @@ impl<'a> Items<'a> {
     /// The items before `pos`, nearest first (the list's order reversed).
     fn before<'s>(&'s self, pos: Position) -> Run<'s, 'a> {
         match self {
-            Items::Apps { ws, .. } => self.apps(Box::new(ws.apps.before(pos.1))),
+            Items::Apps { ws, client_id, .. } => {
+                self.apps(Box::new(ws.apps.before(*client_id, pos.1)))
+            }
             Items::Sorted { items, descending } => {
                 let to = items.partition_point(|(p, _)| later(*descending, pos, *p));
                 Box::new(items[..to].iter().rev().copied())
@@ -143,17 +146,13 @@ impl<'a> Items<'a> {
     /// `apps`, filtered, as items.
     fn apps<'s>(&'s self, apps: Box<dyn Iterator<Item = &'a StoredApp> + 'a>) -> Run<'s, 'a> {
         let Items::Apps {
-            client_id,
-            kind,
-            with_secrets,
-            ..
+            kind, with_secrets, ..
         } = *self
         else {
             unreachable!("only called for apps");
         };
         Box::new(
-            apps.filter(move |a| client_id.is_none_or(|c| a.client_id == c))
-                .filter(move |a| kind.is_none_or(|k| a.kind == k))
+            apps.filter(move |a| kind.is_none_or(|k| a.kind == k))
                 .map(move |a| ((0, a.seq), Item::App(a, with_secrets))),
         )
     }

@@ -175,7 +175,7 @@ impl Workspace {
         let webhook_secret = string_field(obj, "webhook_secret", &mut errors);
         if reject_duplicate_client_id
             && let Some(cid) = &client_id
-            && self.apps.values().any(|a| &a.client_id == cid)
+            && self.apps.has_client_id(cid)
         {
             errors.insert(
                 "client_id".into(),
@@ -247,8 +247,7 @@ impl Workspace {
     /// Apps matching the list filters, in creation order.
     pub fn filtered(&self, client_id: Option<&str>, kind: Option<&str>) -> Vec<&StoredApp> {
         self.apps
-            .in_order()
-            .filter(|a| client_id.is_none_or(|c| a.client_id == c))
+            .in_order(client_id)
             .filter(|a| kind.is_none_or(|k| a.kind == k))
             .collect()
     }

@@ -45,7 +45,8 @@ use crate::diagnostic::{Diagnostic, Location};
 /// a pull request cannot make recallform read more.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// The size of an app with every optional key, for hints: about 560 bytes and 40 values.
+/// How large a large manifest is, for hints (an app with every optional key is about 560
+/// bytes and 40 values).
 const APP_BYTES: &str = "a manifest of 10,000 apps with every optional key is about 5.6 MB";
 
 /// How deeply mappings and lists may nest. A manifest needs 5 levels (`zoom_oauth_apps`, the
@@ -220,7 +221,7 @@ fn too_large(passed: Passed, limits: Limits, location: Option<Location>) -> Diag
         ),
         Passed::Other => (
             "the manifest passes a limit of the YAML reader".to_string(),
-            format!("{APP_BYTES}, and no manifest comes near the reader's limits: check what was written here"),
+            format!("{APP_BYTES}, and none comes near the YAML reader's other limits: check what was written here"),
         ),
     };
     Diagnostic::new("manifest-too-large", message, location).with_hint(hint)

@@ -192,8 +192,10 @@ pub fn load(source: &Source, redactor: &Redactor) -> Result<Routes, Error> {
     }
     let mut routes = Routes::new(served).map_err(Error::Other)?;
     routes.unserved = unserved;
+    let in_manifest: std::collections::HashSet<&str> =
+        manifest.apps.iter().map(|a| a.name.as_str()).collect();
     for name in lock.apps().keys() {
-        if !manifest.apps.iter().any(|a| &a.name == name) {
+        if !in_manifest.contains(name.as_str()) {
             routes.unserved.push(Unserved {
                 name: name.clone(),
                 why: format!(
