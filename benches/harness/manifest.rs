@@ -1,5 +1,5 @@
 //! The benchmark's manifests: N apps, each with every optional key a manifest without extra
-//! files can have, in the shape of `bench/gen-manifest`. Every app reads its secrets from the
+//! files can have. Every app reads its secrets from the
 //! same two variables ([`SECRET_ENV`]): 200,000 variables would not fit in an environment.
 //! `zoom.manifest` is left out, as it names a file per app and replaces `granted` and
 //! `events`, which are given.
@@ -12,7 +12,7 @@ pub const SECRET_ENV: [(&str, &str); 2] = [
     ("BENCH_WEBHOOK_SECRET", "bench-zoom-webhook-secret-K4t8Lw1c"),
 ];
 
-/// The name of the `i`th app (from 1): the same as `bench/gen-manifest`'s.
+/// The name of the `i`th app (from 1).
 pub fn app_name(i: usize) -> String {
     format!("app-{i:06}")
 }

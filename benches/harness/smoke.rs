@@ -3,14 +3,14 @@
 //! 100 creates at 293 a minute), asserting what does not depend on the machine: the exact
 //! request counts and zero 429s, never timings. It prints the tables too.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::emulator::Stats;
+use crate::report;
 use crate::scenario::{self, Bound, Scale};
 use crate::workspace::Step;
-use crate::{manifest, report};
 
 /// The test's name, for `cargo test`'s filters and `--list`.
 const NAME: &str = "bench_harness_smoke";
@@ -80,7 +80,6 @@ fn run() -> std::io::Result<Vec<String>> {
     check_scale(&scale, &mut problems);
     check_bound("latency-bound", &latency, &mut problems);
     check_bound("rate-bound", &rate, &mut problems);
-    check_generator(&mut problems);
     Ok(problems)
 }
 
@@ -164,31 +163,5 @@ fn check_bound(what: &str, bound: &Bound, problems: &mut Vec<String>) {
             plan(n),
             problems,
         );
-    }
-}
-
-/// The manifests are those of `bench/gen-manifest`, where the tree has it.
-fn check_generator(problems: &mut Vec<String>) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/gen-manifest");
-    if !script.exists() {
-        return;
-    }
-    match Command::new("bash").arg(&script).arg("3").output() {
-        Ok(out) if out.status.success() => {
-            let mut ours = Vec::new();
-            manifest::write(3, &mut ours).expect("writing to memory");
-            if out.stdout != ours {
-                problems.push(format!(
-                    "`bench/gen-manifest 3` and the harness's manifest of 3 apps differ:\n{}",
-                    String::from_utf8_lossy(&out.stdout)
-                ));
-            }
-        }
-        Ok(out) => problems.push(format!(
-            "`bench/gen-manifest 3` failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )),
-        // No bash: nothing to compare with.
-        Err(_) => {}
     }
 }

@@ -409,7 +409,7 @@ mod tests {
     }
 
     /// A manifest of `n` apps with every optional key a manifest without other files can have,
-    /// as `bench/gen-manifest` writes it (about 560 bytes and 40 values an app).
+    /// as the benchmark's (`benches/harness/manifest.rs`) are (about 560 bytes and 40 values an app).
     fn every_key(n: usize) -> String {
         let mut text = String::from(
             "version: 1\nrecall:\n  region: us-east-1\n  api_key: {env: RECALL_API_KEY}\npolicy:\n  allow_delete: false\n  max_deletes: 2\nzoom_oauth_apps:\n",

@@ -41,7 +41,7 @@ use crate::diagnostic::{Diagnostic, Location};
 
 /// The largest manifest file read unless `--max-manifest-bytes` raises it, in bytes (16 MiB).
 /// A manifest of 10,000 apps with every optional key is about 5.6 MB, one of 100,000 about
-/// 56 MB (`bench/gen-manifest`): a team with that many apps says so on the command line, and
+/// 56 MB (the benchmark's manifests): a team with that many apps says so on the command line, and
 /// a pull request cannot make recallform read more.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
