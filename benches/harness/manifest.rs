@@ -18,7 +18,7 @@ pub fn app_name(i: usize) -> String {
 }
 
 /// Writes a manifest of `n` apps, half of them user-level and half account-level, to `out`,
-/// an app at a time: the harness never holds a whole manifest (55 MiB at 100,000 apps), since
+/// an app at a time: the harness never holds a whole manifest (53.5 MiB at 100,000 apps), since
 /// a child's peak RSS as Linux reports it is never below its parent's (see [`crate::child`]).
 pub fn write(n: usize, out: &mut impl Write) -> io::Result<()> {
     out.write_all(

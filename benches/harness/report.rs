@@ -277,7 +277,7 @@ pub fn latency(rows: &[Bound]) -> String {
     let titles = [
         "apps",
         "time",
-        "CPU (user + system)",
+        "CPU: recallform, emulator",
         "lists",
         "writes",
         "429s",
