@@ -2,10 +2,17 @@
 //! recorded the moment it is known: one fsynced line in the lockfile's journal, folded into the
 //! lockfile once at the end (see [`crate::lockfile::journal`]), so recording stays O(1).
 //!
+//! `--parallelism` operations send requests at a time. Each frees its place once its last
+//! request is answered, before it records the result, so that the next operation's request is
+//! not held up behind the fsync (the result is still durable before it is reported). No more
+//! than twice `--parallelism` operations are started and not yet recorded, however slow the
+//! disk is next to Recall.
+//!
 //! The lockfile is shared behind a mutex, so it has one writer at a time, and an interrupted
-//! apply loses at most the operations still in flight (whose apps the next plan finds again by
-//! client ID). A replacement that creates first records the old app as `deposed` before deleting
-//! it, so an interruption between the two leaves a record the next plan cleans up.
+//! apply loses at most the operations still in flight or answered and not yet recorded, twice
+//! `--parallelism` at most (whose apps the next plan finds again by client ID). A replacement
+//! that creates first records the old app as `deposed` before deleting it, so an interruption
+//! between the two leaves a record the next plan cleans up.
 //!
 //! Not for: deciding what to do (that is `plan`), checking guards (the caller refuses a blocked
 //! plan before calling this), or printing (the caller gets each result through a callback).
@@ -14,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::lockfile::{LockError, LockStore, LockedApp};
@@ -245,24 +252,34 @@ pub async fn apply(
         }
     }
 
-    let limit = Arc::new(Semaphore::new(options.parallelism.max(1)));
+    let parallelism = options.parallelism.max(1);
+    let limit = Arc::new(Semaphore::new(parallelism));
+    let unrecorded = Arc::new(Semaphore::new(2 * parallelism));
     let mut tasks = JoinSet::new();
     for c in plan
         .actionable()
         .filter(|c| !not_renamed.contains(&c.name.as_str()))
     {
         let app = by_name.get(c.name.as_str()).map(|a| (*a).clone());
-        let (c, shared, limit) = (c.clone(), shared.clone(), limit.clone());
+        let (c, shared) = (c.clone(), shared.clone());
+        let (limit, unrecorded) = (limit.clone(), unrecorded.clone());
         tasks.spawn(async move {
-            let _permit = limit
+            // Held until the result is recorded, when the task ends.
+            let _unrecorded = unrecorded
                 .acquire_owned()
                 .await
                 .expect("the semaphore is never closed");
+            let mut slot = Slot(Some(
+                limit
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed"),
+            ));
             // Checked after waiting for a slot: an interrupt while queued starts nothing.
             if shared.stop.load(Ordering::SeqCst) {
                 return outcome(&c, Status::Skipped);
             }
-            let status = run(&c, app.as_ref(), &shared).await;
+            let status = run(&c, app.as_ref(), &shared, &mut slot).await;
             outcome(&c, status)
         });
     }
@@ -347,14 +364,27 @@ fn outcome(c: &Change, status: Status) -> Outcome {
     }
 }
 
+/// An operation's place among the `--parallelism` that send requests at a time.
+struct Slot(Option<OwnedSemaphorePermit>);
+
+impl Slot {
+    /// Gives the place to the next operation once this one's last request is answered, and
+    /// lets that operation send its request before this one goes on to record its result.
+    async fn free(&mut self) {
+        if self.0.take().is_some() {
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
 /// One app's operation, from the first request to the last record.
-async fn run(c: &Change, app: Option<&DesiredApp>, s: &Shared) -> Status {
+async fn run(c: &Change, app: Option<&DesiredApp>, s: &Shared, slot: &mut Slot) -> Status {
     let result = match (c.action, app) {
-        (Action::Delete, _) => delete(c, s).await,
+        (Action::Delete, _) => delete(c, s, slot).await,
         (_, None) => Err(format!("`{}` is not in the manifest", c.name)),
-        (Action::Create, Some(app)) => create(app, s).await,
-        (Action::Adopt | Action::Update, Some(app)) => update(c, app, s).await,
-        (Action::Replace, Some(app)) => replace(c, app, s).await,
+        (Action::Create, Some(app)) => create(app, s, slot).await,
+        (Action::Adopt | Action::Update, Some(app)) => update(c, app, s, slot).await,
+        (Action::Replace, Some(app)) => replace(c, app, s, slot).await,
         (Action::NoOp, Some(app)) => refresh(c, app, s),
     };
     match result {
@@ -363,8 +393,13 @@ async fn run(c: &Change, app: Option<&DesiredApp>, s: &Shared) -> Status {
     }
 }
 
-async fn create(app: &DesiredApp, s: &Shared) -> Result<Option<LockedApp>, String> {
+async fn create(
+    app: &DesiredApp,
+    s: &Shared,
+    slot: &mut Slot,
+) -> Result<Option<LockedApp>, String> {
     let remote = create_remote(app, s).await?;
+    slot.free().await;
     let entry = s.entry(&remote, app, None);
     record_new(s, &app.name, &entry)?;
     Ok(Some(entry))
@@ -395,7 +430,12 @@ fn record_new(s: &Shared, name: &str, entry: &LockedApp) -> Result<(), String> {
 }
 
 /// Adopt and update: send the secrets that differ (if any), then record.
-async fn update(c: &Change, app: &DesiredApp, s: &Shared) -> Result<Option<LockedApp>, String> {
+async fn update(
+    c: &Change,
+    app: &DesiredApp,
+    s: &Shared,
+    slot: &mut Slot,
+) -> Result<Option<LockedApp>, String> {
     let id = c.id.as_deref().unwrap_or_default();
     let sends = |field: &str| {
         c.fields
@@ -421,6 +461,7 @@ async fn update(c: &Change, app: &DesiredApp, s: &Shared) -> Result<Option<Locke
             ..RemoteApp::default()
         }
     };
+    slot.free().await;
     let entry = s.entry(&remote, app, None);
     s.record(|l| l.record(&app.name, entry.clone()))?;
     Ok(Some(entry))
@@ -436,7 +477,12 @@ fn refresh(c: &Change, app: &DesiredApp, s: &Shared) -> Result<Option<LockedApp>
 
 /// Delete then create when the client ID stays (Recall may refuse two apps with one client ID);
 /// otherwise create, record the old app as deposed, delete it, and record again.
-async fn replace(c: &Change, app: &DesiredApp, s: &Shared) -> Result<Option<LockedApp>, String> {
+async fn replace(
+    c: &Change,
+    app: &DesiredApp,
+    s: &Shared,
+    slot: &mut Slot,
+) -> Result<Option<LockedApp>, String> {
     let old = c.id.clone().unwrap_or_default();
     let same_client_id = c
         .fields
@@ -444,7 +490,7 @@ async fn replace(c: &Change, app: &DesiredApp, s: &Shared) -> Result<Option<Lock
         .any(|f| f.field == "client_id" && f.change == FieldChange::Unchanged);
     if same_client_id {
         s.client.delete_app(&old).await.map_err(|e| e.to_string())?;
-        return create(app, s).await;
+        return create(app, s, slot).await;
     }
     // Recorded with the old app as deposed in one write, so no moment loses track of either.
     let remote = create_remote(app, s).await?;
@@ -456,17 +502,19 @@ async fn replace(c: &Change, app: &DesiredApp, s: &Shared) -> Result<Option<Lock
             new.id
         )
     })?;
+    slot.free().await;
     s.undepose(&app.name, &old)?;
     let lock = s.lock.lock().unwrap_or_else(|e| e.into_inner());
     Ok(lock.apps().get(&app.name).cloned())
 }
 
-async fn delete(c: &Change, s: &Shared) -> Result<Option<LockedApp>, String> {
+async fn delete(c: &Change, s: &Shared, slot: &mut Slot) -> Result<Option<LockedApp>, String> {
     let id = c.id.clone().unwrap_or_default();
     if !c.already_gone {
         // A 404 means it is already gone: what a delete wants.
         s.client.delete_app(&id).await.map_err(|e| e.to_string())?;
     }
+    slot.free().await;
     if c.deposed {
         s.undepose(&c.name, &id)?;
     } else {

@@ -119,6 +119,21 @@ impl Emulator {
 
     /// Its counters now.
     pub fn stats(&self) -> io::Result<Stats> {
+        serde_json::from_value(self.stats_json()?).map_err(io::Error::other)
+    }
+
+    /// How long the writes took as the emulator saw them: from the first one's arrival to the
+    /// last one's answer (`None` before any).
+    pub fn writes_took(&self) -> io::Result<Option<Duration>> {
+        let stats = self.stats_json()?;
+        let ms = |key: &str| stats.get(key).and_then(serde_json::Value::as_f64);
+        Ok(ms("first_write_ms")
+            .zip(ms("last_write_answered_ms"))
+            .map(|(first, last)| Duration::from_secs_f64((last - first).max(0.0) / 1e3)))
+    }
+
+    /// `GET /_emulator/stats`, as JSON.
+    fn stats_json(&self) -> io::Result<serde_json::Value> {
         let mut stream = TcpStream::connect(&self.addr)?;
         write!(
             stream,

@@ -60,10 +60,16 @@ pub fn schedule(lists: u64, writes: u64) -> Duration {
     interval(list) * gaps(lists) + interval(write) * gaps(writes)
 }
 
-/// The latency-bound ideal: one list call, then `writes` creates `PARALLELISM` at a time,
-/// each taking `LATENCY`: `LATENCY × (1 + writes / PARALLELISM)`.
+/// The latency-bound ideal of the whole apply: one list call, then `writes` creates
+/// `PARALLELISM` at a time, each taking `LATENCY`: `LATENCY × (1 + writes / PARALLELISM)`.
 pub fn latency_ideal(writes: u64) -> Duration {
-    LATENCY.mul_f64(1.0 + writes as f64 / PARALLELISM as f64)
+    LATENCY + creates_ideal(writes)
+}
+
+/// The ideal of the creates themselves: `LATENCY × writes / PARALLELISM` (1.25 s for
+/// 1,000).
+pub fn creates_ideal(writes: u64) -> Duration {
+    LATENCY.mul_f64(writes as f64 / PARALLELISM as f64)
 }
 
 /// [`scale`] at one size.
@@ -92,6 +98,10 @@ pub struct Bound {
     pub plan: Option<Step>,
     /// Every run's apply time, in the order run, when it ran more than once.
     pub walls: Vec<Duration>,
+    /// How long the creates took as the emulator saw them, from the first one's arrival to the
+    /// last one's answer: the apply without recallform's start-up, manifest and plan (only
+    /// [`latency`] measures it).
+    pub creates: Option<Duration>,
 }
 
 /// Validate, apply of `n` creates and plan, with nothing slowing Recall down or holding
@@ -153,7 +163,7 @@ pub fn latency(bin: &Path, n: u64, runs: usize, deadline: Duration) -> io::Resul
             deadline,
         )?;
         ws.write_manifest(n as usize)?;
-        applies.push(ws.run(
+        let apply = ws.run(
             "apply",
             &[
                 "apply",
@@ -163,15 +173,18 @@ pub fn latency(bin: &Path, n: u64, runs: usize, deadline: Duration) -> io::Resul
                 "--parallelism",
                 &parallelism,
             ],
-        )?);
+        )?;
+        applies.push((apply, ws.writes_took()?));
     }
-    let walls = applies.iter().map(|a| a.wall).collect();
-    applies.sort_by_key(|a| (!a.ok(), a.wall));
+    let walls = applies.iter().map(|(a, _)| a.wall).collect();
+    applies.sort_by_key(|(a, _)| (!a.ok(), a.wall));
+    let (apply, creates) = applies.swap_remove(applies.len() / 2);
     Ok(Bound {
         n,
-        apply: applies.swap_remove(applies.len() / 2),
+        apply,
         plan: None,
         walls,
+        creates,
     })
 }
 
@@ -199,6 +212,7 @@ pub fn rate(bin: &Path, n: u64, deadline: Duration) -> io::Result<Bound> {
         apply,
         plan,
         walls: Vec::new(),
+        creates: None,
     })
 }
 

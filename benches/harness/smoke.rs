@@ -79,8 +79,26 @@ fn run() -> std::io::Result<Vec<String>> {
     let mut problems = Vec::new();
     check_scale(&scale, &mut problems);
     check_bound("latency-bound", &latency, &mut problems);
+    check_creates(&latency, &mut problems);
     check_bound("rate-bound", &rate, &mut problems);
     Ok(problems)
+}
+
+/// The creates of the latency-bound scenario, as the emulator timed them, cannot take less
+/// than `--parallelism` at a time allows: ceil(N / 16) rounds of the emulator's latency. A
+/// floor, not a timing: less would mean more in flight than asked, or answers before the
+/// latency was up.
+fn check_creates(latency: &Bound, problems: &mut Vec<String>) {
+    let rounds = latency.n.div_ceil(scenario::PARALLELISM);
+    let floor = scenario::LATENCY * u32::try_from(rounds).unwrap_or(u32::MAX);
+    match latency.creates {
+        Some(took) if took >= floor => {}
+        Some(took) => problems.push(format!(
+            "latency-bound: the creates took {took:?}, less than {rounds} rounds of {:?}",
+            scenario::LATENCY
+        )),
+        None => problems.push("latency-bound: the emulator's stats timed no write".into()),
+    }
 }
 
 /// What N creates should send: one list of the empty workspace, one write each.

@@ -87,6 +87,11 @@ impl Workspace {
         })
     }
 
+    /// How long the writes took, as its emulator saw them (see [`Emulator::writes_took`]).
+    pub fn writes_took(&self) -> io::Result<Option<Duration>> {
+        self.emulator.writes_took()
+    }
+
     /// Writes `recallform.yaml` with `n` apps and returns its size in bytes.
     pub fn write_manifest(&self, n: usize) -> io::Result<u64> {
         let path = self.dir.path().join("recallform.yaml");

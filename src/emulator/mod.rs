@@ -12,7 +12,8 @@
 //! Rate limits count requests in a sliding 60 s window (any 60 s, not each clock minute), which
 //! is stricter than fixed windows and what a real limiter may be. `GET /_emulator/stats` (not a
 //! Recall path, no auth, not logged) counts the requests received so far, by class, and the
-//! 429s sent, for a benchmark that runs `sandbox serve` in another process.
+//! 429s sent, and says when the first write arrived and the last was answered, for a
+//! benchmark that runs `sandbox serve` in another process.
 //!
 //! Every answer carries an `x-request-id` header (a UUID v4), as Recall's load balancers add
 //! one; the log keeps it so tests can look for it in recallform's errors.
@@ -36,6 +37,7 @@
 //! Not for: production. It keeps secrets in its state file (as Recall keeps them).
 
 pub mod apps;
+mod delay;
 mod faults;
 pub mod knobs;
 mod lists;
@@ -258,6 +260,9 @@ pub struct Logged {
     pub request_id: Option<String>,
     /// When the request arrived.
     pub at: std::time::Instant,
+    /// When its answer was ready to send; `None` when the connection was dropped (or the
+    /// request is still being answered).
+    pub answered: Option<std::time::Instant>,
 }
 
 /// One call to an app's webhook that the emulator accepted (answered 2xx), as it arrived: for
@@ -423,10 +428,12 @@ impl Emulator {
     }
 
     /// What `GET /_emulator/stats` answers: `requests`, `list`, `write`, `retrieve`,
-    /// `webhook`, `other` (counts of the requests received so far) and `throttled` (the 429s
-    /// sent).
+    /// `webhook`, `other` (counts of the requests received so far), `throttled` (the 429s
+    /// sent), and `first_write_ms` and `last_write_answered_ms`: when the first write
+    /// arrived and when the last answered write was answered, in milliseconds since the
+    /// emulator started (`null` before any).
     pub fn stats(&self) -> serde_json::Value {
-        server::stats(&lock(&self.shared.log))
+        self.shared.stats()
     }
 
     /// Every request received so far.

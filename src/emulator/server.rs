@@ -44,6 +44,8 @@ pub(super) struct Shared {
     idempotency: Mutex<HashMap<IdempotencyScope, Idempotent>>,
     /// When each request still inside its sliding 60 s window arrived, oldest first.
     windows: Mutex<HashMap<(String, Bucket), VecDeque<Instant>>>,
+    /// When the emulator started: the origin of the times in its stats.
+    started: Instant,
 }
 
 /// Recall matches a key together with the caller, the method and the path.
@@ -77,7 +79,13 @@ impl Shared {
             webhook_events: Mutex::new(Vec::new()),
             idempotency: Mutex::new(HashMap::new()),
             windows: Mutex::new(HashMap::new()),
+            started: Instant::now(),
         }
+    }
+
+    /// What `GET /_emulator/stats` answers (see [`super::Emulator::stats`]).
+    pub(super) fn stats(&self) -> Value {
+        stats(&lock(&self.log), self.started)
     }
 
     /// Journals a change to the workspace `ws` (whose lock the caller holds, which keeps the
@@ -191,7 +199,7 @@ pub(super) type Reply = Response<Full<Bytes>>;
 async fn handle(shared: Arc<Shared>, req: Request<Bytes>) -> Result<Reply, Close> {
     // Not logged, so that reading the counters does not change them.
     if req.method() == Method::GET && req.uri().path() == STATS {
-        return Ok(json_reply((200, Some(stats(&lock(&shared.log))))));
+        return Ok(json_reply((200, Some(shared.stats()))));
     }
     // Recall keeps processing a request whose client has gone away (a timeout, say); so does
     // the emulator, by running it apart from the connection, whose futures hyper drops with it.
@@ -201,6 +209,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Bytes>) -> Result<Reply, Close
         let mut result = respond(&shared, Request::from_parts(head, body), &entry).await;
         if let Ok(reply) = &mut result {
             tag(reply, &mut entry);
+            entry.answered = Some(Instant::now());
         }
         lock(&shared.log).push(entry);
         result
@@ -223,6 +232,7 @@ fn entry(head: &Parts) -> Logged {
         authorization: header(&head.headers, "authorization"),
         request_id: None,
         at: Instant::now(),
+        answered: None,
     }
 }
 
@@ -263,8 +273,8 @@ async fn respond(shared: &Shared, req: Request<Bytes>, entry: &Logged) -> Result
     };
 
     if !webhook && !shared.config.latency.is_zero() {
-        // A sleep of its own, not a lock: concurrent requests overlap, as on a network.
-        tokio::time::sleep(shared.config.latency).await;
+        // A wait of its own, not a lock: concurrent requests overlap, as on a network.
+        super::delay::until(entry.at + shared.config.latency).await;
     }
 
     let fault = shared.take_fault(route);
@@ -450,10 +460,13 @@ async fn respond(shared: &Shared, req: Request<Bytes>, entry: &Logged) -> Result
 }
 
 /// The counters of `GET /_emulator/stats`, from the request log: every request, the lists,
-/// the writes (create, update, delete), the reads of one app, the webhook calls, and the 429s.
-pub(super) fn stats(log: &[Logged]) -> Value {
+/// the writes (create, update, delete), the reads of one app, the webhook calls, and the 429s;
+/// and when the first write arrived and the last answered one was answered, in milliseconds
+/// since `started` (how long a benchmark's writes took, seen from Recall's side).
+fn stats(log: &[Logged], started: Instant) -> Value {
     let (mut list, mut write, mut retrieve, mut webhook, mut other, mut throttled) =
         (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
+    let (mut first_write, mut last_write_answered) = (None::<Instant>, None::<Instant>);
     for entry in log {
         let path = entry.uri.split('?').next().unwrap_or_default();
         let method = entry.method.parse::<Method>().unwrap_or(Method::OPTIONS);
@@ -461,13 +474,19 @@ pub(super) fn stats(log: &[Logged]) -> Value {
             Some((Some(Route::List | Route::ListAppLogs | Route::ListCredentials), ..)) => {
                 list += 1;
             }
-            Some((Some(Route::Create | Route::Update | Route::Delete), ..)) => write += 1,
+            Some((Some(Route::Create | Route::Update | Route::Delete), ..)) => {
+                write += 1;
+                first_write = Some(first_write.map_or(entry.at, |f| f.min(entry.at)));
+                last_write_answered = last_write_answered.max(entry.answered);
+            }
             Some((Some(Route::Retrieve), ..)) => retrieve += 1,
             Some((Some(Route::Webhook), ..)) => webhook += 1,
             _ => other += 1,
         }
         throttled += u64::from(entry.status == Some(429));
     }
+    // To the microsecond: a benchmark compares them with milliseconds of latency.
+    let since = |t: Instant| (t.duration_since(started).as_secs_f64() * 1e6).round() / 1e3;
     json!({
         "requests": log.len(),
         "list": list,
@@ -476,6 +495,8 @@ pub(super) fn stats(log: &[Logged]) -> Value {
         "webhook": webhook,
         "other": other,
         "throttled": throttled,
+        "first_write_ms": first_write.map(since),
+        "last_write_answered_ms": last_write_answered.map(since),
     })
 }
 

@@ -24,9 +24,10 @@
 //! And a manifest is plain YAML: one document, no tags (`!!binary`, `!custom`), no anchors,
 //! aliases or merge keys (`&a`, `*a`, `<<`). A reviewer reads each app as it is written, an
 //! alias cannot expand into a bomb, and a tag cannot change how a value is read (`!!binary`
-//! would decode a client ID from base64). [`screen`] walks the parser's events once before
-//! serde sees them, and stops at the first thing outside these rules, at its line and column;
-//! the crate's own budget is then set to the same limits as a second line of defence.
+//! would decode a client ID from base64). [`screen`] walks the parser's events once, beside
+//! serde's parse, and stops at the first thing outside these rules, at its line and column,
+//! which is what is reported; the crate's own budget is set to the same limits, so that the
+//! parse beside it is bounded as well.
 //!
 //! Not for: explaining what serde rejected in words a newcomer follows (that is [`super::syntax`]),
 //! nor checks of a manifest that parsed ([`super::validate`]).
@@ -105,12 +106,26 @@ impl Limits {
 }
 
 /// Parses `text` (the manifest at `path`) into `T`, within the limits and the rules above.
-pub(super) fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, Vec<Diagnostic>> {
-    if let Some(d) = screen(path, text) {
+///
+/// The screen and the parse walk the text at the same time, on two threads (one after the
+/// other, the screen was a fifth of a large manifest's load): the crate's budget bounds the
+/// parse by the same limits, so starting it before the screen has passed costs nothing the
+/// screen guards against, and what the screen finds is reported whatever the parse made of
+/// the text.
+pub(super) fn parse<T: DeserializeOwned + Send>(
+    path: &Path,
+    text: &str,
+) -> Result<T, Vec<Diagnostic>> {
+    let limits = Limits::of(text);
+    let (screened, parsed) = std::thread::scope(|scope| {
+        let parse = scope.spawn(|| serde_saphyr::from_str_with_options(text, options(limits)));
+        (screen(path, text), parse.join())
+    });
+    if let Some(d) = screened {
         return Err(vec![d]);
     }
-    let limits = Limits::of(text);
-    serde_saphyr::from_str_with_options(text, options(limits))
+    parsed
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         .map_err(|e| errors(path, text, &e, limits))
 }
 

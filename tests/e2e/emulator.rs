@@ -451,6 +451,62 @@ fn sandbox_serve_takes_its_knobs_from_flags_and_variables() {
     }
 }
 
+/// `--latency MS` holds each API request for MS from its arrival, never less (to the
+/// microsecond, by its own timer thread), and the stats say when the first write arrived and
+/// the last was answered: a benchmark's view of how long the writes took.
+#[test]
+fn sandbox_serve_latency_is_never_short_and_the_stats_time_the_writes() {
+    let h = Harness::new();
+    let (_served, url, _) = serve(&["--latency", "30", "--rate-limit", "off"], &[]);
+    let latency = Duration::from_millis(30);
+    let http = reqwest::Client::new();
+    let send = |request: reqwest::RequestBuilder| {
+        h.runtime.block_on(async {
+            let started = std::time::Instant::now();
+            let resp = request
+                .header("Authorization", "Token any-key")
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let body = resp.json::<Value>().await.unwrap();
+            (status, body, started.elapsed())
+        })
+    };
+    let stats = || send(http.get(format!("{url}/_emulator/stats")));
+
+    let (_, before, _) = stats();
+    assert_eq!(
+        (&before["first_write_ms"], &before["last_write_answered_ms"]),
+        (&Value::Null, &Value::Null),
+        "no write yet: {before}"
+    );
+    let (status, _, took) = send(http.get(format!("{url}{APPS}")));
+    assert_eq!(status, 200);
+    assert!(took >= latency, "a list answered in {took:?}");
+    for client_id in ["latency-c1", "latency-c2"] {
+        let (status, body, took) = send(http.post(format!("{url}{APPS}")).json(&json!({
+            "kind": "user_level",
+            "client_id": client_id,
+            "client_secret": "latency-secret-1",
+            "webhook_secret": "latency-secret-2",
+        })));
+        assert_eq!(status, 201, "{body}");
+        assert!(took >= latency, "a create answered in {took:?}");
+    }
+    let (_, after, _) = stats();
+    assert_eq!(after["write"], 2, "{after}");
+    let (first, last) = (
+        after["first_write_ms"].as_f64().unwrap(),
+        after["last_write_answered_ms"].as_f64().unwrap(),
+    );
+    assert!(
+        last - first >= 60.0,
+        "two creates one after the other, 30 ms each, took {} ms",
+        last - first
+    );
+}
+
 const APP_LOGS: &str = "/api/v2/zoom-oauth-app-logs/";
 const CREDENTIALS: &str = "/api/v2/zoom-oauth-credentials/";
 
