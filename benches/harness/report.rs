@@ -294,9 +294,8 @@ pub fn latency(rows: &[Bound]) -> String {
             &mut out,
             &[
                 thousands(r.n),
-                r.creates.map_or("-".into(), |c| {
-                    time(c, scenario::creates_ideal(r.n), 3)
-                }),
+                r.creates
+                    .map_or("-".into(), |c| time(c, scenario::creates_ideal(r.n), 3)),
                 time(a.wall, scenario::latency_ideal(r.n), 3),
                 format!("{}, {}", duration(a.cpu), duration(a.emulator_cpu)),
                 count(a.sent.list, 1),
