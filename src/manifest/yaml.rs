@@ -112,21 +112,21 @@ impl Limits {
 /// parse by the same limits, so starting it before the screen has passed costs nothing the
 /// screen guards against, and what the screen finds is reported whatever the parse made of
 /// the text.
-pub(super) fn parse<T: DeserializeOwned + Send>(
-    path: &Path,
-    text: &str,
-) -> Result<T, Vec<Diagnostic>> {
+///
+/// The parse stays on the calling thread: what it builds is the manifest, and memory a thread
+/// of its own allocated would stay in that thread's allocator arena (a fifth more peak memory
+/// at 100,000 apps, measured). The screen keeps only its place in the text.
+pub(super) fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, Vec<Diagnostic>> {
     let limits = Limits::of(text);
     let (screened, parsed) = std::thread::scope(|scope| {
-        let parse = scope.spawn(|| serde_saphyr::from_str_with_options(text, options(limits)));
-        (screen(path, text), parse.join())
+        let screened = scope.spawn(|| screen(path, text));
+        let parsed = serde_saphyr::from_str_with_options(text, options(limits));
+        (screened.join(), parsed)
     });
-    if let Some(d) = screened {
+    if let Some(d) = screened.unwrap_or_else(|panic| std::panic::resume_unwind(panic)) {
         return Err(vec![d]);
     }
-    parsed
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        .map_err(|e| errors(path, text, &e, limits))
+    parsed.map_err(|e| errors(path, text, &e, limits))
 }
 
 /// The crate's options for a manifest: its budget set to the limits [`screen`] enforces, so
