@@ -324,8 +324,8 @@ pub fn latency(rows: &[Bound]) -> String {
         out,
         "\nIdeal times: the creates, from the first one's arrival to the last one's answer, \
          {ms} ms × N ÷ {p} (1.25 s for 1,000); the whole apply, from starting recallform to \
-         its exit, {ms} ms × (1 list + N ÷ {p}) (1.27 s), which leaves out reading the \
-         manifest and planning (the scale table's validate).",
+         its exit, {ms} ms × (1 list + N ÷ {p}) (1.27 s for 1,000), which leaves out \
+         reading the manifest and planning (the scale table's validate).",
         ms = scenario::LATENCY.as_millis(),
         p = scenario::PARALLELISM,
     );
