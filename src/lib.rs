@@ -54,5 +54,6 @@ pub mod saved;
 pub mod session;
 pub mod status;
 pub mod time;
+pub mod units;
 pub mod webhook;
 pub mod zoom;

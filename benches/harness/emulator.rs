@@ -63,7 +63,7 @@ pub struct Emulator {
 impl Emulator {
     /// Starts `bin sandbox serve` with `knobs` (`--latency`, `--rate-limit`, `--page-size`) and
     /// waits for the banner that gives its URL.
-    pub fn start(bin: &Path, knobs: &[&str]) -> io::Result<Emulator> {
+    pub fn start(bin: &Path, knobs: &[String]) -> io::Result<Emulator> {
         let mut child = Command::new(bin)
             .args(["sandbox", "serve", "--listen", "127.0.0.1:0", "--api-key"])
             .arg(API_KEY)

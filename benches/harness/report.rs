@@ -9,19 +9,7 @@ use std::time::Duration;
 
 use crate::scenario::{self, Bound, Scale};
 use crate::workspace::Step;
-
-/// `12345` as `12,345`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+use recallform::units::thousands;
 
 /// A duration as people read it: `523 ms`, `20.31 s`, `2,046.3 s (34m06s)`.
 pub fn duration(d: Duration) -> String {

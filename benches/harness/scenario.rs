@@ -15,8 +15,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use recallform::recall::RateLimits;
+use recallform::units::thousands;
 
-use crate::report::thousands;
 use crate::workspace::{Step, Workspace};
 
 /// Apps a list page holds in every scenario: Recall's page size.
@@ -72,6 +72,21 @@ pub fn creates_ideal(writes: u64) -> Duration {
     LATENCY.mul_f64(writes as f64 / PARALLELISM as f64)
 }
 
+/// The emulator's knobs in a scenario: `latency_ms` per request, `rate_limit`, and Recall's
+/// page size.
+fn knobs(latency_ms: u128, rate_limit: &str) -> Vec<String> {
+    [
+        "--latency",
+        &latency_ms.to_string(),
+        "--rate-limit",
+        rate_limit,
+        "--page-size",
+        &PAGE.to_string(),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// [`scale`] at one size.
 #[derive(Clone, Debug)]
 pub struct Scale {
@@ -110,14 +125,7 @@ pub fn scale(bin: &Path, n: u64, deadline: Duration) -> io::Result<Scale> {
     let ws = Workspace::new(
         bin,
         format!("scale {}", thousands(n)),
-        &[
-            "--latency",
-            "0",
-            "--rate-limit",
-            "off",
-            "--page-size",
-            &PAGE.to_string(),
-        ],
+        &knobs(0, "off"),
         deadline,
     )?;
     let manifest_bytes = ws.write_manifest(n as usize)?;
@@ -145,21 +153,13 @@ pub fn scale(bin: &Path, n: u64, deadline: Duration) -> io::Result<Scale> {
 /// a time, `runs` times, each in a fresh workspace: the run of median time (a second and a
 /// half on a shared machine is at the mercy of its neighbours), with every run's time.
 pub fn latency(bin: &Path, n: u64, runs: usize, deadline: Duration) -> io::Result<Bound> {
-    let ms = LATENCY.as_millis().to_string();
     let parallelism = PARALLELISM.to_string();
     let mut applies = Vec::new();
     for run in 1..=runs.max(1) {
         let ws = Workspace::new(
             bin,
             format!("latency {}, run {run} of {runs}", thousands(n)),
-            &[
-                "--latency",
-                &ms,
-                "--rate-limit",
-                "off",
-                "--page-size",
-                &PAGE.to_string(),
-            ],
+            &knobs(LATENCY.as_millis(), "off"),
             deadline,
         )?;
         ws.write_manifest(n as usize)?;
@@ -194,14 +194,7 @@ pub fn rate(bin: &Path, n: u64, deadline: Duration) -> io::Result<Bound> {
     let ws = Workspace::new(
         bin,
         format!("rate {}", thousands(n)),
-        &[
-            "--latency",
-            "0",
-            "--rate-limit",
-            RECALL_LIMITS,
-            "--page-size",
-            &PAGE.to_string(),
-        ],
+        &knobs(0, RECALL_LIMITS),
         deadline,
     )?;
     ws.write_manifest(n as usize)?;

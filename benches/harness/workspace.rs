@@ -10,10 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use recallform::units::thousands;
+
 use crate::child;
 use crate::emulator::{API_KEY, Emulator, Stats};
 use crate::manifest::{self, SECRET_ENV};
-use crate::report::{duration, thousands};
+use crate::report::duration;
 
 /// A manifest cap for every child, above the 100,000-app manifest: the variable of
 /// `--max-manifest-bytes` (harmless to a build without it).
@@ -76,7 +78,12 @@ pub struct Workspace {
 
 impl Workspace {
     /// A workspace whose emulator has `knobs`, for commands run by `bin`.
-    pub fn new(bin: &Path, label: String, knobs: &[&str], deadline: Duration) -> io::Result<Self> {
+    pub fn new(
+        bin: &Path,
+        label: String,
+        knobs: &[String],
+        deadline: Duration,
+    ) -> io::Result<Self> {
         Ok(Workspace {
             dir: tempfile::tempdir()?,
             bin: bin.to_path_buf(),

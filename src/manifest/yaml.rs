@@ -39,6 +39,7 @@ use serde_saphyr::granit_parser::{ErrorKind, Event, Parser, ScalarStyle, Span, T
 
 use super::syntax;
 use crate::diagnostic::{Diagnostic, Location};
+use crate::units::{size, thousands};
 
 /// The largest manifest file read unless `--max-manifest-bytes` raises it, in bytes (16 MiB).
 /// A manifest of 10,000 apps with every optional key is about 5.6 MB, one of 100,000 about
@@ -72,19 +73,6 @@ pub fn max_nodes(bytes: usize) -> usize {
 /// The longest single value, in bytes (64 KiB). The longest a manifest needs is a URL or a
 /// path.
 pub const MAX_SCALAR_BYTES: usize = 64 * 1024;
-
-/// `64 KiB`, `16 MiB`: a size as the README writes it, exact (`1000000 bytes` when it is not
-/// a whole number of KiB).
-fn size(bytes: u64) -> String {
-    const KIB: u64 = 1024;
-    const MIB: u64 = 1024 * 1024;
-    match bytes {
-        0 => "0 bytes".into(),
-        b if b.is_multiple_of(MIB) => format!("{} MiB", b / MIB),
-        b if b.is_multiple_of(KIB) => format!("{} KiB", b / KIB),
-        b => format!("{b} bytes"),
-    }
-}
 
 /// The limits that depend on the manifest's size, computed once for the screen, the crate's
 /// budget and the messages alike.
@@ -209,7 +197,7 @@ fn too_large(passed: Passed, limits: Limits, location: Option<Location>) -> Diag
             ),
             format!(
                 "the limit grows with the file: one value for every {BYTES_PER_NODE} bytes, and at least {}; a manifest's values take 12 bytes or more each (an app with every optional key is about 40 values in 560 bytes), so only values packed tighter than any manifest's (`[1,1,1,...]`) reach it: check what was written here",
-                thousands(MAX_NODES)
+                thousands(MAX_NODES as u64)
             ),
         ),
         Passed::Value(len) => (
@@ -240,19 +228,6 @@ fn too_large(passed: Passed, limits: Limits, location: Option<Location>) -> Diag
         ),
     };
     Diagnostic::new("manifest-too-large", message, location).with_hint(hint)
-}
-
-/// `100,000`: a count as the README writes it.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Where an event is, as a diagnostic's location.
@@ -697,11 +672,5 @@ mod tests {
                 "{fixed:?}"
             );
         }
-        assert_eq!(size(16 * 1024 * 1024), "16 MiB");
-        assert_eq!(size(64 * 1024), "64 KiB");
-        assert_eq!(size(1_000_000), "1000000 bytes");
-        assert_eq!(thousands(100_000), "100,000");
-        assert_eq!(thousands(14_012_534), "14,012,534");
-        assert_eq!(thousands(999), "999");
     }
 }

@@ -31,6 +31,7 @@ use super::retry::{RetryPolicy, is_retryable, retry_after};
 use super::target::same_origin;
 use super::wire::{AppLog, AppLogs, Credential, CredentialFilter, Item, Page, WireApp};
 use crate::model::{Region, RemoteApp, SecretString};
+use crate::units::size;
 
 pub use super::wire::NewApp;
 
@@ -1031,19 +1032,6 @@ impl Client {
         if tracing::enabled!(tracing::Level::INFO) {
             tracing::info!("{}", self.redactor.text(&line()));
         }
-    }
-}
-
-/// A byte count as people say it: `16 MiB`, `64 KiB`, `1000 bytes`.
-pub(super) fn size(bytes: u64) -> String {
-    const KIB: u64 = 1024;
-    const MIB: u64 = 1024 * 1024;
-    if bytes >= MIB && bytes.is_multiple_of(MIB) {
-        format!("{} MiB", bytes / MIB)
-    } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
-        format!("{} KiB", bytes / KIB)
-    } else {
-        format!("{bytes} bytes")
     }
 }
 

@@ -227,7 +227,7 @@ impl RecallError {
         let message = if answer.cut {
             format!(
                 "{message}; the body is larger than {}, and the rest of it was not read",
-                super::client::size(super::client::MAX_ERROR_BODY_BYTES)
+                crate::units::size(super::client::MAX_ERROR_BODY_BYTES)
             )
         } else {
             message
