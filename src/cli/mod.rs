@@ -95,7 +95,7 @@ pub struct Global {
         global = true,
         env = "RECALLFORM_MAX_MANIFEST_BYTES",
         value_name = "SIZE",
-        value_parser = crate::manifest::rules::parse_size
+        value_parser = crate::units::parse_size
     )]
     pub max_manifest_bytes: Option<u64>,
     /// Never colour the output, as with the `NO_COLOR` environment variable.
