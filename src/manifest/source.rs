@@ -92,9 +92,11 @@ impl<'a> Lines<'a> {
     }
 }
 
-/// Gives each diagnostic located in `file` the line it points at, masked.
+/// Gives each diagnostic located in `file` the line it points at, masked. The text's lines
+/// are indexed only when one needs them: a manifest with no diagnostic (the usual case, and a
+/// 56 MB text at 100,000 apps) is not read again.
 pub(super) fn attach(diagnostics: &mut [Diagnostic], file: &Path, text: &str) {
-    let lines = Lines::new(text);
+    let mut lines = None;
     for d in diagnostics.iter_mut() {
         if d.snippet.is_some() {
             continue;
@@ -102,7 +104,8 @@ pub(super) fn attach(diagnostics: &mut [Diagnostic], file: &Path, text: &str) {
         if let Some(at) = &d.location
             && at.file == file
         {
-            d.snippet = snippet(&lines, at.line, at.column).map(Box::new);
+            let lines = lines.get_or_insert_with(|| Lines::new(text));
+            d.snippet = snippet(lines, at.line, at.column).map(Box::new);
         }
     }
 }
